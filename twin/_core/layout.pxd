@@ -1,0 +1,143 @@
+# cython: language_level=3
+"""Row indices of the structure-of-arrays blocks shared by the potline kernel and its Python face.
+
+Each block is a C-contiguous ``double[rows, cells]`` array; one row per variable, one column per
+cell. The names exposed to Python (``twin._core.pot.STATE_NAMES`` ...) are generated from these
+enums in ``pot.pyx``, so the layout is written once.
+"""
+
+# Per-cell state (conserved quantities and slow states), SI units unless stated.
+cdef enum:
+    X_CRYOLITE = 0       # kg Na3AlF6 in the liquid bath
+    X_ALF3               # kg excess AlF3
+    X_CAF2               # kg CaF2
+    X_ALUMINA            # kg dissolved Al2O3
+    X_UNDISSOLVED        # kg undissolved Al2O3 (first-order dissolving pool)
+    X_METAL              # kg liquid aluminium pad
+    X_LEDGE              # m side-ledge thickness
+    X_T_BATH             # degC bath/metal temperature (one node)
+    X_T_SHELL            # degC sidewall lining/shell node
+    X_ACD                # m anode-cathode distance
+    X_ANODE_HEIGHT       # m mean anode carbon height (burn-off; anode setting is another issue)
+    X_AE_ON              # 1 while an anode effect is on, else 0
+    X_AE_TIME            # s since onset of the current anode effect
+    X_FEED_DEMAND        # kg alumina owed by the feeder (a shot fires when it reaches a shot mass)
+    N_STATE
+
+# Per-cell parameters (constant during a kernel call).
+cdef enum:
+    P_ANODE_AREA = 0     # cm2 effective anode area (geometric x fanning)
+    P_ONE_ANODE_AREA     # cm2 geometric area of one anode (critical current density)
+    P_CATHODE_AREA       # cm2 cathode (metal pad) area
+    P_R_ANODE            # ohm anode assembly + carbon
+    P_R_CATHODE          # ohm cathode block + collector bars
+    P_R_EXTERNAL         # ohm cell's share of the busbar (heats the potroom, not the cell)
+    P_AE_ALUMINA         # wt % dissolved alumina at which an anode effect starts
+    P_AE_VOLTAGE         # V back voltage of a cell on anode effect
+    P_AE_DURATION        # s an anode effect lasts (until the quench of the operations issue)
+    P_SEF_CF4            # (kg CF4/t Al)/(AE-min/cell-day) slope factor
+    P_C2F6_RATIO         # kg C2F6 per kg CF4
+    P_UNDISSOLVED_FRAC   # fraction of a shot entering the undissolved pool
+    P_K_DISSOLVE         # 1/s first-order dissolution rate of the undissolved pool
+    P_SHOT_MASS          # kg alumina per shot (cell-wide)
+    P_NA2O               # mass fraction Na2O in the fed alumina
+    P_FEED_GAIN          # 1/wt % proportional correction of the nominal feeder
+    P_ALUMINA_TARGET     # wt % alumina the nominal feeder aims at
+    P_FEED_ENABLED       # 1 feeder on, 0 off
+    P_C_BATH             # J/(kg K) bath heat capacity
+    P_C_METAL            # J/(kg K) liquid aluminium heat capacity
+    P_UA_TOP             # W/K top heat-loss conductance (anodes, crust, duct gas)
+    P_UA_BOTTOM          # W/K bottom heat-loss conductance
+    P_T_AMBIENT          # degC potroom air
+    P_SIDE_AREA          # m2 sidewall area in contact with bath/metal
+    P_H_BATH_LEDGE       # W/(m2 K) bath-to-ledge heat transfer coefficient
+    P_K_LEDGE            # W/(m K) ledge conductivity
+    P_RHO_LEDGE          # kg/m3 ledge density
+    P_LATENT             # J/kg latent heat of fusion of the ledge (cryolite)
+    P_R_LINING           # m2 K/W sidewall lining resistance, ledge face to shell node
+    P_H_SHELL            # W/(m2 K) shell to air (convection + radiation)
+    P_C_SHELL            # J/K heat capacity of the sidewall lining/shell node
+    P_LEDGE_MIN          # m thinnest ledge kept (bath then touches the lining)
+    P_CE_REF             # current efficiency (fraction) at the reference bath
+    P_SUPERHEAT_REF      # K reference superheat of the CE correlation
+    P_ALF3_REF           # wt % reference excess AlF3 of the CE correlation
+    P_RHO_ANODE          # kg/m3 baked anode density
+    P_ANODE_GEO_AREA     # m2 geometric anode area (burn-off rate)
+    P_CARBON_RATIO       # net carbon / electrochemical carbon (air/CO2 burn, dusting)
+    P_RHO_METAL          # kg/m3 liquid aluminium density
+    N_PARAM
+
+# Per-cell algebraic quantities kept between steps.
+cdef enum:
+    A_LIQUIDUS = 0       # degC
+    A_SATURATION         # wt % alumina solubility
+    A_BATH_RATIO         # NaF/AlF3 weight ratio
+    A_CE                 # current efficiency (fraction)
+    A_LOGK_BASE          # ln(kappa) without the alumina term
+    A_H_REACTION         # J/kg Al production enthalpy
+    A_ALUMINA_WT         # wt % dissolved alumina
+    A_BACK_EMF           # V back EMF (E_rev + overvoltages) at the current state
+    A_RESISTANCE         # ohm ohmic resistance (bath, bubbles, anode, cathode, external)
+    A_Q_ELECTRIC         # J electric heat into the cell since the last slow step
+    A_Q_REACTION         # J production enthalpy since the last slow step
+    A_LOG_ANODE_AREA     # ln(P_ANODE_AREA)
+    A_LOG_CATHODE_AREA   # ln(P_CATHODE_AREA)
+    A_AREA_FACTOR        # P_ONE_ANODE_AREA ** -0.1
+    N_AUX
+
+# Per-cell sums over fast steps for the output means (reset by Python at each output).
+cdef enum:
+    S_VOLTAGE = 0        # V
+    S_CURRENT_CE         # A (current x current efficiency)
+    S_T_BATH             # degC
+    S_LIQUIDUS           # degC
+    S_ALUMINA            # wt %
+    S_ALF3               # wt %
+    S_BATH_MASS          # kg
+    S_METAL_MASS         # kg
+    S_LEDGE              # m
+    S_ACD                # m
+    S_T_SHELL            # degC
+    S_Q_LOSS             # W heat loss (top + bottom + shell to air)
+    N_SUM
+
+# Per-cell cumulative counters (never reset during a run).
+cdef enum:
+    C_METAL_PRODUCED = 0 # kg
+    C_METAL_TAPPED       # kg
+    C_ALUMINA_FED        # kg (as fed, incl. Na2O)
+    C_ALUMINA_CONSUMED   # kg Al2O3 electrolysed
+    C_ALF3_ADDED         # kg
+    C_CARBON_CONSUMED    # kg net carbon
+    C_ENERGY_DC          # kWh U*I
+    C_AE_MINUTES         # min
+    C_AE_COUNT           # anode effects started
+    C_CF4                # kg
+    C_C2F6               # kg
+    C_SHOTS              # feeder shots
+    C_E_ELECTRIC         # J electric heat into the cell, I*(U - I*R_ext)
+    C_E_REACTION         # J production enthalpy
+    C_E_TOP              # J lost through the top
+    C_E_BOTTOM           # J lost through the bottom
+    C_E_SIDE             # J lost from the shell to air
+    C_E_BATH             # J stored as sensible heat of bath and metal
+    C_E_SHELL            # J stored in the shell node
+    C_E_LATENT           # J stored as latent heat (negative when ledge freezes)
+    N_COUNTER
+
+# Per-line state and parameters.
+cdef enum:
+    L_SOURCE_VOLTAGE = 0 # V rectifier output
+    L_CURRENT            # A line current
+    L_SUM_EMF            # V sum of cell back EMFs
+    L_SUM_RESISTANCE     # ohm sum of cell resistances
+    L_SUM_CURRENT        # A s sum over fast steps for the output mean
+    N_LINE
+
+cdef enum:
+    LP_R_BUS = 0         # ohm busbar resistance outside the cells' shares
+    LP_V_MAX             # V rectifier voltage ceiling
+    LP_TAU               # s regulator time constant (0: ideal)
+    LP_I_SET_START       # A set-point at the start of the call
+    LP_I_SET_END         # A set-point at the end of the call (linear in between)
+    N_LINE_PARAM

@@ -1,0 +1,394 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""N-cell Hall-Heroult potline kernel: one call advances every cell of every line by n_steps fast steps.
+
+Scheme (multirate, fixed step, explicit):
+- fast step ``dt`` (seconds): line current from the cells' back EMF and resistance, alumina pools
+  in closed form with feeder shots at their exact times, metal, ACD, anode effect, heat sums;
+- slow step every ``n_sub`` fast steps: composition-dependent properties, heat balance of the
+  bath/metal node, Stefan ledge, shell node. The electric and reaction heat of the fast steps
+  are summed exactly, so the energy ledger closes to round-off.
+Lines are independent between line-current solves and run in parallel (OpenMP) when built with it.
+"""
+from cython.parallel cimport prange
+from libc.math cimport exp, log, fmax, fmin
+
+from twin._core.bath cimport (
+    FARADAY, R_GAS, M_AL, M_AL2O3, M_C, KELVIN, ALF3_PER_NA2O, CRYOLITE_PER_NA2O, ALUMINA_PER_NA2O,
+    liquidus_c, alumina_saturation_c, log_conductivity_c, standard_potential_c, alumina_activity_c,
+    critical_current_density_f, anode_surface_overvoltage_c, anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c,
+    bubble_thickness_c, bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
+)
+from twin._core.layout cimport *
+
+STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "ledge", "t_bath",
+               "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand")
+PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
+               "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
+               "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
+               "c_bath", "c_metal", "ua_top", "ua_bottom", "t_ambient", "side_area", "h_bath_ledge",
+               "k_ledge", "rho_ledge", "latent", "r_lining", "h_shell", "c_shell", "ledge_min", "ce_ref",
+               "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "carbon_ratio", "rho_metal")
+AUX_NAMES = ("liquidus", "saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
+             "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
+             "area_factor")
+SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
+             "ledge", "acd", "t_shell", "q_loss")
+COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
+                 "carbon_consumed", "energy_dc", "ae_minutes", "ae_count", "cf4", "c2f6", "shots",
+                 "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent")
+LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
+LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
+assert len(STATE_NAMES) == N_STATE and len(PARAM_NAMES) == N_PARAM and len(AUX_NAMES) == N_AUX
+assert len(SUM_NAMES) == N_SUM and len(COUNTER_NAMES) == N_COUNTER
+assert len(LINE_NAMES) == N_LINE and len(LINE_PARAM_NAMES) == N_LINE_PARAM
+
+
+cdef struct Heat:
+    double capacity      # J/K bath + metal
+    double q_top         # W
+    double q_bottom      # W
+    double q_bath_ledge  # W bath -> ledge face
+    double q_ledge_shell # W ledge face -> shell node, through ledge and lining
+    double q_shell_air   # W shell -> air
+
+
+cdef inline double bath_mass(const double[:, ::1] x, Py_ssize_t k) noexcept nogil:
+    return x[X_CRYOLITE, k] + x[X_ALF3, k] + x[X_CAF2, k] + x[X_ALUMINA, k]
+
+
+cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                                   Py_ssize_t k) noexcept nogil:
+    """Composition- and temperature-dependent properties (slow step)."""
+    cdef double mb = bath_mass(x, k)
+    cdef double alf3 = 100.0 * x[X_ALF3, k] / mb
+    cdef double caf2 = 100.0 * x[X_CAF2, k] / mb
+    cdef double al2o3 = 100.0 * x[X_ALUMINA, k] / mb
+    cdef double t = x[X_T_BATH, k]
+    a[A_LIQUIDUS, k] = liquidus_c(alf3, caf2, al2o3, 0.0, 0.0, 0.0)
+    a[A_SATURATION, k] = alumina_saturation_c(t, alf3, caf2, 0.0, 0.0)
+    a[A_BATH_RATIO, k] = bath_ratio_c(alf3, al2o3, caf2, 0.0, 0.0)
+    a[A_CE, k] = current_efficiency_c(t - a[A_LIQUIDUS, k], alf3, 0.0, p[P_CE_REF, k],
+                                      p[P_SUPERHEAT_REF, k], p[P_ALF3_REF, k])
+    a[A_LOGK_BASE, k] = log_conductivity_c(t + KELVIN, 0.0, alf3, caf2, 0.0, 0.0, 0.0)
+    a[A_H_REACTION, k] = reaction_enthalpy_c(t + KELVIN, a[A_CE, k])
+
+
+cdef inline void update_voltage(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                                Py_ssize_t k, double log_current) noexcept nogil:
+    """Back EMF and ohmic resistance of cell k at its state, linearised at the line current."""
+    cdef double t_k = x[X_T_BATH, k] + KELVIN
+    cdef double mb = bath_mass(x, k)
+    cdef double c = fmax(100.0 * x[X_ALUMINA, k] / mb, 1e-3)
+    cdef double log_i = log_current - a[A_LOG_ANODE_AREA, k]
+    cdef double i = exp(log_i)
+    cdef double i_crit, kappa, d_b, phi, area, emf, res
+    a[A_ALUMINA_WT, k] = c
+    if x[X_AE_ON, k] > 0.5:
+        a[A_BACK_EMF, k] = p[P_AE_VOLTAGE, k]
+        a[A_RESISTANCE, k] = p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k]
+        return
+    i_crit = critical_current_density_f(t_k, c, a[A_AREA_FACTOR, k])
+    emf = (standard_potential_c(t_k)
+           - R_GAS * t_k / (6.0 * FARADAY) * log(alumina_activity_c(c / a[A_SATURATION, k]))
+           + anode_surface_overvoltage_c(t_k, log_i, log(c))
+           + anode_concentration_overvoltage_c(t_k, i, i_crit)
+           + cathode_overvoltage_c(t_k, a[A_BATH_RATIO, k], log_current - a[A_LOG_CATHODE_AREA, k]))
+    kappa = exp(a[A_LOGK_BASE, k] - 0.0200 * c)
+    d_b = bubble_thickness_c(i)
+    phi = bubble_coverage_c(i, a[A_BATH_RATIO, k], c, p[P_AE_ALUMINA, k])
+    area = p[P_ANODE_AREA, k]
+    res = ((100.0 * x[X_ACD, k] - d_b) / (kappa * area) + d_b * phi / (kappa * area * (1.0 - phi))
+           + p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k])
+    a[A_BACK_EMF, k] = emf
+    a[A_RESISTANCE, k] = res
+
+
+cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
+                            Py_ssize_t k, Heat* h) noexcept nogil:
+    """Heat capacity and heat flows of cell k (W), lumped bath/metal node, ledge, shell node."""
+    cdef double t = x[X_T_BATH, k]
+    cdef double t_amb = p[P_T_AMBIENT, k]
+    cdef double liq = a[A_LIQUIDUS, k]
+    cdef double area = p[P_SIDE_AREA, k]
+    h.capacity = bath_mass(x, k) * p[P_C_BATH, k] + x[X_METAL, k] * p[P_C_METAL, k]
+    h.q_top = p[P_UA_TOP, k] * (t - t_amb)
+    h.q_bottom = p[P_UA_BOTTOM, k] * (t - t_amb)
+    h.q_bath_ledge = p[P_H_BATH_LEDGE, k] * area * (t - liq)
+    h.q_ledge_shell = area * (liq - x[X_T_SHELL, k]) / (x[X_LEDGE, k] / p[P_K_LEDGE, k] + p[P_R_LINING, k])
+    h.q_shell_air = area * p[P_H_SHELL, k] * (x[X_T_SHELL, k] - t_amb)
+
+
+cdef inline double feed_rate(const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k,
+                             double current) noexcept nogil:
+    """Nominal feeder, kg/s of alumina as fed: Faraday demand at CE_ref, corrected toward the target.
+
+    A placeholder for the tracking controller (operations issue): it sees the true alumina.
+    """
+    cdef double nominal = p[P_CE_REF, k] * current * M_AL2O3 / (6.0 * FARADAY) / (1.0 - p[P_NA2O, k])
+    cdef double gain = 1.0 + p[P_FEED_GAIN, k] * (p[P_ALUMINA_TARGET, k] - a[A_ALUMINA_WT, k])
+    return p[P_FEED_ENABLED, k] * nominal * fmin(fmax(gain, 0.0), 2.0)
+
+
+cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                           double[:, ::1] s, double[:, ::1] ctr, Py_ssize_t k, double current,
+                           double dt, bint continuous_feed) noexcept nogil:
+    """Advance cell k over one fast step at constant line current."""
+    cdef double u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
+    cdef double ce = a[A_CE, k]
+    cdef double metal_rate = ce * current * M_AL / (3.0 * FARADAY)
+    cdef double consumption = ce * current * M_AL2O3 / (6.0 * FARADAY)
+    cdef double carbon_rate = p[P_CARBON_RATIO, k] * current * M_C / (4.0 * FARADAY)
+    cdef double w = p[P_NA2O, k]
+    cdef double r = p[P_UNDISSOLVED_FRAC, k]
+    cdef double kd = p[P_K_DISSOLVE, k]
+    cdef double decay = exp(-kd * dt)
+    cdef double f = feed_rate(p, a, k, current)
+    cdef double u0 = x[X_UNDISSOLVED, k]
+    cdef double total = u0 + x[X_ALUMINA, k]
+    cdef double fed = 0.0, u1, d1, demand, g, lag, production
+    cdef double burn = carbon_rate / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
+    cdef double rise = metal_rate / (p[P_RHO_METAL, k] * p[P_CATHODE_AREA, k] * 1e-4)
+
+    # alumina pools: closed form of du/dt = -kd u (+ inflow), total alumina by mass balance
+    u1 = u0 * decay
+    if continuous_feed:
+        fed = f * dt
+        u1 += r * (1.0 - w) * f * (1.0 - decay) / kd
+    else:
+        demand = x[X_FEED_DEMAND, k] + f * dt
+        g = p[P_SHOT_MASS, k]
+        while f > 0.0 and demand >= g:
+            lag = (demand - g) / f          # time from this shot to the end of the step
+            u1 += r * (1.0 - w) * g * exp(-kd * lag)
+            fed += g
+            demand -= g
+            ctr[C_SHOTS, k] += 1.0
+        x[X_FEED_DEMAND, k] = demand
+    d1 = total + fed * (1.0 - w) + fed * w * ALUMINA_PER_NA2O - consumption * dt - u1
+    if d1 < 0.0:                            # no alumina left: electrolysis starves (only on a long AE)
+        consumption = (total + fed * (1.0 - w) + fed * w * ALUMINA_PER_NA2O - u1) / dt
+        d1 = 0.0
+    x[X_UNDISSOLVED, k] = u1
+    x[X_ALUMINA, k] = d1
+    x[X_ALF3, k] -= ALF3_PER_NA2O * w * fed
+    x[X_CRYOLITE, k] += CRYOLITE_PER_NA2O * w * fed
+    x[X_METAL, k] += metal_rate * dt
+    x[X_ACD, k] += (burn - rise) * dt
+    x[X_ANODE_HEIGHT, k] -= burn * dt
+
+    ctr[C_ALUMINA_FED, k] += fed
+    ctr[C_ALUMINA_CONSUMED, k] += consumption * dt
+    ctr[C_METAL_PRODUCED, k] += metal_rate * dt
+    ctr[C_CARBON_CONSUMED, k] += carbon_rate * dt
+    ctr[C_ENERGY_DC, k] += u * current * dt / 3.6e6
+    a[A_Q_ELECTRIC, k] += current * (u - current * p[P_R_EXTERNAL, k]) * dt
+    a[A_Q_REACTION, k] += metal_rate * a[A_H_REACTION, k] * dt
+
+    # anode effect: explicit switched state
+    if x[X_AE_ON, k] > 0.5:
+        x[X_AE_TIME, k] += dt
+        production = metal_rate * 86.4      # t Al per cell-day at the present rate
+        ctr[C_AE_MINUTES, k] += dt / 60.0
+        ctr[C_CF4, k] += p[P_SEF_CF4, k] * production * dt / 60.0
+        ctr[C_C2F6, k] += p[P_SEF_CF4, k] * p[P_C2F6_RATIO, k] * production * dt / 60.0
+        if x[X_AE_TIME, k] >= p[P_AE_DURATION, k]:
+            x[X_AE_ON, k] = 0.0
+            x[X_AE_TIME, k] = 0.0
+    elif anode_effect_starts(x, p, a, k, current):
+        x[X_AE_ON, k] = 1.0
+        x[X_AE_TIME, k] = 0.0
+        ctr[C_AE_COUNT, k] += 1.0
+
+    s[S_VOLTAGE, k] += u
+    s[S_CURRENT_CE, k] += current * ce
+    s[S_ALUMINA, k] += a[A_ALUMINA_WT, k]
+    s[S_METAL_MASS, k] += x[X_METAL, k]
+    s[S_ACD, k] += x[X_ACD, k]
+    s[S_BATH_MASS, k] += bath_mass(x, k)
+
+
+cdef inline bint anode_effect_starts(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
+                                     Py_ssize_t k, double current) noexcept nogil:
+    """Onset when the anode current density reaches the critical one or alumina the AE level."""
+    cdef double t_k = x[X_T_BATH, k] + KELVIN
+    cdef double c = 100.0 * x[X_ALUMINA, k] / bath_mass(x, k)
+    cdef double i_crit = critical_current_density_f(t_k, c, a[A_AREA_FACTOR, k])
+    return c <= p[P_AE_ALUMINA, k] or current / p[P_ANODE_AREA, k] >= i_crit
+
+
+cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                           double[:, ::1] s, double[:, ::1] ctr, Py_ssize_t k, double dt_slow,
+                           double weight) noexcept nogil:
+    """Heat balance, Stefan ledge and shell node over one slow step, then refresh the properties."""
+    cdef Heat h
+    cdef double stefan, d_ledge, q_bath_ledge, d_t, d_ts, frozen
+    heat_flows(x, p, a, k, &h)
+    stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
+    d_ledge = (h.q_ledge_shell - h.q_bath_ledge) * dt_slow / stefan
+    q_bath_ledge = h.q_bath_ledge
+    if x[X_LEDGE, k] + d_ledge < p[P_LEDGE_MIN, k]:
+        # ledge melted to its minimum: the bath passes on only what the wall and the melting take
+        d_ledge = p[P_LEDGE_MIN, k] - x[X_LEDGE, k]
+        q_bath_ledge = h.q_ledge_shell - stefan * d_ledge / dt_slow
+    d_t = (a[A_Q_ELECTRIC, k] - a[A_Q_REACTION, k]
+           - (h.q_top + h.q_bottom + q_bath_ledge) * dt_slow) / h.capacity
+    d_ts = (h.q_ledge_shell - h.q_shell_air) * dt_slow / p[P_C_SHELL, k]
+    frozen = p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k] * d_ledge   # kg cryolite frozen out of the bath
+
+    ctr[C_E_ELECTRIC, k] += a[A_Q_ELECTRIC, k]
+    ctr[C_E_REACTION, k] += a[A_Q_REACTION, k]
+    ctr[C_E_TOP, k] += h.q_top * dt_slow
+    ctr[C_E_BOTTOM, k] += h.q_bottom * dt_slow
+    ctr[C_E_SIDE, k] += h.q_shell_air * dt_slow
+    ctr[C_E_BATH, k] += h.capacity * d_t
+    ctr[C_E_SHELL, k] += p[P_C_SHELL, k] * d_ts
+    ctr[C_E_LATENT, k] -= stefan * d_ledge
+    a[A_Q_ELECTRIC, k] = 0.0
+    a[A_Q_REACTION, k] = 0.0
+
+    s[S_T_BATH, k] += weight * x[X_T_BATH, k]
+    s[S_LIQUIDUS, k] += weight * a[A_LIQUIDUS, k]
+    s[S_ALF3, k] += weight * 100.0 * x[X_ALF3, k] / bath_mass(x, k)
+    s[S_LEDGE, k] += weight * x[X_LEDGE, k]
+    s[S_T_SHELL, k] += weight * x[X_T_SHELL, k]
+    s[S_Q_LOSS, k] += weight * (h.q_top + h.q_bottom + h.q_shell_air)
+
+    x[X_T_BATH, k] += d_t
+    x[X_T_SHELL, k] += d_ts
+    x[X_LEDGE, k] += d_ledge
+    x[X_CRYOLITE, k] -= frozen
+    update_properties(x, p, a, k)
+
+
+def prepare(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] line,
+            const Py_ssize_t[::1] line_start):
+    """Fill the derived per-cell quantities and the line sums from a state (before the first advance)."""
+    cdef Py_ssize_t j, k
+    cdef double log_current
+    for j in range(line_start.shape[0] - 1):
+        log_current = log(fmax(line[L_CURRENT, j], 1.0))
+        line[L_SUM_EMF, j] = 0.0
+        line[L_SUM_RESISTANCE, j] = 0.0
+        for k in range(line_start[j], line_start[j + 1]):
+            a[A_LOG_ANODE_AREA, k] = log(p[P_ANODE_AREA, k])
+            a[A_LOG_CATHODE_AREA, k] = log(p[P_CATHODE_AREA, k])
+            a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
+            update_properties(x, p, a, k)
+            update_voltage(x, p, a, k, log_current)
+            line[L_SUM_EMF, j] += a[A_BACK_EMF, k]
+            line[L_SUM_RESISTANCE, j] += a[A_RESISTANCE, k]
+
+
+cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] s,
+                       double[:, ::1] ctr, double[:, ::1] line, const double[:, ::1] line_p,
+                       Py_ssize_t j, Py_ssize_t first, Py_ssize_t last, Py_ssize_t n_slow,
+                       Py_ssize_t n_sub, double dt, bint continuous_feed) noexcept nogil:
+    cdef Py_ssize_t i_slow, i_fast, k, n = n_slow * n_sub, step = 0
+    cdef double current, log_current, sum_e, sum_r, i_set, v_target, resistance
+    cdef double relax = 1.0 if line_p[LP_TAU, j] <= 0.0 else 1.0 - exp(-dt / line_p[LP_TAU, j])
+    for i_slow in range(n_slow):
+        for i_fast in range(n_sub):
+            current = line[L_CURRENT, j]
+            log_current = log(fmax(current, 1.0))
+            sum_e = 0.0
+            sum_r = 0.0
+            for k in range(first, last):
+                fast_step(x, p, a, s, ctr, k, current, dt, continuous_feed)
+                update_voltage(x, p, a, k, log_current)
+                sum_e = sum_e + a[A_BACK_EMF, k]
+                sum_r = sum_r + a[A_RESISTANCE, k]
+            line[L_SUM_CURRENT, j] += current
+            # rectifier: the regulator moves the source voltage toward what the set-point needs,
+            # within its ceiling; the line current follows the cells' back EMF and resistance
+            step += 1
+            i_set = line_p[LP_I_SET_START, j] + (line_p[LP_I_SET_END, j] - line_p[LP_I_SET_START, j]) * step / n
+            resistance = sum_r + line_p[LP_R_BUS, j]
+            v_target = fmin(sum_e + resistance * i_set, line_p[LP_V_MAX, j])
+            line[L_SOURCE_VOLTAGE, j] += (v_target - line[L_SOURCE_VOLTAGE, j]) * relax
+            line[L_CURRENT, j] = fmax((line[L_SOURCE_VOLTAGE, j] - sum_e) / resistance, 0.0)
+            line[L_SUM_EMF, j] = sum_e
+            line[L_SUM_RESISTANCE, j] = sum_r
+        for k in range(first, last):
+            slow_step(x, p, a, s, ctr, k, dt * n_sub, <double> n_sub)
+
+
+def advance(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] s,
+            double[:, ::1] ctr, double[:, ::1] line, const double[:, ::1] line_p,
+            const Py_ssize_t[::1] line_start, Py_ssize_t n_slow, Py_ssize_t n_sub, double dt,
+            bint continuous_feed=False, int num_threads=0):
+    """Advance all lines by ``n_slow * n_sub`` fast steps of ``dt`` seconds.
+
+    Arrays are the structure-of-arrays blocks of ``twin._core.layout`` (rows x cells, or rows x
+    lines); ``line_start`` holds the first cell of each line and, last, the number of cells.
+    ``prepare`` must have been called on the state. Lines run in parallel when OpenMP is built in.
+    """
+    cdef Py_ssize_t j, n_lines = line_start.shape[0] - 1
+    cdef int threads = num_threads if num_threads > 0 else <int> n_lines
+    if n_slow < 0 or n_sub < 1 or dt <= 0.0:
+        raise ValueError(f"need n_slow >= 0, n_sub >= 1 and dt > 0; got {n_slow}, {n_sub}, {dt}")
+    with nogil:
+        for j in prange(n_lines, num_threads=threads, schedule="static"):
+            advance_line(x, p, a, s, ctr, line, line_p, j, line_start[j], line_start[j + 1],
+                         n_slow, n_sub, dt, continuous_feed)
+
+
+def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double current):
+    """Continuous right-hand side dx/dt of each cell at a fixed line current, continuous feeding.
+
+    The same equations the kernel integrates (no events: feeding as a continuous inflow, no
+    anode effect, no taps, no ledge clamp), for ``scipy.integrate.solve_ivp`` comparisons and for
+    the steady-state solve. Returns an array shaped like ``x``. Updates ``a`` from ``x``.
+    """
+    import numpy as np
+    cdef Py_ssize_t k, n = x.shape[1]
+    out = np.zeros((N_STATE, n))
+    cdef double[:, ::1] dx = out
+    cdef Heat h
+    cdef double log_current = log(fmax(current, 1.0)), u, ce, f, w, r, metal_rate, stefan, d_ledge
+    for k in range(n):
+        a[A_LOG_ANODE_AREA, k] = log(p[P_ANODE_AREA, k])
+        a[A_LOG_CATHODE_AREA, k] = log(p[P_CATHODE_AREA, k])
+        a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
+        update_properties(x, p, a, k)
+        update_voltage(x, p, a, k, log_current)
+        heat_flows(x, p, a, k, &h)
+        u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
+        ce = a[A_CE, k]
+        f = feed_rate(p, a, k, current)
+        w = p[P_NA2O, k]
+        r = p[P_UNDISSOLVED_FRAC, k]
+        metal_rate = ce * current * M_AL / (3.0 * FARADAY)
+        stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
+        d_ledge = (h.q_ledge_shell - h.q_bath_ledge) / stefan
+        dx[X_UNDISSOLVED, k] = r * (1.0 - w) * f - p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k]
+        dx[X_ALUMINA, k] = (p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k] + (1.0 - r) * (1.0 - w) * f
+                            + ALUMINA_PER_NA2O * w * f - ce * current * M_AL2O3 / (6.0 * FARADAY))
+        dx[X_ALF3, k] = -ALF3_PER_NA2O * w * f
+        dx[X_CRYOLITE, k] = CRYOLITE_PER_NA2O * w * f - p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k] * d_ledge
+        dx[X_METAL, k] = metal_rate
+        dx[X_LEDGE, k] = d_ledge
+        dx[X_T_BATH, k] = (current * (u - current * p[P_R_EXTERNAL, k]) - metal_rate * a[A_H_REACTION, k]
+                           - h.q_top - h.q_bottom - h.q_bath_ledge) / h.capacity
+        dx[X_T_SHELL, k] = (h.q_ledge_shell - h.q_shell_air) / p[P_C_SHELL, k]
+        dx[X_ACD, k] = (p[P_CARBON_RATIO, k] * current * M_C / (4.0 * FARADAY)
+                        / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
+                        - metal_rate / (p[P_RHO_METAL, k] * p[P_CATHODE_AREA, k] * 1e-4))
+        dx[X_ANODE_HEIGHT, k] = -(p[P_CARBON_RATIO, k] * current * M_C / (4.0 * FARADAY)
+                                  / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k]))
+    return out
+
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    static const int TWIN_OPENMP_ENABLED = 1;
+    #else
+    static const int TWIN_OPENMP_ENABLED = 0;
+    #endif
+    """
+    const int TWIN_OPENMP_ENABLED
+
+
+def openmp_enabled():
+    """True when the kernel was compiled with OpenMP, so potlines advance in parallel."""
+    return bool(TWIN_OPENMP_ENABLED)

@@ -1,0 +1,236 @@
+"""Plant configuration: TOML -> validated, typed objects (pydantic v2, unknown keys are errors).
+
+Units live in the key names (``current_kA``, ``acd_cm``); values are converted to SI once, when
+the kernel's parameter arrays are built (``twin.smelter.cell``), never in the kernel.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = ["ConfigError", "ParkConfig", "default_config_path", "load_config"]
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file, the key and the value."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunConfig(_Section):
+    """Clock and output of a run."""
+
+    start: dt.datetime = Field(default=dt.datetime(2027, 1, 1, tzinfo=dt.UTC), description="UTC start time")
+    days: Positive = 1.0
+    fast_step_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    slow_step_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+    output_interval_s: Annotated[float, Field(gt=0, le=86400)] = 600.0
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _steps_nest(self) -> RunConfig:
+        for name, big, small in (("slow_step_s", self.slow_step_s, self.fast_step_s),
+                                 ("output_interval_s", self.output_interval_s, self.slow_step_s)):
+            ratio = big / small
+            if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+                raise ValueError(f"{name} = {big} must be a whole multiple of the step below it ({small})")
+        if self.start.tzinfo is None:
+            raise ValueError(f"start = {self.start.isoformat()} needs a time zone (e.g. 'Z' for UTC)")
+        return self
+
+
+class CellConfig(_Section):
+    """Design and operating point shared by the cells of the smelter (a 500 kA PFPB cell by default)."""
+
+    # geometry and electrical
+    anodes: Annotated[int, Field(ge=2, le=80)] = 48
+    anode_length_m: Annotated[float, Field(gt=0.5, le=3.0)] = 1.80
+    anode_width_m: Annotated[float, Field(gt=0.3, le=1.5)] = 0.70
+    anode_height_m: Annotated[float, Field(gt=0.2, le=1.0)] = 0.60
+    fanning_factor: Annotated[float, Field(ge=1.0, le=1.5)] = 1.10
+    cathode_area_m2: Annotated[float, Field(gt=10, le=200)] = 70.0
+    acd_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 4.5
+    r_anode_uohm: NonNegative = 0.60
+    r_cathode_uohm: NonNegative = 0.50
+    r_external_uohm: NonNegative = 0.30
+    # bath and metal
+    bath_mass_t: Annotated[float, Field(gt=1, le=40)] = 12.0
+    alf3_wt: Annotated[float, Field(ge=0, le=20)] = 11.5
+    caf2_wt: Annotated[float, Field(ge=0, le=20)] = 5.0
+    alumina_wt: Annotated[float, Field(gt=1.0, le=8.0)] = 2.5
+    metal_mass_t: Annotated[float, Field(gt=1, le=100)] = 34.0
+    # alumina feeding (nominal feeder; tracking control is a later issue)
+    shot_mass_kg: Annotated[float, Field(gt=0, le=20)] = 1.8
+    undissolved_fraction: Fraction = 0.6
+    dissolution_rate_per_s: Annotated[float, Field(gt=0, le=1)] = 0.003
+    na2o_wt: Annotated[float, Field(ge=0, le=2)] = 0.4
+    feed_gain_per_wt: Annotated[float, Field(ge=0, le=10)] = 0.5
+    # anode effect
+    ae_alumina_wt: Annotated[float, Field(ge=0.5, le=3.0)] = 1.8
+    ae_voltage_V: Annotated[float, Field(ge=5, le=80)] = 25.0
+    ae_duration_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    pfc_slope_cf4: NonNegative = 0.104
+    pfc_c2f6_ratio: NonNegative = 0.057
+    # heat balance
+    bath_heat_capacity_J_per_kgK: Annotated[float, Field(gt=1000, le=3000)] = 1800.0
+    metal_heat_capacity_J_per_kgK: Annotated[float, Field(gt=800, le=1500)] = 1177.0
+    ua_top_W_per_K: Positive = 570.0
+    ua_bottom_W_per_K: Positive = 140.0
+    ambient_C: Annotated[float, Field(ge=-40, le=80)] = 40.0
+    side_area_m2: Annotated[float, Field(gt=1, le=200)] = 30.0
+    h_bath_ledge_W_per_m2K: Annotated[float, Field(gt=100, le=5000)] = 1300.0
+    k_ledge_W_per_mK: Annotated[float, Field(gt=0.5, le=5)] = 2.0
+    rho_ledge_kg_per_m3: Annotated[float, Field(gt=2000, le=3500)] = 2700.0
+    latent_heat_kJ_per_kg: Annotated[float, Field(gt=100, le=1000)] = 530.0
+    r_lining_m2K_per_W: Annotated[float, Field(gt=0, le=1)] = 0.01
+    h_shell_W_per_m2K: Annotated[float, Field(gt=1, le=500)] = 45.0
+    shell_heat_capacity_MJ_per_K: Positive = 15.0
+    ledge_min_cm: Annotated[float, Field(gt=0, le=5)] = 0.5
+    # current efficiency (Dewing form anchored here)
+    ce_ref: Annotated[float, Field(gt=0.8, le=0.99)] = 0.95
+    superheat_ref_K: Annotated[float, Field(ge=0, le=30)] = 8.0
+    alf3_ref_wt: Annotated[float, Field(ge=0, le=20)] = 11.5
+    # carbon and metal
+    rho_anode_kg_per_m3: Annotated[float, Field(gt=1000, le=2000)] = 1550.0
+    net_carbon_ratio: Annotated[float, Field(ge=1.0, le=1.6)] = 1.17
+    rho_metal_kg_per_m3: Annotated[float, Field(gt=2000, le=2500)] = 2300.0
+    # operations placeholders until the operations issue
+    tap_interval_h: Annotated[float, Field(gt=0, le=96)] = 24.0
+    alf3_addition_kg_per_day: NonNegative = 52.5
+
+
+class SchedulePoint(_Section):
+    """Line-current set-point at an hour of the run; set-points are linear in between."""
+
+    hour: NonNegative
+    current_kA: Annotated[float, Field(ge=0, le=1000)]
+
+
+class PotlineConfig(_Section):
+    """One series circuit of cells on one rectifier."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    cells: Annotated[int, Field(ge=1, le=1000)]
+    current_kA: Annotated[float, Field(gt=0, le=1000)] = 500.0
+    voltage_ceiling_V: Positive = 1700.0
+    busbar_resistance_uohm: NonNegative = 10.0
+    regulator_time_constant_s: NonNegative = 10.0
+    schedule: list[SchedulePoint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _schedule_sorted(self) -> PotlineConfig:
+        hours = [p.hour for p in self.schedule]
+        if any(b < a for a, b in zip(hours, hours[1:], strict=False)):
+            raise ValueError(f"schedule hours must not decrease, got {hours}")
+        return self
+
+    def setpoint_A(self, hour: float) -> float:
+        """Line-current set-point (A) at a run hour: the schedule, or current_kA without one."""
+        if not self.schedule:
+            return self.current_kA * 1e3
+        hours = [p.hour for p in self.schedule]
+        amps = [p.current_kA * 1e3 for p in self.schedule]
+        if hour <= hours[0]:
+            return amps[0]
+        for (h0, a0), (h1, a1) in zip(zip(hours, amps, strict=True), zip(hours[1:], amps[1:], strict=True),
+                                      strict=True):
+            if hour < h1 or (hour == h1 and h1 == h0):
+                return a0 if h1 == h0 else a0 + (a1 - a0) * (hour - h0) / (h1 - h0)
+        return amps[-1]
+
+
+class SmelterConfig(_Section):
+    cell: CellConfig = Field(default_factory=CellConfig)
+    potlines: Annotated[list[PotlineConfig], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SmelterConfig:
+        names = [p.name for p in self.potlines]
+        if len(set(names)) != len(names):
+            raise ValueError(f"potline names must be unique, got {names}")
+        return self
+
+
+class ParkConfig(_Section):
+    """A whole plant as read from one TOML file."""
+
+    name: str = "alutwin park"
+    run: RunConfig = Field(default_factory=RunConfig)
+    smelter: SmelterConfig
+    source: str = Field(default="<memory>", exclude=True, description="file the config came from")
+
+
+def default_config_path() -> Path:
+    """The reference park: ``configs/park.toml``, packaged as ``twin.configs`` when installed.
+
+    Run from a source checkout (``twin`` imported from the working tree), the same file is found
+    beside the package; there is one copy of it either way.
+    """
+    try:
+        return Path(str(resources.files("twin.configs").joinpath("park.toml")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "configs" / "park.toml"
+
+
+def _format_errors(source: str, err: ValidationError, data: dict[str, Any]) -> str:
+    lines = [f"{source}: invalid configuration ({err.error_count()} problem(s))"]
+    for e in err.errors():
+        loc = ".".join(str(part) for part in e["loc"])
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  {loc}: unknown key (value {e['input']!r}); check its spelling against the README")
+        elif e["type"] == "missing":
+            lines.append(f"  {loc}: required key is missing")
+        else:
+            value = e.get("input")
+            shown = f" = {value!r}" if not isinstance(value, dict) else ""
+            lines.append(f"  {loc}{shown}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
+    """Validate a TOML-shaped mapping; raise ConfigError naming source, key, value and the rule."""
+    try:
+        cfg = ParkConfig.model_validate({**data, "source": source})
+    except ValidationError as err:
+        raise ConfigError(_format_errors(source, err, data)) from None
+    for ptl in cfg.smelter.potlines:
+        for key, amps in (("current_kA", ptl.current_kA * 1e3),
+                          *((f"schedule hour {p.hour}", p.current_kA * 1e3) for p in ptl.schedule)):
+            if amps / (cfg.smelter.cell.anodes * cfg.smelter.cell.anode_length_m * cfg.smelter.cell.anode_width_m
+                       * 1e4) > 1.5:
+                raise ConfigError(f"{source}: smelter.potlines[{ptl.name}].{key}: {amps / 1e3:g} kA gives an anode "
+                                  "current density above 1.5 A/cm2, outside the correlations' range")
+    if not math.isfinite(cfg.run.days):
+        raise ConfigError(f"{source}: run.days must be finite")
+    return cfg
+
+
+def load_config(path: str | Path | None = None, **run_overrides: Any) -> ParkConfig:
+    """Read and validate a park TOML file (the packaged reference park when ``path`` is None).
+
+    ``run_overrides`` replace keys of the ``[run]`` table (e.g. ``days=2``) and are validated too.
+    """
+    path = Path(path) if path is not None else default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if run_overrides:
+        data = {**data, "run": {**data.get("run", {}), **run_overrides}}
+    return parse_config(data, source=str(path))

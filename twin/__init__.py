@@ -1,0 +1,11 @@
+"""alutwin: a digital twin of a green-aluminium park on a compiled Hall-Heroult core.
+
+Public API: ``load_config``, ``Park``, ``run``, ``open_results``.
+"""
+__version__ = "0.1.0"
+
+from twin.config import ConfigError, load_config  # noqa: E402
+from twin.park import Park, RunSummary, run  # noqa: E402
+from twin.results import open_results  # noqa: E402
+
+__all__ = ["ConfigError", "Park", "RunSummary", "__version__", "load_config", "open_results", "run"]

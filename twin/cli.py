@@ -1,0 +1,68 @@
+"""The ``twin`` command: run a park, or check a configuration."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from twin.config import ConfigError, default_config_path, load_config
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from twin.park import run
+
+    cfg = load_config(args.config)
+    seconds = args.hours * 3600.0 if args.hours is not None else (args.days or cfg.run.days) * 86400.0
+    out = Path(args.out) if args.out else Path.cwd() / f"{Path(cfg.source).stem}-results.nc"
+    print(f"alutwin: {cfg.name} ({sum(p.cells for p in cfg.smelter.potlines)} cells) from {cfg.source}")
+    # the bar counts whole plant seconds (no float round-off at the end), shown in hours
+    with tqdm(total=round(seconds), unit="h", unit_scale=1 / 3600, desc="plant time", disable=args.quiet,
+              bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} h [{elapsed}<{remaining}]") as bar:
+        summary = run(cfg, out, hours=seconds / 3600.0, progress=lambda s: bar.update(round(s)))
+    print(summary)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    lines = ", ".join(f"{p.name}: {p.cells} cells at {p.current_kA:g} kA" for p in cfg.smelter.potlines)
+    print(f"{cfg.source}: valid ({lines})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twin", description="alutwin: digital twin of a green-aluminium park")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a park and stream results to a netCDF file")
+    run.add_argument("config", nargs="?", default=None,
+                     help=f"park TOML (default: the reference park, {default_config_path().name})")
+    horizon = run.add_mutually_exclusive_group()
+    horizon.add_argument("--days", type=float, help="plant days to simulate (default: run.days of the config)")
+    horizon.add_argument("--hours", type=float, help="plant hours to simulate")
+    run.add_argument("--out", help="results file (default: <config name>-results.nc in the current directory)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+    check = sub.add_parser("check-config", help="validate a park TOML file and exit")
+    check.add_argument("config")
+    check.set_defaults(func=_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for flag in ("days", "hours"):
+        value = getattr(args, flag, None)
+        if value is not None and not value > 0:
+            print(f"twin: error: --{flag} must be positive, got {value}", file=sys.stderr)
+            return 2
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"twin: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The park and its run loop. For now the park is its smelter: potlines of Hall-Heroult cells.
+
+One coordination interval at a time (the output interval): scheduled events (taps, AlF3),
+one kernel call for every cell of every line, then one output record to the results file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from twin import __version__
+from twin.config import ParkConfig
+from twin.results import COUNTER_OUTPUTS, ResultsWriter
+from twin.smelter.potline import FARADAY, M_AL, Potlines
+
+__all__ = ["Park", "RunSummary", "run"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Plant figures of a finished run (all cells of all lines)."""
+
+    path: Path
+    hours: float
+    cells: int
+    metal_t: float
+    mean_voltage_V: float
+    current_efficiency: float
+    specific_energy_kWh_per_kg: float
+    ae_minutes_per_cell_day: float
+
+    def __str__(self) -> str:
+        return (f"{self.hours:g} h, {self.cells} cells -> {self.path}\n"
+                f"  metal made            {self.metal_t:,.1f} t\n"
+                f"  mean cell voltage     {self.mean_voltage_V:.3f} V\n"
+                f"  current efficiency    {100 * self.current_efficiency:.2f} %\n"
+                f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al\n"
+                f"  anode effects         {self.ae_minutes_per_cell_day:.3f} AE-min per cell-day")
+
+
+class Park:
+    """A configured park, started on its steady operating point, ready to advance."""
+
+    def __init__(self, config: ParkConfig):
+        self.config = config
+        self.smelter = Potlines(config.smelter.cell, config.smelter.potlines)
+        self.time_s = 0.0
+        self.smelter.start(self.setpoints(0.0))
+
+    def setpoints(self, time_s: float) -> np.ndarray:
+        hour = time_s / 3600.0
+        return np.array([ln.setpoint_A(hour) for ln in self.config.smelter.potlines])
+
+    def step_interval(self) -> dict[str, np.ndarray]:
+        """Advance one output interval; return the record of means and counters for it."""
+        run = self.config.run
+        t0, t1 = self.time_s, self.time_s + run.output_interval_s
+        self.smelter.tap(self.smelter.tap_due(t0, t1))
+        n_sub = round(run.slow_step_s / run.fast_step_s)
+        n_slow = round(run.output_interval_s / run.slow_step_s)
+        self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.setpoints(t0), self.setpoints(t1))
+        self.time_s = t1
+        record = self.smelter.take_means()
+        for kernel_name, out_name in COUNTER_OUTPUTS.items():
+            record[out_name] = self.smelter.counter(kernel_name).copy()
+        return record
+
+    def run(self, out: str | Path, seconds: float,
+            progress: Callable[[float], None] | None = None) -> RunSummary:
+        """Run for ``seconds`` of plant time (a whole number of output intervals), streaming to ``out``."""
+        run = self.config.run
+        n_out = int(np.ceil(seconds / run.output_interval_s - 1e-9))
+        writer = ResultsWriter(out, run.start, [ln.name for ln in self.config.smelter.potlines],
+                               self.smelter.cell_line,
+                               attrs={"source_config": self.config.source, "alutwin_version": __version__,
+                                      "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
+                                      "output_interval_s": run.output_interval_s})
+        start_counters = self.smelter.counters.copy()
+        charge = 0.0       # A s summed over cells
+        voltage_sum = 0.0
+        complete = False
+        try:
+            for _ in range(n_out):
+                record = self.step_interval()
+                writer.append(self.time_s, record)
+                charge += float(np.sum(record["line_current"][self.smelter.cell_line])) * run.output_interval_s
+                voltage_sum += float(np.mean(record["cell_voltage"]))
+                if progress is not None:
+                    progress(run.output_interval_s)
+            complete = True
+        finally:
+            writer.close(complete=complete)
+        return self._summary(Path(out), n_out, start_counters, charge, voltage_sum)
+
+    def _summary(self, path: Path, n_out: int, start: np.ndarray, charge: float, voltage_sum: float) -> RunSummary:
+        from twin.smelter.cell import COUNTER
+
+        delta = self.smelter.counters - start
+        hours = n_out * self.config.run.output_interval_s / 3600.0
+        metal = float(delta[COUNTER["metal_produced"]].sum())
+        cells = self.smelter.n_cells
+        return RunSummary(
+            path=path, hours=hours, cells=cells, metal_t=metal / 1e3,
+            mean_voltage_V=voltage_sum / max(n_out, 1),
+            current_efficiency=metal / (charge * M_AL / (3.0 * FARADAY)) if charge > 0 else float("nan"),
+            specific_energy_kWh_per_kg=float(delta[COUNTER["energy_dc"]].sum()) / metal if metal > 0 else float("nan"),
+            ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0),
+        )
+
+
+def run(config: ParkConfig, out: str | Path = "alutwin-results.nc", *, days: float | None = None,
+        hours: float | None = None, progress: Callable[[float], None] | None = None) -> RunSummary:
+    """Run a park from its steady state and stream results to ``out``.
+
+    The horizon is ``hours`` or ``days`` if given, else the config's ``run.days``.
+    """
+    if days is not None and hours is not None:
+        raise ValueError("give days or hours, not both")
+    seconds = (hours * 3600.0 if hours is not None else (days if days is not None else config.run.days) * 86400.0)
+    if not seconds > 0:
+        raise ValueError(f"the run horizon must be positive, got {seconds} s")
+    return Park(config).run(out, seconds, progress=progress)

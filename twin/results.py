@@ -1,0 +1,168 @@
+"""Streaming results: one netCDF4/HDF5 file, appended in buffered blocks while a run goes on.
+
+The file is opened, appended and closed at each flush, so between flushes it is a complete,
+consistent netCDF4 file that any reader can open (also after the run is killed). Memory holds
+one buffer of outputs, whatever the simulated horizon. xarray reads it with ``open_results``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time as _time
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5netcdf
+import h5py
+import numpy as np
+import xarray as xr
+
+__all__ = ["VARIABLES", "ResultsWriter", "open_results"]
+
+
+@dataclass(frozen=True)
+class Variable:
+    dims: tuple[str, ...]
+    units: str
+    long_name: str
+    dtype: str = "f4"
+    cumulative: bool = False    # counters: values at the end of the interval, not means
+
+
+VARIABLES: dict[str, Variable] = {
+    "line_current": Variable(("time", "line"), "A", "line current, interval mean"),
+    "cell_voltage": Variable(("time", "cell"), "V", "cell voltage incl. busbar share, interval mean"),
+    "bath_temperature": Variable(("time", "cell"), "degC", "bath and metal temperature, interval mean"),
+    "liquidus_temperature": Variable(("time", "cell"), "degC", "bath liquidus temperature (Solheim 1996), mean"),
+    "superheat": Variable(("time", "cell"), "K", "bath temperature minus liquidus, interval mean"),
+    "alumina": Variable(("time", "cell"), "%", "dissolved alumina, wt %, interval mean"),
+    "excess_alf3": Variable(("time", "cell"), "%", "excess AlF3 in the bath, wt %, interval mean"),
+    "bath_mass": Variable(("time", "cell"), "kg", "liquid bath mass, interval mean"),
+    "metal_mass": Variable(("time", "cell"), "kg", "metal pad mass, interval mean"),
+    "ledge_thickness": Variable(("time", "cell"), "cm", "side-ledge thickness, interval mean"),
+    "acd": Variable(("time", "cell"), "cm", "anode-cathode distance, interval mean"),
+    "current_efficiency": Variable(("time", "cell"), "1", "current efficiency (fraction), charge-weighted mean",
+                                   "f8"),
+    "shell_temperature": Variable(("time", "cell"), "degC", "sidewall lining/shell node temperature, mean"),
+    "heat_loss": Variable(("time", "cell"), "W", "heat lost through top, bottom and shell, interval mean"),
+    "metal_produced": Variable(("time", "cell"), "kg", "aluminium produced since start (Faraday x CE)",
+                               "f8", True),
+    "metal_tapped": Variable(("time", "cell"), "kg", "aluminium tapped since start", "f8", True),
+    "alumina_fed": Variable(("time", "cell"), "kg", "alumina fed since start (as fed, incl. Na2O)", "f8", True),
+    "alf3_added": Variable(("time", "cell"), "kg", "AlF3 added since start", "f8", True),
+    "energy_dc": Variable(("time", "cell"), "kW h", "DC energy U*I since start", "f8", True),
+    "anode_effect_minutes": Variable(("time", "cell"), "min", "anode-effect minutes since start", "f8", True),
+    "anode_effect_count": Variable(("time", "cell"), "1", "anode effects started since start", "f8", True),
+    "cf4": Variable(("time", "cell"), "kg", "CF4 emitted since start (slope method)", "f8", True),
+    "c2f6": Variable(("time", "cell"), "kg", "C2F6 emitted since start (slope method)", "f8", True),
+    "carbon_consumed": Variable(("time", "cell"), "kg", "net anode carbon consumed since start", "f8", True),
+}
+
+# counters of the kernel that feed the cumulative variables above (kernel name -> output name)
+COUNTER_OUTPUTS = {
+    "metal_produced": "metal_produced", "metal_tapped": "metal_tapped", "alumina_fed": "alumina_fed",
+    "alf3_added": "alf3_added", "energy_dc": "energy_dc", "ae_minutes": "anode_effect_minutes",
+    "ae_count": "anode_effect_count", "cf4": "cf4", "c2f6": "c2f6", "carbon_consumed": "carbon_consumed",
+}
+
+
+class ResultsWriter:
+    """Append interval outputs to a netCDF4 file in blocks of ``buffer_size`` records.
+
+    Parameters
+    ----------
+    path : path of the file to create (overwritten).
+    start : UTC start of the run; ``time`` is written as seconds since it.
+    line_names : names of the potlines (the ``line`` coordinate).
+    cell_line : index of each cell's line (length = number of cells).
+    attrs : global attributes (config source, model version ...).
+    buffer_size : records kept in memory between writes.
+    flush_seconds : also write when this much wall time has passed since the last write.
+    """
+
+    def __init__(self, path: str | Path, start: dt.datetime, line_names: list[str], cell_line: np.ndarray,
+                 attrs: dict[str, str | float | int] | None = None, buffer_size: int = 144,
+                 flush_seconds: float = 20.0):
+        self.path = Path(path)
+        self.buffer_size = int(buffer_size)
+        self.flush_seconds = float(flush_seconds)
+        self.n_cells = len(cell_line)
+        self.n_lines = len(line_names)
+        self.written = 0
+        self._times: list[float] = []
+        self._buffer: dict[str, list[np.ndarray]] = {name: [] for name in VARIABLES}
+        self._last_flush = _time.monotonic()
+        stamp = start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with h5netcdf.File(self.path, "w") as f:
+            f.dimensions = {"time": None, "cell": self.n_cells, "line": self.n_lines}
+            t = f.create_variable("time", ("time",), "f8", chunks=(self.buffer_size,))
+            t.attrs.update({"units": f"seconds since {stamp}", "long_name": "end of the output interval",
+                            "standard_name": "time", "calendar": "proleptic_gregorian"})
+            c = f.create_variable("cell", ("cell",), "i4", data=np.arange(self.n_cells, dtype="i4"))
+            c.attrs.update({"long_name": "cell index over all potlines", "units": "1"})
+            ln = f.create_variable("line", ("line",), h5py.string_dtype(), data=np.array(line_names, dtype=object))
+            ln.attrs["long_name"] = "potline name"
+            cl = f.create_variable("cell_line", ("cell",), "i4", data=np.asarray(cell_line, dtype="i4"))
+            cl.attrs.update({"long_name": "index of the potline of each cell", "units": "1"})
+            for name, var in VARIABLES.items():
+                shape = (self.buffer_size, self.n_lines if var.dims[1] == "line" else self.n_cells)
+                v = f.create_variable(name, var.dims, var.dtype, chunks=shape)
+                v.attrs.update({"units": var.units, "long_name": var.long_name,
+                                "cell_methods": "time: point" if var.cumulative else "time: mean"})
+            f.attrs.update({"Conventions": "CF-1.10", "title": "alutwin potline results",
+                            "run_complete": 0, **(attrs or {})})
+
+    def append(self, time_s: float, values: dict[str, np.ndarray]) -> None:
+        """Buffer one output record (every variable of VARIABLES); write when the buffer is full."""
+        missing = set(VARIABLES) - set(values)
+        if missing:
+            raise KeyError(f"output record lacks {sorted(missing)}")
+        self._times.append(float(time_s))
+        for name in VARIABLES:
+            self._buffer[name].append(np.asarray(values[name], dtype=VARIABLES[name].dtype))
+        if (len(self._times) >= self.buffer_size
+                or _time.monotonic() - self._last_flush >= self.flush_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered records and close the file, so it is whole on disk."""
+        if not self._times:
+            return
+        n0, n1 = self.written, self.written + len(self._times)
+        with h5netcdf.File(self.path, "a") as f:
+            f.resize_dimension("time", n1)
+            f.variables["time"][n0:n1] = np.asarray(self._times)
+            for name, rows in self._buffer.items():
+                f.variables[name][n0:n1, :] = np.stack(rows)
+        self.written = n1
+        self._times.clear()
+        for rows in self._buffer.values():
+            rows.clear()
+        self._last_flush = _time.monotonic()
+
+    def close(self, complete: bool = True) -> None:
+        """Flush and mark the file complete (a run that stopped early leaves ``run_complete = 0``)."""
+        self.flush()
+        with h5netcdf.File(self.path, "a") as f:
+            f.attrs["run_complete"] = int(complete)
+
+
+def open_results(path: str | Path) -> xr.Dataset:
+    """Open a results file as an ``xarray.Dataset`` (loaded into memory; the file is not held open).
+
+    Works while a run is still writing it: the dataset then holds what was flushed so far and
+    ``ds.attrs["run_complete"]`` is 0.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such results file")
+    for attempt in range(50):
+        try:
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                return ds.load()
+        except OSError:
+            # the writer holds the file for the few milliseconds of a flush: wait and retry
+            if attempt == 49:
+                raise
+            _time.sleep(0.1)
+    raise AssertionError("unreachable")

@@ -1,0 +1,116 @@
+"""Layout of a cell's state and parameters, and their construction from the configuration.
+
+The kernel works on structure-of-arrays blocks (one row per variable, one column per cell); the
+row names come from the compiled layout (``twin._core.pot``), so Python and C cannot disagree.
+All conversions from the config's units to SI happen here, once.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from twin._core import pot
+from twin.config import CellConfig
+
+STATE = {name: i for i, name in enumerate(pot.STATE_NAMES)}
+PARAM = {name: i for i, name in enumerate(pot.PARAM_NAMES)}
+AUX = {name: i for i, name in enumerate(pot.AUX_NAMES)}
+SUM = {name: i for i, name in enumerate(pot.SUM_NAMES)}
+COUNTER = {name: i for i, name in enumerate(pot.COUNTER_NAMES)}
+LINE = {name: i for i, name in enumerate(pot.LINE_NAMES)}
+LINE_PARAM = {name: i for i, name in enumerate(pot.LINE_PARAM_NAMES)}
+
+# Fluorine mass fractions (IUPAC atomic weights) for the fluoride balance.
+F_IN_CRYOLITE = 6 * 18.998403 / 209.9413
+F_IN_ALF3 = 3 * 18.998403 / 83.9767
+F_IN_CAF2 = 2 * 18.998403 / 78.0748
+
+
+def cell_parameters(cell: CellConfig, n_cells: int) -> np.ndarray:
+    """Parameter block ``(len(PARAM_NAMES), n_cells)`` in SI units from a cell design."""
+    anode_geo_m2 = cell.anodes * cell.anode_length_m * cell.anode_width_m
+    values = {
+        "anode_area": anode_geo_m2 * 1e4 * cell.fanning_factor,
+        "one_anode_area": cell.anode_length_m * cell.anode_width_m * 1e4,
+        "cathode_area": cell.cathode_area_m2 * 1e4,
+        "r_anode": cell.r_anode_uohm * 1e-6,
+        "r_cathode": cell.r_cathode_uohm * 1e-6,
+        "r_external": cell.r_external_uohm * 1e-6,
+        "ae_alumina": cell.ae_alumina_wt,
+        "ae_voltage": cell.ae_voltage_V,
+        "ae_duration": cell.ae_duration_s,
+        "sef_cf4": cell.pfc_slope_cf4,
+        "c2f6_ratio": cell.pfc_c2f6_ratio,
+        "undissolved_fraction": cell.undissolved_fraction,
+        "k_dissolve": cell.dissolution_rate_per_s,
+        "shot_mass": cell.shot_mass_kg,
+        "na2o": cell.na2o_wt / 100.0,
+        "feed_gain": cell.feed_gain_per_wt,
+        "alumina_target": cell.alumina_wt,
+        "feed_enabled": 1.0,
+        "c_bath": cell.bath_heat_capacity_J_per_kgK,
+        "c_metal": cell.metal_heat_capacity_J_per_kgK,
+        "ua_top": cell.ua_top_W_per_K,
+        "ua_bottom": cell.ua_bottom_W_per_K,
+        "t_ambient": cell.ambient_C,
+        "side_area": cell.side_area_m2,
+        "h_bath_ledge": cell.h_bath_ledge_W_per_m2K,
+        "k_ledge": cell.k_ledge_W_per_mK,
+        "rho_ledge": cell.rho_ledge_kg_per_m3,
+        "latent": cell.latent_heat_kJ_per_kg * 1e3,
+        "r_lining": cell.r_lining_m2K_per_W,
+        "h_shell": cell.h_shell_W_per_m2K,
+        "c_shell": cell.shell_heat_capacity_MJ_per_K * 1e6,
+        "ledge_min": cell.ledge_min_cm / 100.0,
+        "ce_ref": cell.ce_ref,
+        "superheat_ref": cell.superheat_ref_K,
+        "alf3_ref": cell.alf3_ref_wt,
+        "rho_anode": cell.rho_anode_kg_per_m3,
+        "anode_geo_area": anode_geo_m2,
+        "carbon_ratio": cell.net_carbon_ratio,
+        "rho_metal": cell.rho_metal_kg_per_m3,
+    }
+    missing = set(pot.PARAM_NAMES) - set(values)
+    if missing:
+        raise RuntimeError(f"cell parameters not set from the config: {sorted(missing)}")
+    params = np.empty((len(pot.PARAM_NAMES), n_cells))
+    for name, value in values.items():
+        params[PARAM[name]] = value
+    return params
+
+
+def initial_state(cell: CellConfig, n_cells: int) -> np.ndarray:
+    """State block at the configured bath composition, before the steady-state solve.
+
+    Temperature, ledge and shell are first guesses; ``twin.smelter.steady`` sets them.
+    """
+    x = np.zeros((len(pot.STATE_NAMES), n_cells))
+    bath = cell.bath_mass_t * 1e3
+    x[STATE["alf3"]] = bath * cell.alf3_wt / 100.0
+    x[STATE["caf2"]] = bath * cell.caf2_wt / 100.0
+    x[STATE["alumina"]] = bath * cell.alumina_wt / 100.0
+    x[STATE["cryolite"]] = bath - x[STATE["alf3"]] - x[STATE["caf2"]] - x[STATE["alumina"]]
+    x[STATE["metal"]] = cell.metal_mass_t * 1e3
+    x[STATE["ledge"]] = 0.08
+    x[STATE["t_bath"]] = 960.0
+    x[STATE["t_shell"]] = 300.0
+    x[STATE["acd"]] = cell.acd_cm / 100.0
+    x[STATE["anode_height"]] = cell.anode_height_m
+    return x
+
+
+def bath_weight_fractions(x: np.ndarray) -> dict[str, np.ndarray]:
+    """wt % of excess AlF3, CaF2 and dissolved alumina, and bath mass (kg), from a state block."""
+    bath = x[STATE["cryolite"]] + x[STATE["alf3"]] + x[STATE["caf2"]] + x[STATE["alumina"]]
+    return {
+        "bath_mass": bath,
+        "alf3": 100.0 * x[STATE["alf3"]] / bath,
+        "caf2": 100.0 * x[STATE["caf2"]] / bath,
+        "alumina": 100.0 * x[STATE["alumina"]] / bath,
+    }
+
+
+def fluoride_mass(x: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """kg fluorine held by each cell: bath fluorides plus the (cryolite) side ledge."""
+    ledge_mass = x[STATE["ledge"]] * params[PARAM["side_area"]] * params[PARAM["rho_ledge"]]
+    return (F_IN_CRYOLITE * (x[STATE["cryolite"]] + ledge_mass) + F_IN_ALF3 * x[STATE["alf3"]]
+            + F_IN_CAF2 * x[STATE["caf2"]])

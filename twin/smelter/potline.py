@@ -1,0 +1,170 @@
+"""Potlines: cells in series on their rectifiers, owning the structure-of-arrays blocks of all cells.
+
+Python decides what happens and when (set-points, taps, AlF3 additions); ``twin._core.pot.advance``
+decides how a step is taken, for every cell of every line in one call.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from twin._core import pot
+from twin.config import CellConfig, PotlineConfig
+from twin.smelter.cell import (
+    COUNTER,
+    LINE,
+    LINE_PARAM,
+    PARAM,
+    STATE,
+    SUM,
+    cell_parameters,
+    initial_state,
+)
+from twin.smelter.steady import steady_state
+
+M_AL = 26.9815385e-3     # kg/mol
+FARADAY = 96485.33212    # C/mol
+
+
+class Potlines:
+    """All potlines of the smelter as one set of arrays (cells of line j are ``cells_of(j)``).
+
+    Parameters
+    ----------
+    cell : CellConfig
+        Cell design shared by every cell.
+    lines : list of PotlineConfig
+        The series circuits, in order.
+    """
+
+    def __init__(self, cell: CellConfig, lines: list[PotlineConfig]):
+        self.cell = cell
+        self.lines = list(lines)
+        counts = [ln.cells for ln in self.lines]
+        self.line_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
+        n = int(self.line_start[-1])
+        self.n_cells = n
+        self.cell_line = np.repeat(np.arange(len(counts)), counts)
+        self.params = cell_parameters(cell, n)
+        self.state = initial_state(cell, n)
+        self.aux = np.zeros((len(pot.AUX_NAMES), n))
+        self.sums = np.zeros((len(pot.SUM_NAMES), n))
+        self.counters = np.zeros((len(pot.COUNTER_NAMES), n))
+        self.line = np.zeros((len(pot.LINE_NAMES), len(counts)))
+        self.line_params = np.zeros((len(pot.LINE_PARAM_NAMES), len(counts)))
+        for j, ln in enumerate(self.lines):
+            self.line_params[LINE_PARAM["r_bus"], j] = ln.busbar_resistance_uohm * 1e-6
+            self.line_params[LINE_PARAM["v_max"], j] = ln.voltage_ceiling_V
+            self.line_params[LINE_PARAM["tau"], j] = ln.regulator_time_constant_s
+        # each cell's place in the tap cycle, staggered along the line (0 <= phase < 1)
+        self.tap_phase = np.concatenate([np.arange(c) / c for c in counts])
+        self.steps_in_sums = 0
+
+    # ------------------------------------------------------------------ set-up
+    def cells_of(self, j: int) -> slice:
+        return slice(int(self.line_start[j]), int(self.line_start[j + 1]))
+
+    def start(self, setpoints_A: np.ndarray) -> None:
+        """Put every cell on its steady operating point at the lines' set-points.
+
+        Cells then sit at their place in the tap cycle: metal accumulated and ACD drifted since
+        their last tap, so the line starts as a running line, not as freshly tapped cells.
+        """
+        for j in range(len(self.lines)):
+            cols = self.cells_of(j)
+            self.state[:, cols] = steady_state(self.state[:, cols], self.params[:, cols], float(setpoints_A[j]))
+        since_tap = (1.0 - self.tap_phase) * self.tap_interval_s
+        current = np.asarray(setpoints_A, dtype=float)[self.cell_line]
+        metal_rate, acd_rate = self.nominal_rates(current)
+        self.state[STATE["metal"]] += metal_rate * since_tap
+        self.state[STATE["acd"]] = self.acd_after_tap(current) + acd_rate * since_tap
+        self.line[LINE["current"]] = setpoints_A
+        pot.prepare(self.state, self.params, self.aux, self.line, self.line_start)
+        self.line[LINE["source_voltage"]] = (self.line[LINE["sum_emf"]]
+                                             + (self.line[LINE["sum_resistance"]]
+                                                + self.line_params[LINE_PARAM["r_bus"]]) * setpoints_A)
+
+    @property
+    def tap_interval_s(self) -> float:
+        return self.cell.tap_interval_h * 3600.0
+
+    def nominal_rates(self, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Metal production (kg/s) at the reference CE and the ACD drift (m/s) from burn and metal rise."""
+        p = self.params
+        metal = p[PARAM["ce_ref"]] * current * M_AL / (3.0 * FARADAY)
+        burn = (p[PARAM["carbon_ratio"]] * current * 12.011e-3 / (4.0 * FARADAY)
+                / (p[PARAM["rho_anode"]] * p[PARAM["anode_geo_area"]]))
+        rise = metal / (p[PARAM["rho_metal"]] * p[PARAM["cathode_area"]] * 1e-4)
+        return metal, burn - rise
+
+    def acd_after_tap(self, current: np.ndarray) -> np.ndarray:
+        """ACD the beam is set to after a tap: the target minus half a cycle's drift, so ACD averages the target."""
+        _, drift = self.nominal_rates(current)
+        return self.cell.acd_cm / 100.0 - drift * self.tap_interval_s / 2.0
+
+    # ------------------------------------------------------------------ time
+    def advance(self, n_slow: int, n_sub: int, dt: float, setpoint_start: np.ndarray,
+                setpoint_end: np.ndarray, continuous_feed: bool = False) -> None:
+        """Advance every line by ``n_slow * n_sub`` fast steps of ``dt`` s (set-points linear in between)."""
+        self.line_params[LINE_PARAM["i_set_start"]] = setpoint_start
+        self.line_params[LINE_PARAM["i_set_end"]] = setpoint_end
+        pot.advance(self.state, self.params, self.aux, self.sums, self.counters, self.line, self.line_params,
+                    self.line_start, n_slow, n_sub, dt, continuous_feed)
+        self.steps_in_sums += n_slow * n_sub
+
+    def tap_due(self, t0: float, t1: float) -> np.ndarray:
+        """Cells whose tap time falls in [t0, t1) of run time (s)."""
+        period = self.tap_interval_s
+        first = self.tap_phase * period
+        k0 = np.ceil((t0 - first) / period)
+        return first + k0 * period < t1
+
+    def tap(self, cells: np.ndarray) -> None:
+        """Tap the metal above the nominal pad, set the beam back and add the daily AlF3 share.
+
+        The operator's routine until the operations issue brings the controllers: the tap takes
+        about the production since the last tap (corrected by the actual pad), the beam follows.
+        """
+        if not np.any(cells):
+            return
+        x, c = self.state, self.counters
+        taken = np.clip(x[STATE["metal"], cells] - self.cell.metal_mass_t * 1e3, 0.0, None)
+        x[STATE["metal"], cells] -= taken
+        c[COUNTER["metal_tapped"], cells] += taken
+        x[STATE["acd"], cells] = self.acd_after_tap(self.line[LINE["current"]][self.cell_line])[cells]
+        alf3 = self.cell.alf3_addition_kg_per_day * self.cell.tap_interval_h / 24.0
+        x[STATE["alf3"], cells] += alf3
+        c[COUNTER["alf3_added"], cells] += alf3
+
+    # ------------------------------------------------------------------ output
+    def take_means(self) -> dict[str, np.ndarray]:
+        """Means since the last call (per cell and per line), then reset the sums."""
+        n = self.steps_in_sums
+        if n == 0:
+            raise RuntimeError("no steps since the last output")
+        s = self.sums
+        line_current = self.line[LINE["sum_current"]] / n
+        t_bath = s[SUM["t_bath"]] / n
+        liquidus = s[SUM["liquidus"]] / n
+        out = {
+            "line_current": line_current,
+            "cell_voltage": s[SUM["voltage"]] / n,
+            "bath_temperature": t_bath,
+            "liquidus_temperature": liquidus,
+            "superheat": t_bath - liquidus,
+            "alumina": s[SUM["alumina"]] / n,
+            "excess_alf3": s[SUM["alf3"]] / n,
+            "bath_mass": s[SUM["bath_mass"]] / n,
+            "metal_mass": s[SUM["metal_mass"]] / n,
+            "ledge_thickness": 100.0 * s[SUM["ledge"]] / n,
+            "acd": 100.0 * s[SUM["acd"]] / n,
+            "current_efficiency": s[SUM["current_ce"]] / self.line[LINE["sum_current"]][self.cell_line],
+            "shell_temperature": s[SUM["t_shell"]] / n,
+            "heat_loss": s[SUM["q_loss"]] / n,
+        }
+        self.sums[:] = 0.0
+        self.line[LINE["sum_current"]] = 0.0
+        self.steps_in_sums = 0
+        return out
+
+    def counter(self, name: str) -> np.ndarray:
+        return self.counters[COUNTER[name]]

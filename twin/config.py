@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = ["ConfigError", "ParkConfig", "default_config_path", "load_config"]
@@ -38,6 +39,7 @@ class RunConfig(_Section):
     slow_step_s: Annotated[float, Field(gt=0, le=600)] = 60.0
     output_interval_s: Annotated[float, Field(gt=0, le=86400)] = 600.0
     seed: Annotated[int, Field(ge=0)] = 0
+    buffer_records: Annotated[int, Field(ge=1, le=100000)] = 144   # output records held between writes
 
     @model_validator(mode="after")
     def _steps_nest(self) -> RunConfig:
@@ -140,15 +142,10 @@ class PotlineConfig(_Section):
         """Line-current set-point (A) at a run hour: the schedule, or current_kA without one."""
         if not self.schedule:
             return self.current_kA * 1e3
+        # linear between points, constant outside; two points at one hour make a step
         hours = [p.hour for p in self.schedule]
         amps = [p.current_kA * 1e3 for p in self.schedule]
-        if hour <= hours[0]:
-            return amps[0]
-        for (h0, a0), (h1, a1) in zip(zip(hours, amps, strict=True), zip(hours[1:], amps[1:], strict=True),
-                                      strict=True):
-            if hour < h1 or (hour == h1 and h1 == h0):
-                return a0 if h1 == h0 else a0 + (a1 - a0) * (hour - h0) / (h1 - h0)
-        return amps[-1]
+        return float(np.interp(hour, hours, amps))
 
 
 class SmelterConfig(_Section):

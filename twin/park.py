@@ -75,7 +75,7 @@ class Park:
         run = self.config.run
         n_out = int(np.ceil(seconds / run.output_interval_s - 1e-9))
         writer = ResultsWriter(out, run.start, [ln.name for ln in self.config.smelter.potlines],
-                               self.smelter.cell_line,
+                               self.smelter.cell_line, buffer_size=run.buffer_records,
                                attrs={"source_config": self.config.source, "alutwin_version": __version__,
                                       "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
                                       "output_interval_s": run.output_interval_s})

@@ -216,47 +216,73 @@ cdef inline bint anode_effect_starts(const double[:, ::1] x, const double[:, ::1
     return c <= p[P_AE_ALUMINA, k] or current / p[P_ANODE_AREA, k] >= i_crit
 
 
+cdef inline double ledge_rate(const double[:, ::1] p, Py_ssize_t k, Heat* h) noexcept nogil:
+    """Stefan condition: rho L dledge/dt = q(ledge face -> shell) - q(bath -> ledge face), m/s."""
+    return (h.q_ledge_shell - h.q_bath_ledge) / (p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k])
+
+
 cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
                            double[:, ::1] s, double[:, ::1] ctr, Py_ssize_t k, double dt_slow,
                            double weight) noexcept nogil:
-    """Heat balance, Stefan ledge and shell node over one slow step, then refresh the properties."""
-    cdef Heat h
-    cdef double stefan, d_ledge, q_bath_ledge, d_t, d_ts, frozen
-    heat_flows(x, p, a, k, &h)
-    stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
-    d_ledge = (h.q_ledge_shell - h.q_bath_ledge) * dt_slow / stefan
-    q_bath_ledge = h.q_bath_ledge
-    if x[X_LEDGE, k] + d_ledge < p[P_LEDGE_MIN, k]:
+    """Heat balance, Stefan ledge and shell node over one slow step (Heun), then refresh the properties.
+
+    The electric and reaction heat are the exact sums of the fast steps; the losses are averaged
+    over the Euler predictor and the corrector, so every flux booked is the flux applied.
+    """
+    cdef Heat h0, h1, h
+    cdef double t0 = x[X_T_BATH, k], ts0 = x[X_T_SHELL, k], ledge0 = x[X_LEDGE, k], cry0 = x[X_CRYOLITE, k]
+    cdef double q_in = a[A_Q_ELECTRIC, k] - a[A_Q_REACTION, k]
+    cdef double stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
+    cdef double frozen_per_m = p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k]
+    cdef double d_ledge, d_t, d_ts, capacity
+
+    s[S_T_BATH, k] += weight * t0
+    s[S_LIQUIDUS, k] += weight * a[A_LIQUIDUS, k]
+    s[S_ALF3, k] += weight * 100.0 * x[X_ALF3, k] / bath_mass(x, k)
+    s[S_LEDGE, k] += weight * ledge0
+    s[S_T_SHELL, k] += weight * ts0
+
+    # predictor: explicit Euler to the end of the step
+    heat_flows(x, p, a, k, &h0)
+    d_ledge = fmax(ledge_rate(p, k, &h0) * dt_slow, p[P_LEDGE_MIN, k] - ledge0)
+    x[X_LEDGE, k] = ledge0 + d_ledge
+    x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
+    x[X_T_BATH, k] = t0 + (q_in - (h0.q_top + h0.q_bottom + h0.q_bath_ledge) * dt_slow) / h0.capacity
+    x[X_T_SHELL, k] = ts0 + (h0.q_ledge_shell - h0.q_shell_air) * dt_slow / p[P_C_SHELL, k]
+    update_properties(x, p, a, k)
+    heat_flows(x, p, a, k, &h1)
+
+    # corrector: mean of the start and predicted flows
+    h.q_top = 0.5 * (h0.q_top + h1.q_top)
+    h.q_bottom = 0.5 * (h0.q_bottom + h1.q_bottom)
+    h.q_bath_ledge = 0.5 * (h0.q_bath_ledge + h1.q_bath_ledge)
+    h.q_ledge_shell = 0.5 * (h0.q_ledge_shell + h1.q_ledge_shell)
+    h.q_shell_air = 0.5 * (h0.q_shell_air + h1.q_shell_air)
+    d_ledge = ledge_rate(p, k, &h) * dt_slow
+    if ledge0 + d_ledge < p[P_LEDGE_MIN, k]:
         # ledge melted to its minimum: the bath passes on only what the wall and the melting take
-        d_ledge = p[P_LEDGE_MIN, k] - x[X_LEDGE, k]
-        q_bath_ledge = h.q_ledge_shell - stefan * d_ledge / dt_slow
-    d_t = (a[A_Q_ELECTRIC, k] - a[A_Q_REACTION, k]
-           - (h.q_top + h.q_bottom + q_bath_ledge) * dt_slow) / h.capacity
+        d_ledge = p[P_LEDGE_MIN, k] - ledge0
+        h.q_bath_ledge = h.q_ledge_shell - stefan * d_ledge / dt_slow
+    x[X_LEDGE, k] = ledge0 + d_ledge
+    x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
+    # sensible heat is booked at the mean capacity: C changes only by the frozen/melted bath
+    capacity = 0.5 * (h0.capacity + (h0.capacity - frozen_per_m * d_ledge * p[P_C_BATH, k]))
+    d_t = (q_in - (h.q_top + h.q_bottom + h.q_bath_ledge) * dt_slow) / capacity
     d_ts = (h.q_ledge_shell - h.q_shell_air) * dt_slow / p[P_C_SHELL, k]
-    frozen = p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k] * d_ledge   # kg cryolite frozen out of the bath
+    x[X_T_BATH, k] = t0 + d_t
+    x[X_T_SHELL, k] = ts0 + d_ts
 
     ctr[C_E_ELECTRIC, k] += a[A_Q_ELECTRIC, k]
     ctr[C_E_REACTION, k] += a[A_Q_REACTION, k]
     ctr[C_E_TOP, k] += h.q_top * dt_slow
     ctr[C_E_BOTTOM, k] += h.q_bottom * dt_slow
     ctr[C_E_SIDE, k] += h.q_shell_air * dt_slow
-    ctr[C_E_BATH, k] += h.capacity * d_t
+    ctr[C_E_BATH, k] += capacity * d_t
     ctr[C_E_SHELL, k] += p[P_C_SHELL, k] * d_ts
     ctr[C_E_LATENT, k] -= stefan * d_ledge
+    s[S_Q_LOSS, k] += weight * (h.q_top + h.q_bottom + h.q_shell_air)
     a[A_Q_ELECTRIC, k] = 0.0
     a[A_Q_REACTION, k] = 0.0
-
-    s[S_T_BATH, k] += weight * x[X_T_BATH, k]
-    s[S_LIQUIDUS, k] += weight * a[A_LIQUIDUS, k]
-    s[S_ALF3, k] += weight * 100.0 * x[X_ALF3, k] / bath_mass(x, k)
-    s[S_LEDGE, k] += weight * x[X_LEDGE, k]
-    s[S_T_SHELL, k] += weight * x[X_T_SHELL, k]
-    s[S_Q_LOSS, k] += weight * (h.q_top + h.q_bottom + h.q_shell_air)
-
-    x[X_T_BATH, k] += d_t
-    x[X_T_SHELL, k] += d_ts
-    x[X_LEDGE, k] += d_ledge
-    x[X_CRYOLITE, k] -= frozen
     update_properties(x, p, a, k)
 
 
@@ -344,7 +370,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
     out = np.zeros((N_STATE, n))
     cdef double[:, ::1] dx = out
     cdef Heat h
-    cdef double log_current = log(fmax(current, 1.0)), u, ce, f, w, r, metal_rate, stefan, d_ledge
+    cdef double log_current = log(fmax(current, 1.0)), u, ce, f, w, r, metal_rate, d_ledge
     for k in range(n):
         a[A_LOG_ANODE_AREA, k] = log(p[P_ANODE_AREA, k])
         a[A_LOG_CATHODE_AREA, k] = log(p[P_CATHODE_AREA, k])
@@ -358,8 +384,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         w = p[P_NA2O, k]
         r = p[P_UNDISSOLVED_FRAC, k]
         metal_rate = ce * current * M_AL / (3.0 * FARADAY)
-        stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
-        d_ledge = (h.q_ledge_shell - h.q_bath_ledge) / stefan
+        d_ledge = ledge_rate(p, k, &h)
         dx[X_UNDISSOLVED, k] = r * (1.0 - w) * f - p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k]
         dx[X_ALUMINA, k] = (p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k] + (1.0 - r) * (1.0 - w) * f
                             + ALUMINA_PER_NA2O * w * f - ce * current * M_AL2O3 / (6.0 * FARADAY))

@@ -1,0 +1,75 @@
+"""The fixed-step multirate core against scipy's Radau on the same right-hand side (no events)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from twin._core import pot
+from twin.smelter.cell import STATE
+from twin.smelter.potline import Potlines
+
+CURRENT = 500e3
+
+
+def perturbed_cell(make_park, **run):
+    cfg = make_park(cells=1, lines=1, run=run, line={"regulator_time_constant_s": 0.0, "voltage_ceiling_V": 1e4})
+    pl = Potlines(cfg.smelter.cell, cfg.smelter.potlines)
+    pl.start(np.array([CURRENT]))
+    x = pl.state
+    x[STATE["t_bath"]] += 5.0                 # hot: ledge melts, superheat relaxes over hours
+    x[STATE["ledge"]] -= 0.01
+    x[STATE["alumina"]] = 0.030 * 12e3       # 3 wt %: the feeder pulls it back toward 2.5 %
+    x[STATE["undissolved"]] = 50.0
+    pot.prepare(pl.state, pl.params, pl.aux, pl.line, pl.line_start)
+    return cfg, pl
+
+
+def reference(x0: np.ndarray, params: np.ndarray, t_end: float, t_eval: np.ndarray) -> np.ndarray:
+    aux = np.zeros((len(pot.AUX_NAMES), 1))
+
+    def rhs(_t, y):
+        return pot.cell_rhs(np.ascontiguousarray(y.reshape(-1, 1)), params, aux, CURRENT)[:, 0]
+
+    sol = solve_ivp(rhs, (0.0, t_end), x0[:, 0], method="Radau", rtol=1e-8, atol=1e-10, t_eval=t_eval)
+    assert sol.success, sol.message
+    return sol.y
+
+
+COMPARED = ("cryolite", "alf3", "alumina", "undissolved", "metal", "ledge", "t_bath", "t_shell", "acd")
+
+
+@pytest.mark.parametrize("fast_step", [5.0, 1.0])
+def test_core_matches_radau_over_6_hours(make_park, fast_step):
+    cfg, pl = perturbed_cell(make_park)
+    x0 = pl.state.copy()
+    t_eval = np.arange(1, 37) * 600.0
+    ref = reference(x0, pl.params, t_eval[-1], t_eval)
+    n_sub = round(60.0 / fast_step)
+    for i in range(len(t_eval)):
+        pl.advance(10, n_sub, fast_step, np.array([CURRENT]), np.array([CURRENT]), continuous_feed=True)
+        for name in COMPARED:
+            k = STATE[name]
+            value, expected = pl.state[k, 0], ref[k, i]
+            if name in ("t_bath", "t_shell"):
+                value, expected = value + 273.15, expected + 273.15      # relative in kelvin
+            assert value == pytest.approx(expected, rel=1e-3), f"{name} at {t_eval[i] / 3600:.1f} h"
+    # the comparison is not trivial: the states did move
+    assert abs(ref[STATE["t_bath"], -1] - x0[STATE["t_bath"], 0]) > 1.0
+    assert abs(ref[STATE["alumina"], -1] - x0[STATE["alumina"], 0]) > 20.0
+
+
+def test_error_shrinks_with_the_step(make_park):
+    """Convergence: halving the slow step halves (first order) the temperature error after 6 h."""
+    errors = []
+    for slow in (120.0, 60.0, 30.0):
+        cfg, pl = perturbed_cell(make_park)
+        x0 = pl.state.copy()
+        if not errors:
+            ref = reference(x0, pl.params, 6 * 3600.0, np.array([6 * 3600.0]))
+        n_sub = round(slow / 5.0)
+        pl.advance(round(6 * 3600 / slow), n_sub, 5.0, np.array([CURRENT]), np.array([CURRENT]),
+                   continuous_feed=True)
+        errors.append(abs(pl.state[STATE["ledge"], 0] - ref[STATE["ledge"], 0]))
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[1] / errors[2] == pytest.approx(2.0, rel=0.35)

@@ -129,6 +129,14 @@ cdef inline double feed_rate(const double[:, ::1] p, const double[:, ::1] a, Py_
     return p[P_FEED_ENABLED, k] * nominal * fmin(fmax(gain, 0.0), 2.0)
 
 
+cdef inline void book_feed(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, Py_ssize_t k,
+                           double fed) noexcept nogil:
+    """Na2O of fed alumina neutralises AlF3 (3 Na2O + 4 AlF3 -> 2 Na3AlF6 + Al2O3); count the feed."""
+    x[X_ALF3, k] -= ALF3_PER_NA2O * p[P_NA2O, k] * fed
+    x[X_CRYOLITE, k] += CRYOLITE_PER_NA2O * p[P_NA2O, k] * fed
+    ctr[C_ALUMINA_FED, k] += fed
+
+
 cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
                            double[:, ::1] s, double[:, ::1] ctr, Py_ssize_t k, double current,
                            double dt, bint continuous_feed) noexcept nogil:
@@ -170,13 +178,11 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
         d1 = 0.0
     x[X_UNDISSOLVED, k] = u1
     x[X_ALUMINA, k] = d1
-    x[X_ALF3, k] -= ALF3_PER_NA2O * w * fed
-    x[X_CRYOLITE, k] += CRYOLITE_PER_NA2O * w * fed
+    book_feed(x, p, ctr, k, fed)
     x[X_METAL, k] += metal_rate * dt
     x[X_ACD, k] += (burn - rise) * dt
     x[X_ANODE_HEIGHT, k] -= burn * dt
 
-    ctr[C_ALUMINA_FED, k] += fed
     ctr[C_ALUMINA_CONSUMED, k] += consumption * dt
     ctr[C_METAL_PRODUCED, k] += metal_rate * dt
     ctr[C_CARBON_CONSUMED, k] += carbon_rate * dt
@@ -284,6 +290,25 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     a[A_Q_ELECTRIC, k] = 0.0
     a[A_Q_REACTION, k] = 0.0
     update_properties(x, p, a, k)
+
+
+def add_alumina(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, const Py_ssize_t[::1] cells,
+                double mass):
+    """Put ``mass`` kg of alumina (as fed) into each listed cell now, split like a feeder shot.
+
+    For manual additions (an operator's quench, replayed feeds); the feeder itself runs in the kernel.
+    """
+    cdef Py_ssize_t i, k
+    cdef double w, r
+    if not mass >= 0.0:
+        raise ValueError(f"alumina mass must be >= 0 kg, got {mass}")
+    for i in range(cells.shape[0]):
+        k = cells[i]
+        w = p[P_NA2O, k]
+        r = p[P_UNDISSOLVED_FRAC, k]
+        x[X_UNDISSOLVED, k] += r * (1.0 - w) * mass
+        x[X_ALUMINA, k] += (1.0 - r) * (1.0 - w) * mass + ALUMINA_PER_NA2O * w * mass
+        book_feed(x, p, ctr, k, mass)
 
 
 def prepare(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] line,

@@ -1,8 +1,12 @@
 """Streaming results: one netCDF4/HDF5 file, appended in buffered blocks while a run goes on.
 
 The file is opened, appended and closed at each flush, so between flushes it is a complete,
-consistent netCDF4 file that any reader can open (also after the run is killed). Memory holds
-one buffer of outputs, whatever the simulated horizon. xarray reads it with ``open_results``.
+consistent netCDF4 file that any reader can open (also after the run is killed). Writer and
+readers share HDF5's file lock: a reader never sees a half-written flush; while a reader holds
+the file, the writer keeps its records buffered and writes them at its next chance, so a
+reader never stops a run. Memory holds one buffer of outputs, whatever the simulated horizon
+(plus what piles up while a reader keeps the file open). xarray reads the file with
+``open_results``, which loads and lets go of it at once.
 """
 from __future__ import annotations
 
@@ -124,10 +128,25 @@ class ResultsWriter:
                 or _time.monotonic() - self._last_flush >= self.flush_seconds):
             self.flush()
 
-    def flush(self) -> None:
-        """Write the buffered records and close the file, so it is whole on disk."""
+    def flush(self, wait: float = 0.0) -> bool:
+        """Write the buffered records and close the file, so it is whole on disk.
+
+        If a reader holds the file, keep the records and return False (after retrying for up to
+        ``wait`` seconds); they go out with a later flush.
+        """
         if not self._times:
-            return
+            return True
+        deadline = _time.monotonic() + wait
+        while True:
+            try:
+                self._write_buffer()
+                return True
+            except BlockingIOError:
+                if _time.monotonic() >= deadline:
+                    return False
+                _time.sleep(0.05)
+
+    def _write_buffer(self) -> None:
         n0, n1 = self.written, self.written + len(self._times)
         with h5netcdf.File(self.path, "a") as f:
             f.resize_dimension("time", n1)
@@ -142,9 +161,17 @@ class ResultsWriter:
 
     def close(self, complete: bool = True) -> None:
         """Flush and mark the file complete (a run that stopped early leaves ``run_complete = 0``)."""
-        self.flush()
-        with h5netcdf.File(self.path, "a") as f:
-            f.attrs["run_complete"] = int(complete)
+        if not self.flush(wait=120.0):
+            raise OSError(f"{self.path}: a reader has held the file for 2 minutes; "
+                          f"{len(self._times)} output records could not be written")
+        for _ in range(2400):
+            try:
+                with h5netcdf.File(self.path, "a") as f:
+                    f.attrs["run_complete"] = int(complete)
+                return
+            except BlockingIOError:
+                _time.sleep(0.05)
+        raise OSError(f"{self.path}: a reader has held the file for 2 minutes; run_complete not set")
 
 
 def open_results(path: str | Path) -> xr.Dataset:
@@ -160,7 +187,7 @@ def open_results(path: str | Path) -> xr.Dataset:
         try:
             with xr.open_dataset(path, engine="h5netcdf") as ds:
                 return ds.load()
-        except OSError:
+        except BlockingIOError:
             # the writer holds the file for the few milliseconds of a flush: wait and retry
             if attempt == 49:
                 raise

@@ -1,0 +1,90 @@
+"""Bad configurations stop with a message naming the file, the key, the value and the rule."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from twin.cli import main
+from twin.config import CellConfig, ConfigError, load_config, parse_config
+
+GOOD = """
+[run]
+days = 1.0
+[[smelter.potlines]]
+name = "A"
+cells = 4
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    (GOOD.replace("cells = 4", "cells = 4\ncurent_kA = 500"), ["smelter.potlines.0.curent_kA", "unknown key", "500"]),
+    (GOOD.replace("cells = 4", "cells = -3"), ["smelter.potlines.0.cells", "-3", "greater than or equal to 1"]),
+    (GOOD + "\n[smelter.cell]\nacd_cm = 12\n", ["smelter.cell.acd_cm", "12", "less than or equal to 8"]),
+    (GOOD.replace("days = 1.0", "days = 1.0\nslow_step_s = 7"), ["run", "slow_step_s = 7", "whole multiple"]),
+    (GOOD.replace("[[smelter.potlines]]", "[[smelter.potliness]]"), ["smelter.potliness", "unknown key"]),
+    ("[run]\ndays = 1\n", ["smelter", "required key is missing"]),
+    (GOOD + "\n[[smelter.potlines]]\nname = \"A\"\ncells = 2\n", ["potline names must be unique"]),
+    (GOOD.replace("cells = 4", "cells = 4\nschedule = [{hour = 5, current_kA = 500}, {hour = 2, current_kA = 400}]"),
+     ["schedule hours must not decrease"]),
+    (GOOD.replace("cells = 4", "cells = 4\ncurrent_kA = 1000"), ["current_kA", "1000 kA", "1.5 A/cm2"]),
+    (GOOD.replace("days = 1.0", "days = 1.0\nstart = 2027-01-01T00:00:00"), ["start", "time zone"]),
+    ("[run\ndays = 1", ["not valid TOML"]),
+])
+def test_bad_config_names_key_and_value(tmp_path, text, words):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message
+    for word in words:
+        assert word in message, message
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_cli_reports_bad_config_without_traceback(tmp_path, capsys):
+    path = write(tmp_path, GOOD.replace("cells = 4", "cells = 0"))
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "smelter.potlines.0.cells" in err and "Traceback" not in err
+
+
+def test_cli_rejects_non_positive_horizon(capsys):
+    assert main(["run", "--days", "0"]) == 2
+    assert "--days must be positive" in capsys.readouterr().err
+
+
+def test_reference_park_is_valid():
+    cfg = load_config()
+    assert [p.cells for p in cfg.smelter.potlines] == [360, 360]
+    assert all(p.current_kA == 500 for p in cfg.smelter.potlines)
+
+
+CELL_KEYS = sorted(CellConfig.model_fields)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(key=st.sampled_from(CELL_KEYS),
+       value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
+                       st.text(max_size=5), st.booleans()))
+def test_any_cell_value_gives_a_valid_config_or_a_clear_error(key, value):
+    data = {"smelter": {"cell": {key: value}, "potlines": [{"name": "A", "cells": 2}]}}
+    try:
+        cfg = parse_config(data, source="<hypothesis>")
+    except ConfigError as err:
+        assert "<hypothesis>" in str(err) and key in str(err)
+    else:
+        number = getattr(cfg.smelter.cell, key)
+        assert isinstance(number, int | float) and math.isfinite(number)

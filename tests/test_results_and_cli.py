@@ -1,0 +1,122 @@
+"""Streamed results, the twin command and the public API."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import twin
+from twin.cli import main
+from twin.results import VARIABLES
+
+SMALL_PARK = """
+name = "small test park"
+[run]
+days = 1.0
+output_interval_s = 600.0
+buffer_records = {buffer}
+[smelter.cell]
+[[smelter.potlines]]
+name = "A"
+cells = {cells}
+"""
+
+
+def write_config(tmp_path: Path, cells: int = 4, buffer: int = 144) -> Path:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_PARK.format(cells=cells, buffer=buffer))
+    return path
+
+
+def test_run_api_writes_cf_dataset(tmp_path):
+    cfg = twin.load_config(write_config(tmp_path))
+    summary = twin.run(cfg, tmp_path / "out.nc", hours=2)
+    ds = twin.open_results(tmp_path / "out.nc")
+    assert ds.attrs["run_complete"] == 1
+    assert ds.sizes == {"time": 12, "cell": 4, "line": 1}
+    assert str(ds.time.dtype).startswith("datetime64")
+    assert ds.time.values[0] == np.datetime64("2027-01-01T00:10:00")
+    for name in VARIABLES:
+        assert ds[name].attrs["units"] and ds[name].attrs["long_name"], name
+        assert np.all(np.isfinite(ds[name].values)), name
+    # the summary is what the file says
+    metal = float(ds.metal_produced.isel(time=-1).sum()) / 1e3
+    assert summary.metal_t == pytest.approx(metal, rel=1e-9)
+    assert summary.specific_energy_kWh_per_kg == pytest.approx(
+        float(ds.energy_dc.isel(time=-1).sum()) / (1e3 * metal), rel=1e-9)
+    assert 12.5 < summary.specific_energy_kWh_per_kg < 14.0
+
+
+def test_cli_run_and_summary(tmp_path, capsys):
+    out = tmp_path / "cli.nc"
+    assert main(["run", str(write_config(tmp_path)), "--hours", "1", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    for words in ("metal made", "mean cell voltage", "current efficiency", "kWh/kg", "AE-min per cell-day"):
+        assert words in text
+    assert twin.open_results(out).sizes["time"] == 6
+
+
+def test_cli_default_run_writes_in_the_current_directory(tmp_path, monkeypatch):
+    """`twin run` with no config runs the reference park; here for one hour to keep the test short."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--hours", "1", "--quiet"]) == 0
+    ds = twin.open_results(tmp_path / "park-results.nc")
+    assert ds.sizes["cell"] == 720 and list(ds.line.values) == ["PL1", "PL2"]
+    assert float(ds.line_current.mean()) == pytest.approx(500e3, rel=1e-3)
+
+
+def test_results_readable_mid_run_and_after_a_kill(tmp_path):
+    """A running twin's file opens with what was flushed; killing it leaves a file that opens."""
+    config = write_config(tmp_path, cells=60, buffer=1)
+    out = tmp_path / "live.nc"
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "run", str(config), "--days", "30", "--out",
+                                 str(out), "--quiet"], stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        seen = 0
+        while time.monotonic() < deadline and seen < 5:
+            time.sleep(0.3)
+            if out.exists():
+                try:
+                    seen = twin.open_results(out).sizes["time"]
+                except (OSError, KeyError, ValueError):
+                    seen = 0    # created but not yet holding a record
+        assert seen >= 5, log.read_text() if proc.poll() is not None else "no records in 60 s"
+        ds = twin.open_results(out)
+        assert ds.attrs["run_complete"] == 0
+        assert np.all(np.isfinite(ds.cell_voltage.values))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    after = twin.open_results(out)
+    assert after.sizes["time"] >= seen and after.attrs["run_complete"] == 0
+    assert np.all(np.isfinite(after.metal_produced.values))
+
+
+def test_memory_does_not_grow_with_the_horizon(tmp_path):
+    """Peak Python memory of a 4-day run is that of a 1-day run: results stream to disk."""
+    cfg = twin.load_config(write_config(tmp_path, cells=20, buffer=24))
+    peaks = []
+    for days in (1, 4):
+        park = twin.Park(cfg)
+        tracemalloc.start()
+        park.run(tmp_path / f"mem{days}.nc", days * 86400.0)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.2 * peaks[0] + 100_000, peaks
+
+
+@pytest.mark.skipif(os.environ.get("CI") is None and sys.platform == "win32", reason="posix console script")
+def test_console_script_check_config(tmp_path):
+    good = write_config(tmp_path)
+    res = subprocess.run([sys.executable, "-m", "twin.cli", "check-config", str(good)], capture_output=True, text=True)
+    assert res.returncode == 0 and "valid" in res.stdout

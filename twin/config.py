@@ -35,7 +35,7 @@ class RunConfig(_Section):
 
     start: dt.datetime = Field(default=dt.datetime(2027, 1, 1, tzinfo=dt.UTC), description="UTC start time")
     days: Positive = 1.0
-    fast_step_s: Annotated[float, Field(gt=0, le=30)] = 5.0
+    fast_step_s: Annotated[float, Field(gt=0, le=30)] = 10.0
     slow_step_s: Annotated[float, Field(gt=0, le=600)] = 60.0
     output_interval_s: Annotated[float, Field(gt=0, le=86400)] = 600.0
     seed: Annotated[int, Field(ge=0)] = 0

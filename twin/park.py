@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from twin import __version__
 from twin.config import ParkConfig
@@ -83,6 +84,8 @@ class Park:
         charge = 0.0       # A s summed over cells
         voltage_sum = 0.0
         complete = False
+        # the kernel's OpenMP threads own the cores; idle BLAS threads spinning beside them cost ~30 %
+        limits = threadpool_limits(limits=1, user_api="blas")
         try:
             for _ in range(n_out):
                 record = self.step_interval()
@@ -93,6 +96,7 @@ class Park:
                     progress(run.output_interval_s)
             complete = True
         finally:
+            limits.restore_original_limits()
             writer.close(complete=complete)
         return self._summary(Path(out), n_out, start_counters, charge, voltage_sum)
 

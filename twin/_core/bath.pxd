@@ -6,7 +6,16 @@ Compositions are wt %, temperatures as stated per function (degC or K), current 
 Sources and validity ranges are documented on the Python face (``twin/_core/props.pyx``) and in
 ``twin/smelter/bath.py``; the equations are restated here in our own notation.
 """
-from libc.math cimport exp, log, sqrt, fmax, fmin
+from libc.math cimport exp, log, sqrt
+
+
+cdef inline double fmax(double a, double b) noexcept nogil:
+    """max for finite numbers, inlined (libm's fmax is a library call without -ffast-math)."""
+    return a if a > b else b
+
+
+cdef inline double fmin(double a, double b) noexcept nogil:
+    return a if a < b else b
 
 # Physical constants (CODATA 2018, IUPAC atomic weights) in SI units, and the Na2O neutralisation
 # 3 Na2O + 4 AlF3 -> 2 Na3AlF6 + Al2O3 in kg per kg Na2O. C macros, so no module owns them.
@@ -18,6 +27,11 @@ cdef extern from *:
     #define TWIN_M_AL2O3 101.9613e-3
     #define TWIN_M_C 12.011e-3
     #define TWIN_KELVIN 273.15
+    #define TWIN_AL_PER_COULOMB (TWIN_M_AL / (3.0 * TWIN_FARADAY))
+    #define TWIN_AL2O3_PER_COULOMB (TWIN_M_AL2O3 / (6.0 * TWIN_FARADAY))
+    #define TWIN_CARBON_PER_COULOMB (TWIN_M_C / (4.0 * TWIN_FARADAY))
+    #define TWIN_R_OVER_6F (TWIN_R_GAS / (6.0 * TWIN_FARADAY))
+    #define TWIN_R_OVER_2F (TWIN_R_GAS / (2.0 * TWIN_FARADAY))
     #define TWIN_ALF3_PER_NA2O (4.0 * 83.9767 / (3.0 * 61.9789))
     #define TWIN_CRYOLITE_PER_NA2O (2.0 * 209.9413 / (3.0 * 61.9789))
     #define TWIN_ALUMINA_PER_NA2O (101.9613 / (3.0 * 61.9789))
@@ -28,6 +42,12 @@ cdef extern from *:
     const double M_AL2O3 "TWIN_M_AL2O3"                  # kg/mol
     const double M_C "TWIN_M_C"                          # kg/mol
     const double KELVIN "TWIN_KELVIN"                    # K at 0 degC
+    # Faraday's law as multipliers (compile-time constants, so kernels multiply, not divide)
+    const double AL_PER_COULOMB "TWIN_AL_PER_COULOMB"          # kg Al per C at CE 1 (z = 3)
+    const double AL2O3_PER_COULOMB "TWIN_AL2O3_PER_COULOMB"    # kg Al2O3 per C at CE 1 (z = 6)
+    const double CARBON_PER_COULOMB "TWIN_CARBON_PER_COULOMB"  # kg C per C as CO2 (z = 4)
+    const double R_OVER_6F "TWIN_R_OVER_6F"                    # V/K
+    const double R_OVER_2F "TWIN_R_OVER_2F"                    # V/K
     const double ALF3_PER_NA2O "TWIN_ALF3_PER_NA2O"
     const double CRYOLITE_PER_NA2O "TWIN_CRYOLITE_PER_NA2O"
     const double ALUMINA_PER_NA2O "TWIN_ALUMINA_PER_NA2O"
@@ -82,7 +102,7 @@ cdef inline double alumina_activity_c(double ros) noexcept nogil:
 
 cdef inline double reversible_potential_c(double t_k, double al2o3, double sat) noexcept nogil:
     """E_rev = E0 + (RT/12F) ln(1/a^2), V (Haupin 1998)."""
-    return standard_potential_c(t_k) - R_GAS * t_k / (6.0 * FARADAY) * log(alumina_activity_c(al2o3 / sat))
+    return standard_potential_c(t_k) - R_OVER_6F * t_k * log(alumina_activity_c(al2o3 / sat))
 
 
 cdef inline double critical_current_density_f(double t_k, double al2o3, double area_factor) noexcept nogil:
@@ -106,7 +126,7 @@ cdef inline double anode_surface_overvoltage_c(double t_k, double log_i, double 
 cdef inline double anode_concentration_overvoltage_c(double t_k, double i, double i_crit) noexcept nogil:
     """(RT/2F) ln(i_c / (i_c - i)), V (Haupin 1998); i/i_c clamped to 0.99 (the AE state takes over above)."""
     cdef double ratio = fmin(fmax(i / fmax(i_crit, 1e-9), 0.0), 0.99)
-    return -R_GAS * t_k / (2.0 * FARADAY) * log(1.0 - ratio)
+    return -R_OVER_2F * t_k * log(1.0 - ratio)
 
 
 cdef inline double bath_ratio_c(double alf3, double al2o3, double caf2, double lif, double mgf2) noexcept nogil:

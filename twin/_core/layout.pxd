@@ -70,7 +70,7 @@ cdef enum:
 # Per-cell algebraic quantities kept between steps.
 cdef enum:
     A_LIQUIDUS = 0       # degC
-    A_SATURATION         # wt % alumina solubility
+    A_INV_SATURATION     # 1 / (wt % alumina solubility)
     A_BATH_RATIO         # NaF/AlF3 weight ratio
     A_CE                 # current efficiency (fraction)
     A_LOGK_BASE          # ln(kappa) without the alumina term
@@ -83,6 +83,8 @@ cdef enum:
     A_LOG_ANODE_AREA     # ln(P_ANODE_AREA)
     A_LOG_CATHODE_AREA   # ln(P_CATHODE_AREA)
     A_AREA_FACTOR        # P_ONE_ANODE_AREA ** -0.1
+    A_DECAY              # exp(-P_K_DISSOLVE * dt) of the undissolved pool over one fast step
+    A_INV_ANODE_AREA     # 1 / P_ANODE_AREA
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).

@@ -10,12 +10,12 @@ Scheme (multirate, fixed step, explicit):
 Lines are independent between line-current solves and run in parallel (OpenMP) when built with it.
 """
 from cython.parallel cimport prange
-from libc.math cimport exp, log, fmax, fmin
+from libc.math cimport exp, log
 
 from twin._core.bath cimport (
-    FARADAY, R_GAS, M_AL, M_AL2O3, M_C, KELVIN, ALF3_PER_NA2O, CRYOLITE_PER_NA2O, ALUMINA_PER_NA2O,
+    AL_PER_COULOMB, AL2O3_PER_COULOMB, CARBON_PER_COULOMB, R_OVER_6F, KELVIN, ALF3_PER_NA2O, CRYOLITE_PER_NA2O, ALUMINA_PER_NA2O,
     liquidus_c, alumina_saturation_c, log_conductivity_c, standard_potential_c, alumina_activity_c,
-    critical_current_density_f, anode_surface_overvoltage_c, anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c,
+    fmax, fmin, critical_current_density_f, anode_surface_overvoltage_c, anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c,
     bubble_thickness_c, bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
 )
 from twin._core.layout cimport *
@@ -28,9 +28,9 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "c_bath", "c_metal", "ua_top", "ua_bottom", "t_ambient", "side_area", "h_bath_ledge",
                "k_ledge", "rho_ledge", "latent", "r_lining", "h_shell", "c_shell", "ledge_min", "ce_ref",
                "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "carbon_ratio", "rho_metal")
-AUX_NAMES = ("liquidus", "saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
+AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
-             "area_factor")
+             "area_factor", "decay", "inv_anode_area")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -52,8 +52,34 @@ cdef struct Heat:
     double q_shell_air   # W shell -> air
 
 
+cdef struct Rates:
+    double metal         # kg/s Al made, Faraday at the cell's CE (z = 3)
+    double alumina       # kg/s Al2O3 electrolysed (z = 6)
+    double carbon        # kg/s net anode carbon
+    double acd           # m/s ACD drift: anode burn-off minus metal-pad rise
+
+
+cdef inline void faraday_rates(const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k, double current,
+                               Rates* r) noexcept nogil:
+    """Production, consumption and ACD drift of cell k at a line current (the cell's CE in ``a``)."""
+    cdef double charge_ce = a[A_CE, k] * current
+    r.metal = charge_ce * AL_PER_COULOMB
+    r.alumina = charge_ce * AL2O3_PER_COULOMB
+    r.carbon = p[P_CARBON_RATIO, k] * current * CARBON_PER_COULOMB
+    r.acd = (r.carbon / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
+             - r.metal / (p[P_RHO_METAL, k] * p[P_CATHODE_AREA, k] * 1e-4))
+
+
 cdef inline double bath_mass(const double[:, ::1] x, Py_ssize_t k) noexcept nogil:
     return x[X_CRYOLITE, k] + x[X_ALF3, k] + x[X_CAF2, k] + x[X_ALUMINA, k]
+
+
+cdef inline void cell_constants(const double[:, ::1] p, double[:, ::1] a, Py_ssize_t k) noexcept nogil:
+    """Per-cell combinations of parameters, computed when parameters are set, not every step."""
+    a[A_LOG_ANODE_AREA, k] = log(p[P_ANODE_AREA, k])
+    a[A_INV_ANODE_AREA, k] = 1.0 / p[P_ANODE_AREA, k]
+    a[A_LOG_CATHODE_AREA, k] = log(p[P_CATHODE_AREA, k])
+    a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
 
 
 cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
@@ -65,7 +91,7 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
     cdef double al2o3 = 100.0 * x[X_ALUMINA, k] / mb
     cdef double t = x[X_T_BATH, k]
     a[A_LIQUIDUS, k] = liquidus_c(alf3, caf2, al2o3, 0.0, 0.0, 0.0)
-    a[A_SATURATION, k] = alumina_saturation_c(t, alf3, caf2, 0.0, 0.0)
+    a[A_INV_SATURATION, k] = 1.0 / alumina_saturation_c(t, alf3, caf2, 0.0, 0.0)
     a[A_BATH_RATIO, k] = bath_ratio_c(alf3, al2o3, caf2, 0.0, 0.0)
     a[A_CE, k] = current_efficiency_c(t - a[A_LIQUIDUS, k], alf3, 0.0, p[P_CE_REF, k],
                                       p[P_SUPERHEAT_REF, k], p[P_ALF3_REF, k])
@@ -73,34 +99,53 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
     a[A_H_REACTION, k] = reaction_enthalpy_c(t + KELVIN, a[A_CE, k])
 
 
-cdef inline void update_voltage(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
-                                Py_ssize_t k, double log_current) noexcept nogil:
-    """Back EMF and ohmic resistance of cell k at its state, linearised at the line current."""
+cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                             Py_ssize_t k, double current, double log_current) noexcept nogil:
+    """Back EMF and ohmic resistance of cell k off anode effect, linearised at the line current.
+
+    Stores alumina wt %, back EMF and resistance in ``a``; returns the critical current density.
+    """
     cdef double t_k = x[X_T_BATH, k] + KELVIN
-    cdef double mb = bath_mass(x, k)
-    cdef double c = fmax(100.0 * x[X_ALUMINA, k] / mb, 1e-3)
-    cdef double log_i = log_current - a[A_LOG_ANODE_AREA, k]
-    cdef double i = exp(log_i)
-    cdef double i_crit, kappa, d_b, phi, area, emf, res
+    cdef double c = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
+    cdef double i = current * a[A_INV_ANODE_AREA, k]
+    cdef double i_crit = critical_current_density_f(t_k, c, a[A_AREA_FACTOR, k])
+    cdef double d_b = bubble_thickness_c(i)
+    cdef double phi = bubble_coverage_c(i, a[A_BATH_RATIO, k], c, p[P_AE_ALUMINA, k])
+    # 1 / (kappa * area) with kappa = exp(ln kappa_base - 0.0200 %Al2O3)
+    cdef double inv_kappa_area = exp(0.0200 * c - a[A_LOGK_BASE, k]) * a[A_INV_ANODE_AREA, k]
     a[A_ALUMINA_WT, k] = c
-    if x[X_AE_ON, k] > 0.5:
-        a[A_BACK_EMF, k] = p[P_AE_VOLTAGE, k]
-        a[A_RESISTANCE, k] = p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k]
-        return
-    i_crit = critical_current_density_f(t_k, c, a[A_AREA_FACTOR, k])
-    emf = (standard_potential_c(t_k)
-           - R_GAS * t_k / (6.0 * FARADAY) * log(alumina_activity_c(c / a[A_SATURATION, k]))
-           + anode_surface_overvoltage_c(t_k, log_i, log(c))
-           + anode_concentration_overvoltage_c(t_k, i, i_crit)
-           + cathode_overvoltage_c(t_k, a[A_BATH_RATIO, k], log_current - a[A_LOG_CATHODE_AREA, k]))
-    kappa = exp(a[A_LOGK_BASE, k] - 0.0200 * c)
-    d_b = bubble_thickness_c(i)
-    phi = bubble_coverage_c(i, a[A_BATH_RATIO, k], c, p[P_AE_ALUMINA, k])
-    area = p[P_ANODE_AREA, k]
-    res = ((100.0 * x[X_ACD, k] - d_b) / (kappa * area) + d_b * phi / (kappa * area * (1.0 - phi))
-           + p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k])
-    a[A_BACK_EMF, k] = emf
-    a[A_RESISTANCE, k] = res
+    a[A_BACK_EMF, k] = (
+        standard_potential_c(t_k)
+        - R_OVER_6F * t_k * log(alumina_activity_c(c * a[A_INV_SATURATION, k]))
+        + anode_surface_overvoltage_c(t_k, log_current - a[A_LOG_ANODE_AREA, k], log(c))
+        + anode_concentration_overvoltage_c(t_k, i, i_crit)
+        + cathode_overvoltage_c(t_k, a[A_BATH_RATIO, k], log_current - a[A_LOG_CATHODE_AREA, k]))
+    a[A_RESISTANCE, k] = ((100.0 * x[X_ACD, k] - d_b + d_b * phi / (1.0 - phi)) * inv_kappa_area
+                          + p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k])
+    return i_crit
+
+
+cdef inline void update_electrics(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                                  double[:, ::1] ctr, Py_ssize_t k, double current,
+                                  double log_current) noexcept nogil:
+    """Electrics of cell k with its anode-effect state: onset checked, AE voltage while on.
+
+    An anode effect starts when the anode current density reaches the critical one (Grjotheim &
+    Welch) or the dissolved alumina falls to the configured AE level; while it is on, the cell
+    shows its AE back voltage in series with the anode, cathode and external resistances.
+    """
+    cdef double i_crit
+    if x[X_AE_ON, k] < 0.5:
+        i_crit = electrics(x, p, a, k, current, log_current)
+        if a[A_ALUMINA_WT, k] > p[P_AE_ALUMINA, k] and current * a[A_INV_ANODE_AREA, k] < i_crit:
+            return
+        x[X_AE_ON, k] = 1.0
+        x[X_AE_TIME, k] = 0.0
+        ctr[C_AE_COUNT, k] += 1.0
+    else:
+        a[A_ALUMINA_WT, k] = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
+    a[A_BACK_EMF, k] = p[P_AE_VOLTAGE, k]
+    a[A_RESISTANCE, k] = p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k]
 
 
 cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
@@ -124,7 +169,7 @@ cdef inline double feed_rate(const double[:, ::1] p, const double[:, ::1] a, Py_
 
     A placeholder for the tracking controller (operations issue): it sees the true alumina.
     """
-    cdef double nominal = p[P_CE_REF, k] * current * M_AL2O3 / (6.0 * FARADAY) / (1.0 - p[P_NA2O, k])
+    cdef double nominal = p[P_CE_REF, k] * current * AL2O3_PER_COULOMB / (1.0 - p[P_NA2O, k])
     cdef double gain = 1.0 + p[P_FEED_GAIN, k] * (p[P_ALUMINA_TARGET, k] - a[A_ALUMINA_WT, k])
     return p[P_FEED_ENABLED, k] * nominal * fmin(fmax(gain, 0.0), 2.0)
 
@@ -142,20 +187,18 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
                            double dt, bint continuous_feed) noexcept nogil:
     """Advance cell k over one fast step at constant line current."""
     cdef double u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
-    cdef double ce = a[A_CE, k]
-    cdef double metal_rate = ce * current * M_AL / (3.0 * FARADAY)
-    cdef double consumption = ce * current * M_AL2O3 / (6.0 * FARADAY)
-    cdef double carbon_rate = p[P_CARBON_RATIO, k] * current * M_C / (4.0 * FARADAY)
+    cdef Rates rate
+    cdef double consumption
     cdef double w = p[P_NA2O, k]
     cdef double r = p[P_UNDISSOLVED_FRAC, k]
     cdef double kd = p[P_K_DISSOLVE, k]
-    cdef double decay = exp(-kd * dt)
+    cdef double decay = a[A_DECAY, k]
     cdef double f = feed_rate(p, a, k, current)
     cdef double u0 = x[X_UNDISSOLVED, k]
     cdef double total = u0 + x[X_ALUMINA, k]
     cdef double fed = 0.0, u1, d1, demand, g, lag, production
-    cdef double burn = carbon_rate / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
-    cdef double rise = metal_rate / (p[P_RHO_METAL, k] * p[P_CATHODE_AREA, k] * 1e-4)
+    faraday_rates(p, a, k, current, &rate)
+    consumption = rate.alumina
 
     # alumina pools: closed form of du/dt = -kd u (+ inflow), total alumina by mass balance
     u1 = u0 * decay
@@ -179,47 +222,34 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_UNDISSOLVED, k] = u1
     x[X_ALUMINA, k] = d1
     book_feed(x, p, ctr, k, fed)
-    x[X_METAL, k] += metal_rate * dt
-    x[X_ACD, k] += (burn - rise) * dt
-    x[X_ANODE_HEIGHT, k] -= burn * dt
+    x[X_METAL, k] += rate.metal * dt
+    x[X_ACD, k] += rate.acd * dt
+    x[X_ANODE_HEIGHT, k] -= rate.carbon / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k]) * dt
 
     ctr[C_ALUMINA_CONSUMED, k] += consumption * dt
-    ctr[C_METAL_PRODUCED, k] += metal_rate * dt
-    ctr[C_CARBON_CONSUMED, k] += carbon_rate * dt
+    ctr[C_METAL_PRODUCED, k] += rate.metal * dt
+    ctr[C_CARBON_CONSUMED, k] += rate.carbon * dt
     ctr[C_ENERGY_DC, k] += u * current * dt / 3.6e6
     a[A_Q_ELECTRIC, k] += current * (u - current * p[P_R_EXTERNAL, k]) * dt
-    a[A_Q_REACTION, k] += metal_rate * a[A_H_REACTION, k] * dt
+    a[A_Q_REACTION, k] += rate.metal * a[A_H_REACTION, k] * dt
 
-    # anode effect: explicit switched state
+    # anode effect: explicit switched state (onset in update_electrics, end by duration here)
     if x[X_AE_ON, k] > 0.5:
         x[X_AE_TIME, k] += dt
-        production = metal_rate * 86.4      # t Al per cell-day at the present rate
+        production = rate.metal * 86.4      # t Al per cell-day at the present rate
         ctr[C_AE_MINUTES, k] += dt / 60.0
         ctr[C_CF4, k] += p[P_SEF_CF4, k] * production * dt / 60.0
         ctr[C_C2F6, k] += p[P_SEF_CF4, k] * p[P_C2F6_RATIO, k] * production * dt / 60.0
         if x[X_AE_TIME, k] >= p[P_AE_DURATION, k]:
             x[X_AE_ON, k] = 0.0
             x[X_AE_TIME, k] = 0.0
-    elif anode_effect_starts(x, p, a, k, current):
-        x[X_AE_ON, k] = 1.0
-        x[X_AE_TIME, k] = 0.0
-        ctr[C_AE_COUNT, k] += 1.0
 
     s[S_VOLTAGE, k] += u
-    s[S_CURRENT_CE, k] += current * ce
+    s[S_CURRENT_CE, k] += current * a[A_CE, k]
     s[S_ALUMINA, k] += a[A_ALUMINA_WT, k]
     s[S_METAL_MASS, k] += x[X_METAL, k]
     s[S_ACD, k] += x[X_ACD, k]
     s[S_BATH_MASS, k] += bath_mass(x, k)
-
-
-cdef inline bint anode_effect_starts(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
-                                     Py_ssize_t k, double current) noexcept nogil:
-    """Onset when the anode current density reaches the critical one or alumina the AE level."""
-    cdef double t_k = x[X_T_BATH, k] + KELVIN
-    cdef double c = 100.0 * x[X_ALUMINA, k] / bath_mass(x, k)
-    cdef double i_crit = critical_current_density_f(t_k, c, a[A_AREA_FACTOR, k])
-    return c <= p[P_AE_ALUMINA, k] or current / p[P_ANODE_AREA, k] >= i_crit
 
 
 cdef inline double ledge_rate(const double[:, ::1] p, Py_ssize_t k, Heat* h) noexcept nogil:
@@ -311,8 +341,8 @@ def add_alumina(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, co
         book_feed(x, p, ctr, k, mass)
 
 
-def prepare(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] line,
-            const Py_ssize_t[::1] line_start):
+def prepare(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] ctr,
+            double[:, ::1] line, const Py_ssize_t[::1] line_start):
     """Fill the derived per-cell quantities and the line sums from a state (before the first advance)."""
     cdef Py_ssize_t j, k
     cdef double log_current
@@ -321,11 +351,9 @@ def prepare(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, do
         line[L_SUM_EMF, j] = 0.0
         line[L_SUM_RESISTANCE, j] = 0.0
         for k in range(line_start[j], line_start[j + 1]):
-            a[A_LOG_ANODE_AREA, k] = log(p[P_ANODE_AREA, k])
-            a[A_LOG_CATHODE_AREA, k] = log(p[P_CATHODE_AREA, k])
-            a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
+            cell_constants(p, a, k)
             update_properties(x, p, a, k)
-            update_voltage(x, p, a, k, log_current)
+            update_electrics(x, p, a, ctr, k, line[L_CURRENT, j], log_current)
             line[L_SUM_EMF, j] += a[A_BACK_EMF, k]
             line[L_SUM_RESISTANCE, j] += a[A_RESISTANCE, k]
 
@@ -337,6 +365,9 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
     cdef Py_ssize_t i_slow, i_fast, k, n = n_slow * n_sub, step = 0
     cdef double current, log_current, sum_e, sum_r, i_set, v_target, resistance
     cdef double relax = 1.0 if line_p[LP_TAU, j] <= 0.0 else 1.0 - exp(-dt / line_p[LP_TAU, j])
+    for k in range(first, last):          # parameters may have changed since the last call
+        cell_constants(p, a, k)
+        a[A_DECAY, k] = exp(-p[P_K_DISSOLVE, k] * dt)
     for i_slow in range(n_slow):
         for i_fast in range(n_sub):
             current = line[L_CURRENT, j]
@@ -345,7 +376,7 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
             sum_r = 0.0
             for k in range(first, last):
                 fast_step(x, p, a, s, ctr, k, current, dt, continuous_feed)
-                update_voltage(x, p, a, k, log_current)
+                update_electrics(x, p, a, ctr, k, current, log_current)
                 sum_e = sum_e + a[A_BACK_EMF, k]
                 sum_r = sum_r + a[A_RESISTANCE, k]
             line[L_SUM_CURRENT, j] += current
@@ -395,36 +426,31 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
     out = np.zeros((N_STATE, n))
     cdef double[:, ::1] dx = out
     cdef Heat h
-    cdef double log_current = log(fmax(current, 1.0)), u, ce, f, w, r, metal_rate, d_ledge
+    cdef Rates rate
+    cdef double log_current = log(fmax(current, 1.0)), u, f, w, r, d_ledge
     for k in range(n):
-        a[A_LOG_ANODE_AREA, k] = log(p[P_ANODE_AREA, k])
-        a[A_LOG_CATHODE_AREA, k] = log(p[P_CATHODE_AREA, k])
-        a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
+        cell_constants(p, a, k)
         update_properties(x, p, a, k)
-        update_voltage(x, p, a, k, log_current)
+        electrics(x, p, a, k, current, log_current)
         heat_flows(x, p, a, k, &h)
+        faraday_rates(p, a, k, current, &rate)
         u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
-        ce = a[A_CE, k]
         f = feed_rate(p, a, k, current)
         w = p[P_NA2O, k]
         r = p[P_UNDISSOLVED_FRAC, k]
-        metal_rate = ce * current * M_AL / (3.0 * FARADAY)
         d_ledge = ledge_rate(p, k, &h)
         dx[X_UNDISSOLVED, k] = r * (1.0 - w) * f - p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k]
         dx[X_ALUMINA, k] = (p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k] + (1.0 - r) * (1.0 - w) * f
-                            + ALUMINA_PER_NA2O * w * f - ce * current * M_AL2O3 / (6.0 * FARADAY))
+                            + ALUMINA_PER_NA2O * w * f - rate.alumina)
         dx[X_ALF3, k] = -ALF3_PER_NA2O * w * f
         dx[X_CRYOLITE, k] = CRYOLITE_PER_NA2O * w * f - p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k] * d_ledge
-        dx[X_METAL, k] = metal_rate
+        dx[X_METAL, k] = rate.metal
         dx[X_LEDGE, k] = d_ledge
-        dx[X_T_BATH, k] = (current * (u - current * p[P_R_EXTERNAL, k]) - metal_rate * a[A_H_REACTION, k]
+        dx[X_T_BATH, k] = (current * (u - current * p[P_R_EXTERNAL, k]) - rate.metal * a[A_H_REACTION, k]
                            - h.q_top - h.q_bottom - h.q_bath_ledge) / h.capacity
         dx[X_T_SHELL, k] = (h.q_ledge_shell - h.q_shell_air) / p[P_C_SHELL, k]
-        dx[X_ACD, k] = (p[P_CARBON_RATIO, k] * current * M_C / (4.0 * FARADAY)
-                        / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
-                        - metal_rate / (p[P_RHO_METAL, k] * p[P_CATHODE_AREA, k] * 1e-4))
-        dx[X_ANODE_HEIGHT, k] = -(p[P_CARBON_RATIO, k] * current * M_C / (4.0 * FARADAY)
-                                  / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k]))
+        dx[X_ACD, k] = rate.acd
+        dx[X_ANODE_HEIGHT, k] = -rate.carbon / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
     return out
 
 

@@ -78,7 +78,7 @@ class Potlines:
         self.state[STATE["metal"]] += metal_rate * since_tap
         self.state[STATE["acd"]] = self.acd_after_tap(current) + acd_rate * since_tap
         self.line[LINE["current"]] = setpoints_A
-        pot.prepare(self.state, self.params, self.aux, self.line, self.line_start)
+        pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
         self.line[LINE["source_voltage"]] = (self.line[LINE["sum_emf"]]
                                              + (self.line[LINE["sum_resistance"]]
                                                 + self.line_params[LINE_PARAM["r_bus"]]) * setpoints_A)

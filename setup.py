@@ -25,7 +25,7 @@ def _compiler_has_openmp(compiler) -> bool:
         try:
             objects = compiler.compile([str(src)], output_dir=tmp, extra_postargs=[flag])
             compiler.link_executable(objects, str(Path(tmp, "omp_test")), extra_postargs=[flag])
-        except Exception:  # noqa: BLE001 - any failure means "no OpenMP here"
+        except Exception:
             return False
     return True
 

@@ -41,7 +41,7 @@ COMPARED = ("cryolite", "alf3", "alumina", "undissolved", "metal", "ledge", "t_b
 
 @pytest.mark.parametrize("fast_step", [10.0, 1.0])
 def test_core_matches_radau_over_6_hours(make_park, fast_step):
-    cfg, pl = perturbed_cell(make_park)
+    _cfg, pl = perturbed_cell(make_park)
     x0 = pl.state.copy()
     t_eval = np.arange(1, 37) * 600.0
     ref = reference(x0, pl.params, t_eval[-1], t_eval)
@@ -63,7 +63,7 @@ def test_error_shrinks_with_the_step(make_park):
     """Convergence: halving the slow step halves (first order) the temperature error after 6 h."""
     errors = []
     for slow in (120.0, 60.0, 30.0):
-        cfg, pl = perturbed_cell(make_park)
+        _cfg, pl = perturbed_cell(make_park)
         x0 = pl.state.copy()
         if not errors:
             ref = reference(x0, pl.params, 6 * 3600.0, np.array([6 * 3600.0]))

@@ -4,8 +4,8 @@ Public API: ``load_config``, ``Park``, ``run``, ``open_results``.
 """
 __version__ = "0.1.0"
 
-from twin.config import ConfigError, load_config  # noqa: E402
-from twin.park import Park, RunSummary, run  # noqa: E402
-from twin.results import open_results  # noqa: E402
+from twin.config import ConfigError, load_config
+from twin.park import Park, RunSummary, run
+from twin.results import open_results
 
 __all__ = ["ConfigError", "Park", "RunSummary", "__version__", "load_config", "open_results", "run"]

@@ -6,6 +6,7 @@ the kernel's parameter arrays are built (``twin.smelter.cell``), never in the ke
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import tomllib
 from importlib import resources
@@ -134,7 +135,7 @@ class PotlineConfig(_Section):
     @model_validator(mode="after")
     def _schedule_sorted(self) -> PotlineConfig:
         hours = [p.hour for p in self.schedule]
-        if any(b < a for a, b in zip(hours, hours[1:], strict=False)):
+        if any(b < a for a, b in itertools.pairwise(hours)):
             raise ValueError(f"schedule hours must not decrease, got {hours}")
         return self
 

@@ -5,7 +5,6 @@ one kernel call for every cell of every line, then one output record to the resu
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path

@@ -82,6 +82,12 @@ cdef inline void cell_constants(const double[:, ::1] p, double[:, ::1] a, Py_ssi
     a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
 
 
+cdef inline double bath_liquidus(const double[:, ::1] x, Py_ssize_t k) noexcept nogil:
+    cdef double mb = bath_mass(x, k)
+    return liquidus_c(100.0 * x[X_ALF3, k] / mb, 100.0 * x[X_CAF2, k] / mb, 100.0 * x[X_ALUMINA, k] / mb,
+                      0.0, 0.0, 0.0)
+
+
 cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
                                    Py_ssize_t k) noexcept nogil:
     """Composition- and temperature-dependent properties (slow step)."""
@@ -90,7 +96,7 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
     cdef double caf2 = 100.0 * x[X_CAF2, k] / mb
     cdef double al2o3 = 100.0 * x[X_ALUMINA, k] / mb
     cdef double t = x[X_T_BATH, k]
-    a[A_LIQUIDUS, k] = liquidus_c(alf3, caf2, al2o3, 0.0, 0.0, 0.0)
+    a[A_LIQUIDUS, k] = bath_liquidus(x, k)
     a[A_INV_SATURATION, k] = 1.0 / alumina_saturation_c(t, alf3, caf2, 0.0, 0.0)
     a[A_BATH_RATIO, k] = bath_ratio_c(alf3, al2o3, caf2, 0.0, 0.0)
     a[A_CE, k] = current_efficiency_c(t - a[A_LIQUIDUS, k], alf3, 0.0, p[P_CE_REF, k],
@@ -285,7 +291,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
     x[X_T_BATH, k] = t0 + (q_in - (h0.q_top + h0.q_bottom + h0.q_bath_ledge) * dt_slow) / h0.capacity
     x[X_T_SHELL, k] = ts0 + (h0.q_ledge_shell - h0.q_shell_air) * dt_slow / p[P_C_SHELL, k]
-    update_properties(x, p, a, k)
+    a[A_LIQUIDUS, k] = bath_liquidus(x, k)    # the only property the heat flows need
     heat_flows(x, p, a, k, &h1)
 
     # corrector: mean of the start and predicted flows

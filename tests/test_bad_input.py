@@ -26,11 +26,15 @@ def write(tmp_path, text):
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    (GOOD.replace("cells = 4", "cells = 4\ncurent_kA = 500"), ["smelter.potlines.0.curent_kA", "unknown key", "500"]),
+    (GOOD.replace("cells = 4", "cells = 4\ncurent_kA = 500"), ["smelter.potlines.0.curent_kA", "unknown key", "500",
+                                                                  "did you mean 'current_kA'?"]),
     (GOOD.replace("cells = 4", "cells = -3"), ["smelter.potlines.0.cells", "-3", "greater than or equal to 1"]),
     (GOOD + "\n[smelter.cell]\nacd_cm = 12\n", ["smelter.cell.acd_cm", "12", "less than or equal to 8"]),
     (GOOD.replace("days = 1.0", "days = 1.0\nslow_step_s = 7"), ["run", "slow_step_s = 7", "whole multiple"]),
-    (GOOD.replace("[[smelter.potlines]]", "[[smelter.potliness]]"), ["smelter.potliness", "unknown key"]),
+    (GOOD.replace("[[smelter.potlines]]", "[[smelter.potliness]]"), ["smelter.potliness", "unknown key",
+                                                                     "did you mean 'potlines'?"]),
+    (GOOD + "\n[smelter.cell]\nfoo = 1\n", ["smelter.cell.foo", "unknown key", "allowed keys: anodes"]),
+    (GOOD.replace("days = 1.0", "days = inf"), ["run.days", "inf", "finite"]),
     ("[run]\ndays = 1\n", ["smelter", "required key is missing"]),
     (GOOD + "\n[[smelter.potlines]]\nname = \"A\"\ncells = 2\n", ["potline names must be unique"]),
     (GOOD.replace("cells = 4", "cells = 4\nschedule = [{hour = 5, current_kA = 500}, {hour = 2, current_kA = 400}]"),
@@ -88,3 +92,12 @@ def test_any_cell_value_gives_a_valid_config_or_a_clear_error(key, value):
     else:
         number = getattr(cfg.smelter.cell, key)
         assert isinstance(number, int | float) and math.isfinite(number)
+
+
+def test_cell_without_steady_state_is_a_clear_error(tmp_path, capsys):
+    """A cell that loses far more heat than it makes has no operating point: say so, no traceback."""
+    path = write(tmp_path, GOOD + "\n[smelter.cell]\nua_top_W_per_K = 3000.0\n")
+    assert main(["run", str(path), "--hours", "1", "--out", str(tmp_path / "x.nc"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "no steady heat balance" in err and "ua_top_W_per_K" in err and "Traceback" not in err
+    assert not (tmp_path / "x.nc").exists()

@@ -6,21 +6,23 @@ import sys
 from pathlib import Path
 
 from twin.config import ConfigError, default_config_path, load_config
+from twin.smelter.steady import SteadyStateError
 
 
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from twin.park import run
+    from twin.park import Park
 
     cfg = load_config(args.config)
     seconds = args.hours * 3600.0 if args.hours is not None else (args.days or cfg.run.days) * 86400.0
     out = Path(args.out) if args.out else Path.cwd() / f"{Path(cfg.source).stem}-results.nc"
     print(f"alutwin: {cfg.name} ({sum(p.cells for p in cfg.smelter.potlines)} cells) from {cfg.source}")
+    park = Park(cfg)                                   # steady state first: it can fail on a bad design
     # the bar counts whole plant seconds (no float round-off at the end), shown in hours
     with tqdm(total=round(seconds), unit="h", unit_scale=1 / 3600, desc="plant time", disable=args.quiet,
               bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} h [{elapsed}<{remaining}]") as bar:
-        summary = run(cfg, out, hours=seconds / 3600.0, progress=lambda s: bar.update(round(s)))
+        summary = park.run(out, seconds, progress=lambda s: bar.update(round(s)))
     print(summary)
     return 0
 
@@ -59,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         return args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, SteadyStateError) as exc:
         print(f"twin: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:                      # results file not writable, disk full ...
+        print(f"twin: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

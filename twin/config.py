@@ -6,6 +6,7 @@ the kernel's parameter arrays are built (``twin.smelter.cell``), never in the ke
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import itertools
 import math
 import tomllib
@@ -28,7 +29,7 @@ class ConfigError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RunConfig(_Section):
@@ -182,12 +183,33 @@ def default_config_path() -> Path:
         return Path(__file__).resolve().parent.parent / "configs" / "park.toml"
 
 
-def _format_errors(source: str, err: ValidationError, data: dict[str, Any]) -> str:
+def _section_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The config model that holds the key at ``loc`` (list indices skipped), or None."""
+    model: Any = ParkConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", None)          # list[PotlineConfig] -> PotlineConfig
+        model = inner[0] if inner else annotation
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+    return model
+
+
+def _format_errors(source: str, err: ValidationError) -> str:
     lines = [f"{source}: invalid configuration ({err.error_count()} problem(s))"]
     for e in err.errors():
         loc = ".".join(str(part) for part in e["loc"])
         if e["type"] == "extra_forbidden":
-            lines.append(f"  {loc}: unknown key (value {e['input']!r}); check its spelling against the README")
+            section = _section_at(e["loc"])
+            known = [k for k in (section.model_fields if section else {}) if k != "source"]
+            close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(known)}"
+            lines.append(f"  {loc}: unknown key (value {e['input']!r}); {hint}")
         elif e["type"] == "missing":
             lines.append(f"  {loc}: required key is missing")
         else:
@@ -202,7 +224,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
     try:
         cfg = ParkConfig.model_validate({**data, "source": source})
     except ValidationError as err:
-        raise ConfigError(_format_errors(source, err, data)) from None
+        raise ConfigError(_format_errors(source, err)) from None
     for ptl in cfg.smelter.potlines:
         for key, amps in (("current_kA", ptl.current_kA * 1e3),
                           *((f"schedule hour {p.hour}", p.current_kA * 1e3) for p in ptl.schedule)):

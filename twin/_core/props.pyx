@@ -14,174 +14,132 @@ from twin._core.bath cimport (
 )
 from libc.math cimport exp, log
 
+# A correlation seen through one signature: it reads its arguments from v[0], v[1], ...
+ctypedef double (*Correlation)(const double* v) noexcept nogil
 
-cdef object _columns(tuple args):
-    """Broadcast the arguments to one shape; return (shape, contiguous float64 columns)."""
+
+cdef object vectorise(Correlation f, tuple args):
+    """Broadcast ``args`` to one shape and evaluate ``f`` element by element in C."""
     arrays = np.broadcast_arrays(*[np.asarray(v, dtype=np.float64) for v in args])
     shape = arrays[0].shape
-    return shape, [np.ascontiguousarray(v).reshape(-1) for v in arrays]
+    cdef double[:, ::1] cols = np.ascontiguousarray(np.stack([a.reshape(-1) for a in arrays], axis=1))
+    cdef Py_ssize_t i, n = cols.shape[0]
+    cdef double[::1] out = np.empty(n)
+    with nogil:
+        for i in range(n):
+            out[i] = f(&cols[i, 0])
+    result = np.asarray(out).reshape(shape)
+    return float(result) if result.ndim == 0 else result
 
 
-cdef object _result(double[::1] out, shape):
-    res = np.asarray(out).reshape(shape)
-    return float(res) if res.ndim == 0 else res
+cdef double _liquidus(const double* v) noexcept nogil:
+    return liquidus_c(v[0], v[1], v[2], v[3], v[4], v[5])
+
+cdef double _alumina_saturation(const double* v) noexcept nogil:
+    return alumina_saturation_c(v[0], v[1], v[2], v[3], v[4])
+
+cdef double _conductivity(const double* v) noexcept nogil:
+    return exp(log_conductivity_c(v[0], v[1], v[2], v[3], v[4], v[5], v[6]))
+
+cdef double _conductivity_hives1993(const double* v) noexcept nogil:
+    return conductivity_hives1993_c(v[0], v[1], v[2], v[3])
+
+cdef double _standard_potential(const double* v) noexcept nogil:
+    return standard_potential_c(v[0])
+
+cdef double _alumina_activity(const double* v) noexcept nogil:
+    return alumina_activity_c(v[0])
+
+cdef double _reversible_potential(const double* v) noexcept nogil:
+    return reversible_potential_c(v[0], v[1], v[2])
+
+cdef double _critical_current_density(const double* v) noexcept nogil:
+    return critical_current_density_c(v[0], v[1], v[2])
+
+cdef double _anode_surface_overvoltage(const double* v) noexcept nogil:
+    return anode_surface_overvoltage_c(v[0], log(v[1]), log(v[2]))
+
+cdef double _anode_concentration_overvoltage(const double* v) noexcept nogil:
+    return anode_concentration_overvoltage_c(v[0], v[1], v[2])
+
+cdef double _bath_ratio(const double* v) noexcept nogil:
+    return bath_ratio_c(v[0], v[1], v[2], v[3], v[4])
+
+cdef double _cathode_overvoltage(const double* v) noexcept nogil:
+    return cathode_overvoltage_c(v[0], v[1], log(v[2]))
+
+cdef double _bubble_thickness(const double* v) noexcept nogil:
+    return bubble_thickness_c(v[0])
+
+cdef double _bubble_coverage(const double* v) noexcept nogil:
+    return bubble_coverage_c(v[0], v[1], v[2], v[3])
+
+cdef double _current_efficiency(const double* v) noexcept nogil:
+    return current_efficiency_c(v[0], v[1], v[2], v[3], v[4], v[5])
+
+cdef double _reaction_enthalpy(const double* v) noexcept nogil:
+    return reaction_enthalpy_c(v[0], v[1])
 
 
 def liquidus(alf3, caf2, al2o3, lif=0.0, mgf2=0.0, kf=0.0):
-    shape, (a, b, c, d, e, f) = _columns((alf3, caf2, al2o3, lif, mgf2, kf))
-    cdef double[::1] A = a, B = b, C = c, D = d, E = e, F = f
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = liquidus_c(A[i], B[i], C[i], D[i], E[i], F[i])
-    return _result(out, shape)
+    return vectorise(_liquidus, (alf3, caf2, al2o3, lif, mgf2, kf))
 
 
 def alumina_saturation(t_c, alf3, caf2=0.0, lif=0.0, mgf2=0.0):
-    shape, (a, b, c, d, e) = _columns((t_c, alf3, caf2, lif, mgf2))
-    cdef double[::1] A = a, B = b, C = c, D = d, E = e
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = alumina_saturation_c(A[i], B[i], C[i], D[i], E[i])
-    return _result(out, shape)
+    return vectorise(_alumina_saturation, (t_c, alf3, caf2, lif, mgf2))
 
 
 def conductivity(t_k, al2o3, alf3, caf2=0.0, mgf2=0.0, kf=0.0, lif=0.0):
-    shape, (a, b, c, d, e, f, g) = _columns((t_k, al2o3, alf3, caf2, mgf2, kf, lif))
-    cdef double[::1] A = a, B = b, C = c, D = d, E = e, F = f, G = g
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = exp(log_conductivity_c(A[i], B[i], C[i], D[i], E[i], F[i], G[i]))
-    return _result(out, shape)
+    return vectorise(_conductivity, (t_k, al2o3, alf3, caf2, mgf2, kf, lif))
 
 
 def conductivity_hives1993(t_k, x_al2o3=0.0, x_caf2=0.0, x_mgf2=0.0):
-    shape, (a, b, c, d) = _columns((t_k, x_al2o3, x_caf2, x_mgf2))
-    cdef double[::1] A = a, B = b, C = c, D = d
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = conductivity_hives1993_c(A[i], B[i], C[i], D[i])
-    return _result(out, shape)
+    return vectorise(_conductivity_hives1993, (t_k, x_al2o3, x_caf2, x_mgf2))
 
 
 def standard_potential(t_k):
-    shape, (a,) = _columns((t_k,))
-    cdef double[::1] A = a
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = standard_potential_c(A[i])
-    return _result(out, shape)
+    return vectorise(_standard_potential, (t_k,))
 
 
 def alumina_activity(ros):
-    shape, (a,) = _columns((ros,))
-    cdef double[::1] A = a
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = alumina_activity_c(A[i])
-    return _result(out, shape)
+    return vectorise(_alumina_activity, (ros,))
 
 
 def reversible_potential(t_k, al2o3, alumina_sat):
-    shape, (a, b, c) = _columns((t_k, al2o3, alumina_sat))
-    cdef double[::1] A = a, B = b, C = c
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = reversible_potential_c(A[i], B[i], C[i])
-    return _result(out, shape)
+    return vectorise(_reversible_potential, (t_k, al2o3, alumina_sat))
 
 
 def critical_current_density(t_k, al2o3, anode_area_cm2):
-    shape, (a, b, c) = _columns((t_k, al2o3, anode_area_cm2))
-    cdef double[::1] A = a, B = b, C = c
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = critical_current_density_c(A[i], B[i], C[i])
-    return _result(out, shape)
+    return vectorise(_critical_current_density, (t_k, al2o3, anode_area_cm2))
 
 
 def anode_surface_overvoltage(t_k, current_density, al2o3):
-    shape, (a, b, c) = _columns((t_k, current_density, al2o3))
-    cdef double[::1] A = a, B = b, C = c
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = anode_surface_overvoltage_c(A[i], log(B[i]), log(C[i]))
-    return _result(out, shape)
+    return vectorise(_anode_surface_overvoltage, (t_k, current_density, al2o3))
 
 
 def anode_concentration_overvoltage(t_k, current_density, critical_density):
-    shape, (a, b, c) = _columns((t_k, current_density, critical_density))
-    cdef double[::1] A = a, B = b, C = c
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = anode_concentration_overvoltage_c(A[i], B[i], C[i])
-    return _result(out, shape)
+    return vectorise(_anode_concentration_overvoltage, (t_k, current_density, critical_density))
 
 
 def bath_ratio(alf3, al2o3=0.0, caf2=0.0, lif=0.0, mgf2=0.0):
-    shape, (a, b, c, d, e) = _columns((alf3, al2o3, caf2, lif, mgf2))
-    cdef double[::1] A = a, B = b, C = c, D = d, E = e
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = bath_ratio_c(A[i], B[i], C[i], D[i], E[i])
-    return _result(out, shape)
+    return vectorise(_bath_ratio, (alf3, al2o3, caf2, lif, mgf2))
 
 
 def cathode_overvoltage(t_k, bath_ratio, cathode_current_density):
-    shape, (a, b, c) = _columns((t_k, bath_ratio, cathode_current_density))
-    cdef double[::1] A = a, B = b, C = c
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = cathode_overvoltage_c(A[i], B[i], log(C[i]))
-    return _result(out, shape)
+    return vectorise(_cathode_overvoltage, (t_k, bath_ratio, cathode_current_density))
 
 
 def bubble_thickness(current_density):
-    shape, (a,) = _columns((current_density,))
-    cdef double[::1] A = a
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = bubble_thickness_c(A[i])
-    return _result(out, shape)
+    return vectorise(_bubble_thickness, (current_density,))
 
 
 def bubble_coverage(current_density, bath_ratio, al2o3, ae_al2o3):
-    shape, (a, b, c, d) = _columns((current_density, bath_ratio, al2o3, ae_al2o3))
-    cdef double[::1] A = a, B = b, C = c, D = d
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = bubble_coverage_c(A[i], B[i], C[i], D[i])
-    return _result(out, shape)
+    return vectorise(_bubble_coverage, (current_density, bath_ratio, al2o3, ae_al2o3))
 
 
 def current_efficiency(superheat, alf3, lif=0.0, ce_ref=0.95, superheat_ref=8.0, alf3_ref=11.5):
-    shape, (a, b, c, d, e, f) = _columns((superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref))
-    cdef double[::1] A = a, B = b, C = c, D = d, E = e, F = f
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = current_efficiency_c(A[i], B[i], C[i], D[i], E[i], F[i])
-    return _result(out, shape)
+    return vectorise(_current_efficiency, (superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref))
 
 
 def reaction_enthalpy(t_k, current_efficiency):
-    shape, (a, b) = _columns((t_k, current_efficiency))
-    cdef double[::1] A = a, B = b
-    cdef double[::1] out = np.empty(A.shape[0])
-    cdef Py_ssize_t i
-    for i in range(A.shape[0]):
-        out[i] = reaction_enthalpy_c(A[i], B[i])
-    return _result(out, shape)
+    return vectorise(_reaction_enthalpy, (t_k, current_efficiency))

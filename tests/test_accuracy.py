@@ -13,8 +13,10 @@ CURRENT = 500e3
 
 
 def perturbed_cell(make_park, **run):
-    cfg = make_park(cells=1, lines=1, run=run, line={"regulator_time_constant_s": 0.0, "voltage_ceiling_V": 1e4})
-    pl = Potlines(cfg.smelter.cell, cfg.smelter.potlines)
+    # no events: the placeholder feeder fed continuously, no tracking modes, no beam moves
+    cfg = make_park(cells=1, lines=1, run=run, line={"regulator_time_constant_s": 0.0, "voltage_ceiling_V": 1e4},
+                    control={"feed_control": "nominal", "resistance_control": False})
+    pl = Potlines(cfg.smelter.cell, cfg.smelter.control, cfg.smelter.potlines)
     pl.start(np.array([CURRENT]))
     x = pl.state
     x[STATE["t_bath"]] += 5.0                 # hot: ledge melts, superheat relaxes over hours

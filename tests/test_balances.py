@@ -115,12 +115,14 @@ def test_nominal_feed_interval(make_park):
     """Validation case cellmodel_feed_cycle: 2 x 2.9 kg at 126 kA, CE 0.945 -> one shot every 276.58 s.
 
     The feeder's nominal interval scales as shot / (CE I): at 500 kA the same shot comes every
-    276.58 s x 126/500; with no correction (gain 0) and no Na2O the kernel fires exactly that often.
+    276.58 s x 126/500; the nominal feeder with no correction (gain 0) and no Na2O fires exactly
+    that often.
     """
     park = Park(make_park(cells=2, lines=1, run={"output_interval_s": 3600.0},
                           cell={"shot_mass_kg": 5.8, "ce_ref": 0.945, "feed_gain_per_wt": 0.0, "na2o_wt": 0.0,
                                 "alf3_addition_kg_per_day": 0.0},
-                          line={"regulator_time_constant_s": 0.0}))
+                          line={"regulator_time_constant_s": 0.0},
+                          control={"feed_control": "nominal"}))
     for _ in range(24):
         park.step_interval()
     interval = 276.58 * 126e3 / 500e3

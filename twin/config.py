@@ -12,7 +12,7 @@ import math
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -115,6 +115,35 @@ class CellConfig(_Section):
     alf3_addition_kg_per_day: NonNegative = 52.5
 
 
+class ControlConfig(_Section):
+    """The pot control system: feed tracking, resistance control, anode-effect quench.
+
+    Defaults follow industrial practice for point-fed prebake cells (smelter notes sec. 2.14, 5).
+    """
+
+    feed_control: Literal["tracking", "nominal"] = "tracking"
+    back_emf_V: Annotated[float, Field(ge=1.0, le=2.5)] = 1.65
+    filter_time_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    control_period_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    nominal_time_s: Annotated[float, Field(ge=0, le=86400)] = 1800.0
+    underfeed_factor: Annotated[float, Field(ge=0, lt=1)] = 0.6
+    overfeed_factor: Annotated[float, Field(gt=1, le=3)] = 1.5
+    slope_threshold_mV_per_min: Annotated[float, Field(gt=0, le=100)] = 4.0
+    underfeed_timeout_s: Annotated[float, Field(gt=0, le=86400)] = 5400.0
+    overfeed_time_s: Annotated[float, Field(gt=0, le=86400)] = 1800.0
+    resistance_control: bool = True
+    beam_period_s: Annotated[float, Field(gt=0, le=86400)] = 300.0
+    resistance_target_uohm: Annotated[float, Field(gt=0, le=50)] | None = None
+    resistance_band_uohm: Annotated[float, Field(ge=0, le=5)] = 0.05
+    acd_sensitivity_uohm_per_mm: Annotated[float, Field(gt=0, le=5)] = 0.07
+    beam_max_move_mm: Annotated[float, Field(gt=0, le=20)] = 2.0
+    beam_max_moves_per_day: Annotated[int, Field(ge=0, le=1000)] = 24
+    tap_inhibit_min: Annotated[float, Field(ge=0, le=600)] = 30.0
+    ae_detect_V: Annotated[float, Field(gt=4.5, le=50)] = 8.0
+    quench_delay_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    quench_alumina_kg: Annotated[float, Field(ge=0, le=500)] = 30.0
+
+
 class SchedulePoint(_Section):
     """Line-current set-point at an hour of the run; set-points are linear in between."""
 
@@ -152,6 +181,7 @@ class PotlineConfig(_Section):
 
 class SmelterConfig(_Section):
     cell: CellConfig = Field(default_factory=CellConfig)
+    control: ControlConfig = Field(default_factory=ControlConfig)
     potlines: Annotated[list[PotlineConfig], Field(min_length=1)]
 
     @model_validator(mode="after")

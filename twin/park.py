@@ -47,7 +47,7 @@ class Park:
 
     def __init__(self, config: ParkConfig):
         self.config = config
-        self.smelter = Potlines(config.smelter.cell, config.smelter.potlines)
+        self.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines)
         self.time_s = 0.0
         self.smelter.start(self.setpoints(0.0))
 
@@ -59,6 +59,8 @@ class Park:
         """Advance one output interval; return the record of means and counters for it."""
         run = self.config.run
         t0, t1 = self.time_s, self.time_s + run.output_interval_s
+        if t0 > 0 and np.floor(t0 / 86400.0) != np.floor((t0 - run.output_interval_s) / 86400.0):
+            self.smelter.new_day()
         self.smelter.tap(self.smelter.tap_due(t0, t1))
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)

@@ -59,6 +59,14 @@ VARIABLES: dict[str, Variable] = {
     "cf4": Variable(("time", "cell"), "kg", "CF4 emitted since start (slope method)", "f8", True),
     "c2f6": Variable(("time", "cell"), "kg", "C2F6 emitted since start (slope method)", "f8", True),
     "carbon_consumed": Variable(("time", "cell"), "kg", "net anode carbon consumed since start", "f8", True),
+    "feed_shots": Variable(("time", "cell"), "1", "feeder shots since start", "f8", True),
+    "feed_tracks": Variable(("time", "cell"), "1", "underfeed tracks started since start", "f8", True),
+    "beam_moves": Variable(("time", "cell"), "1", "resistance-control beam moves since start", "f8", True),
+    "beam_travel": Variable(("time", "cell"), "m", "resistance-control beam travel since start", "f8", True),
+    "anode_effect_quenches": Variable(("time", "cell"), "1", "anode effects quenched since start", "f8", True),
+    "anode_effect_overvoltage": Variable(("time", "cell"), "V s",
+                                         "voltage above target integrated over anode effects since start", "f8",
+                                         True),
 }
 
 # counters of the kernel that feed the cumulative variables above (kernel name -> output name)
@@ -66,6 +74,8 @@ COUNTER_OUTPUTS = {
     "metal_produced": "metal_produced", "metal_tapped": "metal_tapped", "alumina_fed": "alumina_fed",
     "alf3_added": "alf3_added", "energy_dc": "energy_dc", "ae_minutes": "anode_effect_minutes",
     "ae_count": "anode_effect_count", "cf4": "cf4", "c2f6": "c2f6", "carbon_consumed": "carbon_consumed",
+    "shots": "feed_shots", "tracks": "feed_tracks", "beam_moves": "beam_moves", "beam_travel": "beam_travel",
+    "quenches": "anode_effect_quenches", "ae_overvoltage": "anode_effect_overvoltage",
 }
 
 

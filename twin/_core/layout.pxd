@@ -22,6 +22,15 @@ cdef enum:
     X_AE_ON              # 1 while an anode effect is on, else 0
     X_AE_TIME            # s since onset of the current anode effect
     X_FEED_DEMAND        # kg alumina owed by the feeder (a shot fires when it reaches a shot mass)
+    X_RP_FILTERED        # ohm filtered pseudo-resistance (U - back EMF) / I, as the pot controller sees it
+    X_RP_PREVIOUS        # ohm filtered pseudo-resistance at the previous feed-control sample
+    X_RP_SLOPE           # ohm/s its slope over the last feed-control period
+    X_FEED_MODE          # feed-control mode: 0 nominal, 1 underfeed (track), 2 overfeed
+    X_MODE_TIME          # s in the present feed-control mode
+    X_CONTROL_TIMER      # s to the next feed-control sample
+    X_BEAM_TIMER         # s to the next resistance-control sample
+    X_INHIBIT            # s left during which resistance control may not move the beam
+    X_BEAM_MOVES_TODAY   # beam moves since the last daily reset
     N_STATE
 
 # Per-cell parameters (constant during a kernel call).
@@ -65,6 +74,26 @@ cdef enum:
     P_ANODE_GEO_AREA     # m2 geometric anode area (burn-off rate)
     P_CARBON_RATIO       # net carbon / electrochemical carbon (air/CO2 burn, dusting)
     P_RHO_METAL          # kg/m3 liquid aluminium density
+    P_TRACKING           # 1: feed control by tracking the pseudo-resistance; 0: nominal placeholder feeder
+    P_BACK_EMF           # V back EMF the controller subtracts (about 1.65 V)
+    P_FILTER_TIME        # s time constant of the pseudo-resistance filter
+    P_CONTROL_PERIOD     # s feed-control sample period
+    P_NOMINAL_TIME       # s of nominal feeding between tracks
+    P_UNDERFEED_FACTOR   # underfeed rate / nominal rate
+    P_OVERFEED_FACTOR    # overfeed rate / nominal rate
+    P_SLOPE_THRESHOLD    # ohm/s pseudo-resistance slope that ends an underfeed
+    P_UNDERFEED_TIMEOUT  # s longest underfeed
+    P_OVERFEED_TIME      # s of overfeed after a track
+    P_RESISTANCE_CONTROL # 1: resistance (ACD) control on
+    P_BEAM_PERIOD        # s resistance-control sample period
+    P_R_TARGET           # ohm target pseudo-resistance
+    P_R_BAND             # ohm half-width of the dead band around the target
+    P_ACD_SENSITIVITY    # ohm/m controller's estimate of dR/dACD
+    P_BEAM_MAX_MOVE      # m largest single beam move
+    P_BEAM_MAX_MOVES     # beam moves allowed per day
+    P_AE_DETECT_VOLTAGE  # V cell voltage above which the controller declares an anode effect
+    P_QUENCH_DELAY       # s from AE onset to the quench (overfeed + beam pumping)
+    P_QUENCH_MASS        # kg alumina dumped by the quench
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.
@@ -85,6 +114,7 @@ cdef enum:
     A_AREA_FACTOR        # P_ONE_ANODE_AREA ** -0.1
     A_DECAY              # exp(-P_K_DISSOLVE * dt) of the undissolved pool over one fast step
     A_INV_ANODE_AREA     # 1 / P_ANODE_AREA
+    A_FILTER_GAIN        # 1 - exp(-dt / P_FILTER_TIME): pseudo-resistance filter gain per fast step
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).
@@ -125,6 +155,11 @@ cdef enum:
     C_E_BATH             # J stored as sensible heat of bath and metal
     C_E_SHELL            # J stored in the shell node
     C_E_LATENT           # J stored as latent heat (negative when ledge freezes)
+    C_TRACKS             # underfeed periods started
+    C_BEAM_MOVES         # resistance-control beam moves
+    C_BEAM_TRAVEL        # m of beam travel by resistance control (absolute)
+    C_QUENCHES           # anode effects quenched by the controller
+    C_AE_OVERVOLTAGE     # V s above the target voltage while on anode effect
     N_COUNTER
 
 # Per-line state and parameters.

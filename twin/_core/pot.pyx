@@ -19,23 +19,34 @@ from twin._core.bath cimport (
     bubble_thickness_c, bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
 )
 from twin._core.layout cimport *
+from twin._core.feed cimport book_feed, add_alumina_now
+from twin._core.control cimport (
+    feed_factor, measure, feed_control, resistance_control, anode_effect_control,
+)
 
 STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "ledge", "t_bath",
-               "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand")
+               "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
+               "rp_previous", "rp_slope", "feed_mode", "mode_time", "control_timer", "beam_timer", "inhibit",
+               "beam_moves_today")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
                "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
                "c_bath", "c_metal", "ua_top", "ua_bottom", "t_ambient", "side_area", "h_bath_ledge",
                "k_ledge", "rho_ledge", "latent", "r_lining", "h_shell", "c_shell", "ledge_min", "ce_ref",
-               "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "carbon_ratio", "rho_metal")
+               "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "carbon_ratio", "rho_metal",
+               "tracking", "back_emf", "filter_time", "control_period", "nominal_time", "underfeed_factor",
+               "overfeed_factor", "slope_threshold", "underfeed_timeout", "overfeed_time", "resistance_control",
+               "beam_period", "r_target", "r_band", "acd_sensitivity", "beam_max_move", "beam_max_moves",
+               "ae_detect_voltage", "quench_delay", "quench_mass")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
-             "area_factor", "decay", "inv_anode_area")
+             "area_factor", "decay", "inv_anode_area", "filter_gain")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
                  "carbon_consumed", "energy_dc", "ae_minutes", "ae_count", "cf4", "c2f6", "shots",
-                 "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent")
+                 "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent",
+                 "tracks", "beam_moves", "beam_travel", "quenches", "ae_overvoltage")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 assert len(STATE_NAMES) == N_STATE and len(PARAM_NAMES) == N_PARAM and len(AUX_NAMES) == N_AUX
@@ -169,23 +180,18 @@ cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, cons
     h.q_shell_air = area * p[P_H_SHELL, k] * (x[X_T_SHELL, k] - t_amb)
 
 
-cdef inline double feed_rate(const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k,
-                             double current) noexcept nogil:
-    """Nominal feeder, kg/s of alumina as fed: Faraday demand at CE_ref, corrected toward the target.
-
-    A placeholder for the tracking controller (operations issue): it sees the true alumina.
+cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
+                             Py_ssize_t k, double current) noexcept nogil:
+    """Feed rate, kg/s of alumina as fed: the nominal rate (Faraday demand at CE_ref for the
+    measured current) times the tracking controller's factor; or, with tracking off, the
+    placeholder feeder that corrects toward the target alumina (it sees the true alumina).
     """
     cdef double nominal = p[P_CE_REF, k] * current * AL2O3_PER_COULOMB / (1.0 - p[P_NA2O, k])
-    cdef double gain = 1.0 + p[P_FEED_GAIN, k] * (p[P_ALUMINA_TARGET, k] - a[A_ALUMINA_WT, k])
+    cdef double gain
+    if p[P_TRACKING, k] > 0.5:
+        return p[P_FEED_ENABLED, k] * nominal * feed_factor(x, p, k)
+    gain = 1.0 + p[P_FEED_GAIN, k] * (p[P_ALUMINA_TARGET, k] - a[A_ALUMINA_WT, k])
     return p[P_FEED_ENABLED, k] * nominal * fmin(fmax(gain, 0.0), 2.0)
-
-
-cdef inline void book_feed(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, Py_ssize_t k,
-                           double fed) noexcept nogil:
-    """Na2O of fed alumina neutralises AlF3 (3 Na2O + 4 AlF3 -> 2 Na3AlF6 + Al2O3); count the feed."""
-    x[X_ALF3, k] -= ALF3_PER_NA2O * p[P_NA2O, k] * fed
-    x[X_CRYOLITE, k] += CRYOLITE_PER_NA2O * p[P_NA2O, k] * fed
-    ctr[C_ALUMINA_FED, k] += fed
 
 
 cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
@@ -199,7 +205,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef double r = p[P_UNDISSOLVED_FRAC, k]
     cdef double kd = p[P_K_DISSOLVE, k]
     cdef double decay = a[A_DECAY, k]
-    cdef double f = feed_rate(p, a, k, current)
+    cdef double f = feed_rate(x, p, a, k, current)
     cdef double u0 = x[X_UNDISSOLVED, k]
     cdef double total = u0 + x[X_ALUMINA, k]
     cdef double fed = 0.0, u1, d1, demand, g, lag, production
@@ -239,7 +245,8 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     a[A_Q_ELECTRIC, k] += current * (u - current * p[P_R_EXTERNAL, k]) * dt
     a[A_Q_REACTION, k] += rate.metal * a[A_H_REACTION, k] * dt
 
-    # anode effect: explicit switched state (onset in update_electrics, end by duration here)
+    # anode effect: explicit switched state (onset in update_electrics, end by duration here or
+    # by the controller's quench)
     if x[X_AE_ON, k] > 0.5:
         x[X_AE_TIME, k] += dt
         production = rate.metal * 86.4      # t Al per cell-day at the present rate
@@ -249,6 +256,12 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
         if x[X_AE_TIME, k] >= p[P_AE_DURATION, k]:
             x[X_AE_ON, k] = 0.0
             x[X_AE_TIME, k] = 0.0
+
+    # the pot controller: it measures the voltage of this step, then acts on its own periods
+    measure(x, p, a, k, u, current)
+    anode_effect_control(x, p, ctr, k, u, current, dt)
+    feed_control(x, p, ctr, k, dt)
+    resistance_control(x, p, ctr, k, dt)
 
     s[S_VOLTAGE, k] += u
     s[S_CURRENT_CE, k] += current * a[A_CE, k]
@@ -335,16 +348,13 @@ def add_alumina(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, co
     For manual additions (an operator's quench, replayed feeds); the feeder itself runs in the kernel.
     """
     cdef Py_ssize_t i, k
-    cdef double w, r
     if not mass >= 0.0:
         raise ValueError(f"alumina mass must be >= 0 kg, got {mass}")
     for i in range(cells.shape[0]):
         k = cells[i]
-        w = p[P_NA2O, k]
-        r = p[P_UNDISSOLVED_FRAC, k]
-        x[X_UNDISSOLVED, k] += r * (1.0 - w) * mass
-        x[X_ALUMINA, k] += (1.0 - r) * (1.0 - w) * mass + ALUMINA_PER_NA2O * w * mass
-        book_feed(x, p, ctr, k, mass)
+        if not 0 <= k < x.shape[1]:
+            raise IndexError(f"cell {k} is not in 0..{x.shape[1] - 1}")
+        add_alumina_now(x, p, ctr, k, mass)
 
 
 def prepare(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] ctr,
@@ -374,6 +384,7 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
     for k in range(first, last):          # parameters may have changed since the last call
         cell_constants(p, a, k)
         a[A_DECAY, k] = exp(-p[P_K_DISSOLVE, k] * dt)
+        a[A_FILTER_GAIN, k] = 1.0 - exp(-dt / p[P_FILTER_TIME, k])
     for i_slow in range(n_slow):
         for i_fast in range(n_sub):
             current = line[L_CURRENT, j]
@@ -441,7 +452,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         heat_flows(x, p, a, k, &h)
         faraday_rates(p, a, k, current, &rate)
         u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
-        f = feed_rate(p, a, k, current)
+        f = feed_rate(x, p, a, k, current)
         w = p[P_NA2O, k]
         r = p[P_UNDISSOLVED_FRAC, k]
         d_ledge = ledge_rate(p, k, &h)

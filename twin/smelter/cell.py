@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig
+from twin.config import CellConfig, ControlConfig
 
 STATE = {name: i for i, name in enumerate(pot.STATE_NAMES)}
 PARAM = {name: i for i, name in enumerate(pot.PARAM_NAMES)}
@@ -25,8 +25,13 @@ F_IN_ALF3 = 3 * 18.998403 / 83.9767
 F_IN_CAF2 = 2 * 18.998403 / 78.0748
 
 
-def cell_parameters(cell: CellConfig, n_cells: int) -> np.ndarray:
-    """Parameter block ``(len(PARAM_NAMES), n_cells)`` in SI units from a cell design."""
+def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int) -> np.ndarray:
+    """Parameter block ``(len(PARAM_NAMES), n_cells)`` in SI units from a cell design and its controller.
+
+    Two controller parameters depend on the line and the operating point and are set by the
+    potline: ``slope_threshold`` (a normalised voltage slope over the line current) and
+    ``r_target`` (by default the steady pseudo-resistance).
+    """
     anode_geo_m2 = cell.anodes * cell.anode_length_m * cell.anode_width_m
     values = {
         "anode_area": anode_geo_m2 * 1e4 * cell.fanning_factor,
@@ -68,6 +73,26 @@ def cell_parameters(cell: CellConfig, n_cells: int) -> np.ndarray:
         "anode_geo_area": anode_geo_m2,
         "carbon_ratio": cell.net_carbon_ratio,
         "rho_metal": cell.rho_metal_kg_per_m3,
+        "tracking": 1.0 if control.feed_control == "tracking" else 0.0,
+        "back_emf": control.back_emf_V,
+        "filter_time": control.filter_time_s,
+        "control_period": control.control_period_s,
+        "nominal_time": control.nominal_time_s,
+        "underfeed_factor": control.underfeed_factor,
+        "overfeed_factor": control.overfeed_factor,
+        "slope_threshold": np.nan,
+        "underfeed_timeout": control.underfeed_timeout_s,
+        "overfeed_time": control.overfeed_time_s,
+        "resistance_control": 1.0 if control.resistance_control else 0.0,
+        "beam_period": control.beam_period_s,
+        "r_target": (control.resistance_target_uohm or np.nan) * 1e-6,
+        "r_band": control.resistance_band_uohm * 1e-6,
+        "acd_sensitivity": control.acd_sensitivity_uohm_per_mm * 1e-6 / 1e-3,
+        "beam_max_move": control.beam_max_move_mm / 1e3,
+        "beam_max_moves": float(control.beam_max_moves_per_day),
+        "ae_detect_voltage": control.ae_detect_V,
+        "quench_delay": control.quench_delay_s,
+        "quench_mass": control.quench_alumina_kg,
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:

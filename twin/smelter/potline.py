@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig, PotlineConfig
+from twin.config import CellConfig, ControlConfig, PotlineConfig
 from twin.smelter.cell import (
+    AUX,
     COUNTER,
     LINE,
     LINE_PARAM,
@@ -32,19 +33,25 @@ class Potlines:
     ----------
     cell : CellConfig
         Cell design shared by every cell.
+    control : ControlConfig
+        The pot control system of every cell.
     lines : list of PotlineConfig
         The series circuits, in order.
     """
 
-    def __init__(self, cell: CellConfig, lines: list[PotlineConfig]):
+    def __init__(self, cell: CellConfig, control: ControlConfig, lines: list[PotlineConfig]):
         self.cell = cell
+        self.control = control
         self.lines = list(lines)
         counts = [ln.cells for ln in self.lines]
         self.line_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
         n = int(self.line_start[-1])
         self.n_cells = n
         self.cell_line = np.repeat(np.arange(len(counts)), counts)
-        self.params = cell_parameters(cell, n)
+        self.params = cell_parameters(cell, control, n)
+        # the feed controller's slope threshold is a normalised voltage slope: mV/min at the line's current
+        nominal_current = np.repeat([ln.current_kA * 1e3 for ln in self.lines], counts)
+        self.params[PARAM["slope_threshold"]] = control.slope_threshold_mV_per_min * 1e-3 / 60.0 / nominal_current
         self.state = initial_state(cell, n)
         self.aux = np.zeros((len(pot.AUX_NAMES), n))
         self.sums = np.zeros((len(pot.SUM_NAMES), n))
@@ -72,16 +79,35 @@ class Potlines:
         for j in range(len(self.lines)):
             cols = self.cells_of(j)
             self.state[:, cols] = steady_state(self.state[:, cols], self.params[:, cols], float(setpoints_A[j]))
-        since_tap = (1.0 - self.tap_phase) * self.tap_interval_s
         current = np.asarray(setpoints_A, dtype=float)[self.cell_line]
-        metal_rate, acd_rate = self.nominal_rates(current)
-        self.state[STATE["metal"]] += metal_rate * since_tap
-        self.state[STATE["acd"]] = self.acd_after_tap(current) + acd_rate * since_tap
         self.line[LINE["current"]] = setpoints_A
+        x, p = self.state, self.params
+        # the resistance target, unless configured: the pseudo-resistance at the steady operating point
+        unset = np.isnan(p[PARAM["r_target"]])
+        p[PARAM["r_target"], unset] = self.pseudo_resistance(current)[unset]
+
+        since_tap = (1.0 - self.tap_phase) * self.tap_interval_s
+        metal_rate, acd_rate = self.nominal_rates(current)
+        x[STATE["metal"]] += metal_rate * since_tap
+        if not self.control.resistance_control:
+            x[STATE["acd"]] = self.acd_after_tap(current) + acd_rate * since_tap
+        # controllers: filter on the present pseudo-resistance, cells at staggered places in their cycles
+        rp = self.pseudo_resistance(current)
+        x[STATE["rp_filtered"]] = rp
+        x[STATE["rp_previous"]] = rp
+        x[STATE["mode_time"]] = self.tap_phase * p[PARAM["nominal_time"]]
+        x[STATE["control_timer"]] = (1.0 - self.tap_phase) * p[PARAM["control_period"]]
+        x[STATE["beam_timer"]] = (1.0 - self.tap_phase) * p[PARAM["beam_period"]]
         pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
         self.line[LINE["source_voltage"]] = (self.line[LINE["sum_emf"]]
                                              + (self.line[LINE["sum_resistance"]]
                                                 + self.line_params[LINE_PARAM["r_bus"]]) * setpoints_A)
+
+    def pseudo_resistance(self, current: np.ndarray) -> np.ndarray:
+        """(U - E_b)/I of every cell at its present state (ohm), as its controller computes it."""
+        pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
+        voltage = self.aux[AUX["back_emf"]] + self.aux[AUX["resistance"]] * current
+        return (voltage - self.params[PARAM["back_emf"]]) / current
 
     @property
     def tap_interval_s(self) -> float:
@@ -119,10 +145,11 @@ class Potlines:
         return first + k0 * period < t1
 
     def tap(self, cells: np.ndarray) -> None:
-        """Tap the metal above the nominal pad, set the beam back and add the daily AlF3 share.
+        """Tap the metal above the nominal pad and add the daily AlF3 share.
 
-        The operator's routine until the operations issue brings the controllers: the tap takes
-        about the production since the last tap (corrected by the actual pad), the beam follows.
+        The tap takes about the production since the last tap, corrected by the actual pad. With
+        resistance control the beam follows the metal down (ACD unchanged) and the controller is
+        inhibited for a while; without it, the beam is set back to its post-tap position.
         """
         if not np.any(cells):
             return
@@ -130,10 +157,17 @@ class Potlines:
         taken = np.clip(x[STATE["metal"], cells] - self.cell.metal_mass_t * 1e3, 0.0, None)
         x[STATE["metal"], cells] -= taken
         c[COUNTER["metal_tapped"], cells] += taken
-        x[STATE["acd"], cells] = self.acd_after_tap(self.line[LINE["current"]][self.cell_line])[cells]
+        if self.control.resistance_control:
+            x[STATE["inhibit"], cells] = self.control.tap_inhibit_min * 60.0
+        else:
+            x[STATE["acd"], cells] = self.acd_after_tap(self.line[LINE["current"]][self.cell_line])[cells]
         alf3 = self.cell.alf3_addition_kg_per_day * self.cell.tap_interval_h / 24.0
         x[STATE["alf3"], cells] += alf3
         c[COUNTER["alf3_added"], cells] += alf3
+
+    def new_day(self) -> None:
+        """Daily limits start again (beam moves)."""
+        self.state[STATE["beam_moves_today"]] = 0.0
 
     # ------------------------------------------------------------------ output
     def take_means(self) -> dict[str, np.ndarray]:

@@ -1,0 +1,101 @@
+"""The pot control system in the kernel: feed tracking, resistance control, anode-effect quench."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin import Park
+from twin.smelter.cell import PARAM, STATE
+
+ALUMINA_PER_NA2O = 101.9613 / (3 * 61.9789)
+
+
+def run_minutes(park: Park, minutes: int) -> list[dict[str, np.ndarray]]:
+    step = park.config.run.output_interval_s / 60.0
+    return [park.step_interval() for _ in range(round(minutes / step))]
+
+
+def test_tracking_cycle_feeds_what_the_cell_consumes(make_park):
+    park = Park(make_park(cells=4, lines=1, run={"output_interval_s": 300.0}))
+    records = run_minutes(park, 24 * 60)
+    alumina = np.array([r["alumina"] for r in records])           # (intervals, cells)
+    voltage = np.array([r["cell_voltage"] for r in records])
+    s = park.smelter
+    tracks = s.counter("tracks")
+    assert np.all(tracks >= 8), tracks                              # a track every 1.5-2 h
+    # the cycle shows in alumina and in the voltage the controller tracks
+    assert np.all(alumina.max(axis=0) - alumina.min(axis=0) > 0.3)
+    assert np.all(voltage.max(axis=0) - voltage.min(axis=0) > 0.04)
+    lean = alumina < 2.3
+    assert np.all(np.corrcoef(alumina[:, 0], voltage[:, 0])[0, 1] < -0.5)   # leaner bath, higher voltage
+    assert lean.any()
+    # feeding averages to consumption: what was fed = what was electrolysed + what the pools gained
+    na2o = s.params[PARAM["na2o"]]
+    fed = s.counter("alumina_fed") * ((1 - na2o) + na2o * ALUMINA_PER_NA2O)
+    consumed = s.counter("alumina_consumed")
+    assert np.all(np.abs(fed / consumed - 1) < 0.01), fed / consumed
+    assert s.counter("ae_count").sum() == 0
+
+
+def test_underfed_cell_goes_on_anode_effect_and_is_quenched(make_park):
+    park = Park(make_park(cells=10, lines=1, run={"output_interval_s": 60.0}, cell={"ae_duration_s": 600.0}))
+    s = park.smelter
+    s.params[PARAM["feed_enabled"], 2] = 0.0         # a blocked feeder
+    for _ in range(90):
+        park.step_interval()
+        if s.counter("ae_count")[2] > 0:
+            s.params[PARAM["feed_enabled"], 2] = 1.0  # the feeder is cleared once the cell goes on AE
+    assert s.counter("ae_count")[2] >= 1
+    assert s.counter("quenches")[2] == s.counter("ae_count")[2]
+    # the controller saw it above 8 V and quenched it after its 30 s delay, long before the 600 s
+    # natural end: AE time per effect is the delay plus at most one fast step
+    per_ae = s.counter("ae_minutes")[2] * 60 / s.counter("ae_count")[2]
+    assert 30.0 <= per_ae <= 30.0 + park.config.run.fast_step_s + 1e-9
+    assert s.counter("ae_overvoltage")[2] > 0
+    others = np.arange(10) != 2
+    assert s.counter("ae_count")[others].sum() == 0
+    assert s.state[STATE["ae_on"], 2] == 0.0
+
+
+def test_resistance_control_holds_the_target(make_park):
+    park = Park(make_park(cells=4, lines=1, run={"output_interval_s": 3600.0}))
+    s = park.smelter
+    target = s.params[PARAM["r_target"]].copy()
+    records = run_minutes(park, 3 * 24 * 60)
+    acd = np.array([r["acd"] for r in records])
+    # burn-off and metal rise move the ACD by about -0.7 cm/day; the beam keeps it near 4.5 cm
+    assert np.all(np.abs(acd[-24:].mean(axis=0) - 4.5) < 0.25), acd[-24:].mean(axis=0)
+    assert np.all(np.abs(s.state[STATE["rp_filtered"]] - target) < 0.15e-6)
+    moves = s.counter("beam_moves")
+    assert np.all(moves > 3) and np.all(moves <= 3 * 24)
+
+
+def test_daily_beam_move_limit(make_park):
+    park = Park(make_park(cells=2, lines=1, run={"output_interval_s": 3600.0},
+                          control={"beam_max_moves_per_day": 2}))
+    run_minutes(park, 2 * 24 * 60)
+    assert np.all(park.smelter.counter("beam_moves") <= 4)
+
+
+def test_controllers_off_leave_the_placeholder(make_park):
+    park = Park(make_park(cells=2, lines=1, control={"feed_control": "nominal", "resistance_control": False}))
+    run_minutes(park, 6 * 60)
+    s = park.smelter
+    assert s.counter("tracks").sum() == 0 and s.counter("beam_moves").sum() == 0
+
+
+@pytest.mark.slow
+def test_reference_park_30_days_with_controllers(make_park):
+    """30 days, controllers on: no NaN, operating values in published ranges, pads and AlF3 bounded."""
+    park = Park(make_park(cells=6, lines=2, run={"output_interval_s": 3600.0}))
+    for day in range(30):
+        records = run_minutes(park, 24 * 60)
+        mean = {k: np.mean([r[k] for r in records], axis=0) for k in records[0]}
+        for name, value in mean.items():
+            assert np.all(np.isfinite(value)), f"{name} on day {day}"
+        assert np.all((mean["cell_voltage"] > 3.9) & (mean["cell_voltage"] < 4.4)), (day, mean["cell_voltage"])
+        assert np.all((mean["current_efficiency"] > 0.93) & (mean["current_efficiency"] < 0.96))
+        assert np.all((mean["superheat"] > 4) & (mean["superheat"] < 15)), (day, mean["superheat"])
+        assert np.all((mean["metal_mass"] > 30e3) & (mean["metal_mass"] < 42e3))
+        assert np.all((mean["excess_alf3"] > 9) & (mean["excess_alf3"] < 14)), (day, mean["excess_alf3"])
+    assert park.smelter.counter("ae_count").sum() == 0

@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from twin.checkpoint import CheckpointError
 from twin.config import ConfigError, default_config_path, load_config
 from twin.smelter.steady import SteadyStateError
 
@@ -14,6 +15,16 @@ def _run(args: argparse.Namespace) -> int:
 
     from twin.park import Park
 
+    if args.resume:
+        if args.config or args.days or args.hours or args.out:
+            print("twin: error: --resume continues a run as it was configured: give it alone", file=sys.stderr)
+            return 2
+        print(f"alutwin: resuming {args.resume} from its last checkpoint")
+        with tqdm(unit="h", unit_scale=1 / 3600, desc="plant time", disable=args.quiet,
+                  bar_format="{l_bar}{n:.1f} h [{elapsed}]") as bar:
+            summary = Park.resume(args.resume, progress=lambda s: bar.update(round(s)))
+        print(summary)
+        return 0
     cfg = load_config(args.config)
     seconds = args.hours * 3600.0 if args.hours is not None else (args.days or cfg.run.days) * 86400.0
     out = Path(args.out) if args.out else Path.cwd() / f"{Path(cfg.source).stem}-results.nc"
@@ -44,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     horizon.add_argument("--days", type=float, help="plant days to simulate (default: run.days of the config)")
     horizon.add_argument("--hours", type=float, help="plant hours to simulate")
     run.add_argument("--out", help="results file (default: <config name>-results.nc in the current directory)")
+    run.add_argument("--resume", metavar="FILE", help="continue the run that writes FILE from its last checkpoint")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
     check = sub.add_parser("check-config", help="validate a park TOML file and exit")
@@ -61,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         return args.func(args)
-    except (ConfigError, SteadyStateError) as exc:
+    except (ConfigError, SteadyStateError, CheckpointError) as exc:
         print(f"twin: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:                      # results file not writable, disk full ...

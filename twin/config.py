@@ -42,6 +42,7 @@ class RunConfig(_Section):
     output_interval_s: Annotated[float, Field(gt=0, le=86400)] = 600.0
     seed: Annotated[int, Field(ge=0)] = 0
     buffer_records: Annotated[int, Field(ge=1, le=100000)] = 144   # output records held between writes
+    checkpoint_interval_h: Annotated[float, Field(ge=0, le=8760)] = 24.0   # plant hours; 0: no checkpoints
 
     @model_validator(mode="after")
     def _steps_nest(self) -> RunConfig:
@@ -50,6 +51,10 @@ class RunConfig(_Section):
             ratio = big / small
             if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
                 raise ValueError(f"{name} = {big} must be a whole multiple of the step below it ({small})")
+        ckpt = self.checkpoint_interval_h * 3600.0 / self.output_interval_s
+        if self.checkpoint_interval_h > 0 and (abs(ckpt - round(ckpt)) > 1e-9 or round(ckpt) < 1):
+            raise ValueError(f"checkpoint_interval_h = {self.checkpoint_interval_h} must be a whole multiple of "
+                             f"output_interval_s ({self.output_interval_s} s)")
         if self.start.tzinfo is None:
             raise ValueError(f"start = {self.start.isoformat()} needs a time zone (e.g. 'Z' for UTC)")
         return self

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from twin import __version__
-from twin.config import ParkConfig
+from twin import __version__, checkpoint
+from twin.config import ParkConfig, parse_config
 from twin.results import COUNTER_OUTPUTS, ResultsWriter
 from twin.smelter.potline import FARADAY, M_AL, Potlines
 
@@ -73,7 +73,11 @@ class Park:
 
     def run(self, out: str | Path, seconds: float,
             progress: Callable[[float], None] | None = None) -> RunSummary:
-        """Run for ``seconds`` of plant time (a whole number of output intervals), streaming to ``out``."""
+        """Run for ``seconds`` of plant time (whole output intervals), streaming to ``out``.
+
+        A checkpoint is kept beside the results (``<out>.checkpoint.npz``) every
+        ``run.checkpoint_interval_h``; ``Park.resume(out)`` continues from it.
+        """
         run = self.config.run
         n_out = int(np.ceil(seconds / run.output_interval_s - 1e-9))
         writer = ResultsWriter(out, run.start, [ln.name for ln in self.config.smelter.potlines],
@@ -81,39 +85,78 @@ class Park:
                                attrs={"source_config": self.config.source, "alutwin_version": __version__,
                                       "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
                                       "output_interval_s": run.output_interval_s})
-        start_counters = self.smelter.counters.copy()
-        charge = 0.0       # A s summed over cells
-        voltage_sum = 0.0
+        tally = {"start_counters": self.smelter.counters.copy(), "charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
+        return self._loop(writer, self.time_s + n_out * run.output_interval_s, tally, progress)
+
+    @classmethod
+    def resume(cls, out: str | Path, progress: Callable[[float], None] | None = None) -> RunSummary:
+        """Continue the run that writes ``out`` from its last checkpoint to its planned end.
+
+        Records written after the checkpoint are replaced; the result is identical, bit for
+        bit, to a run that was never interrupted.
+        """
+        ckpt = checkpoint.load(checkpoint.checkpoint_path(out))
+        config = parse_config(ckpt["config"], source=ckpt["source"])
+        park = cls.__new__(cls)
+        park.config = config
+        park.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines)
+        park.smelter.restore(ckpt["blocks"])
+        park.time_s = float(ckpt["time_s"])
+        writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), n_cells=park.smelter.n_cells,
+                                      buffer_size=config.run.buffer_records)
+        if progress is not None:
+            progress(park.time_s)              # plant time done before the checkpoint
+        return park._loop(writer, ckpt["end_s"], ckpt["tally"], progress)
+
+    def _loop(self, writer: ResultsWriter, end_s: float, tally: dict, progress) -> RunSummary:
+        run = self.config.run
+        every = round(run.checkpoint_interval_h * 3600.0 / run.output_interval_s)
+        path = writer.path
         complete = False
         # the kernel's OpenMP threads own the cores; idle BLAS threads spinning beside them cost ~30 %
         limits = threadpool_limits(limits=1, user_api="blas")
         try:
-            for _ in range(n_out):
+            while self.time_s < end_s - 1e-6:
                 record = self.step_interval()
                 writer.append(self.time_s, record)
-                charge += float(np.sum(record["line_current"][self.smelter.cell_line])) * run.output_interval_s
-                voltage_sum += float(np.mean(record["cell_voltage"]))
+                tally["charge"] += float(np.sum(record["line_current"][self.smelter.cell_line])) * run.output_interval_s
+                tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
+                tally["intervals"] += 1
+                if every > 0 and round(self.time_s / run.output_interval_s) % every == 0 and self.time_s < end_s - 1e-6:
+                    self._checkpoint(writer, end_s, tally)
                 if progress is not None:
                     progress(run.output_interval_s)
             complete = True
         finally:
             limits.restore_original_limits()
             writer.close(complete=complete)
-        return self._summary(Path(out), n_out, start_counters, charge, voltage_sum)
+        return self._summary(path, tally)
 
-    def _summary(self, path: Path, n_out: int, start: np.ndarray, charge: float, voltage_sum: float) -> RunSummary:
+    def _checkpoint(self, writer: ResultsWriter, end_s: float, tally: dict) -> None:
+        """Flush the results, then save the checkpoint that matches them."""
+        if not writer.flush(wait=120.0):
+            raise OSError(f"{writer.path}: a reader has held the file for 2 minutes; cannot checkpoint")
+        checkpoint.save(checkpoint.checkpoint_path(writer.path),
+                        config=self.config.model_dump(mode="json"), source=self.config.source,
+                        time_s=self.time_s, end_s=end_s, records=writer.written,
+                        blocks=self.smelter.blocks(), tally=tally)
+
+    def _summary(self, path: Path, tally: dict) -> RunSummary:
         from twin.smelter.cell import COUNTER
 
-        delta = self.smelter.counters - start
+        delta = self.smelter.counters - tally["start_counters"]
+        n_out = tally["intervals"]
         hours = n_out * self.config.run.output_interval_s / 3600.0
         metal = float(delta[COUNTER["metal_produced"]].sum())
         cells = self.smelter.n_cells
+        charge = tally["charge"]
         return RunSummary(
             path=path, hours=hours, cells=cells, metal_t=metal / 1e3,
-            mean_voltage_V=voltage_sum / max(n_out, 1),
+            mean_voltage_V=tally["voltage_sum"] / max(n_out, 1),
             current_efficiency=metal / (charge * M_AL / (3.0 * FARADAY)) if charge > 0 else float("nan"),
             specific_energy_kWh_per_kg=float(delta[COUNTER["energy_dc"]].sum()) / metal if metal > 0 else float("nan"),
-            ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0),
+            ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
+            if hours > 0 else float("nan"),
         )
 
 

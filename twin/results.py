@@ -126,6 +126,35 @@ class ResultsWriter:
             f.attrs.update({"Conventions": "CF-1.10", "title": "alutwin potline results",
                             "run_complete": 0, **(attrs or {})})
 
+    @classmethod
+    def reopen(cls, path: str | Path, records: int, n_cells: int, buffer_size: int = 144,
+               flush_seconds: float = 20.0) -> ResultsWriter:
+        """Continue writing an existing results file after its first ``records`` records.
+
+        Later records (written after the checkpoint being resumed) are dropped: they are
+        written again, identically, by the resumed run.
+        """
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        self.buffer_size = int(buffer_size)
+        self.flush_seconds = float(flush_seconds)
+        self._times = []
+        self._buffer = {name: [] for name in VARIABLES}
+        self._last_flush = _time.monotonic()
+        if not self.path.is_file():
+            raise FileNotFoundError(f"{self.path}: no results file to resume")
+        with h5netcdf.File(self.path, "a") as f:
+            self.n_cells = f.dimensions["cell"].size
+            self.n_lines = f.dimensions["line"].size
+            have = f.dimensions["time"].size
+            if self.n_cells != n_cells or have < records:
+                raise ValueError(f"{self.path}: holds {have} records of {self.n_cells} cells; the checkpoint "
+                                 f"needs at least {records} records of {n_cells} cells")
+            f.resize_dimension("time", records)
+            f.attrs["run_complete"] = 0
+        self.written = records
+        return self
+
     def append(self, time_s: float, values: dict[str, np.ndarray]) -> None:
         """Buffer one output record (every variable of VARIABLES); write when the buffer is full."""
         missing = set(VARIABLES) - set(values)

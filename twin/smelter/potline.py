@@ -127,6 +127,21 @@ class Potlines:
         _, drift = self.nominal_rates(current)
         return self.cell.acd_cm / 100.0 - drift * self.tap_interval_s / 2.0
 
+    def blocks(self) -> dict[str, np.ndarray]:
+        """Every array that defines the potlines between two kernel calls (for checkpoints)."""
+        return {"state": self.state, "params": self.params, "aux": self.aux, "sums": self.sums,
+                "counters": self.counters, "line": self.line, "line_params": self.line_params}
+
+    def restore(self, blocks: dict[str, np.ndarray]) -> None:
+        """Take the arrays of ``blocks()`` back, exactly (shapes must match this configuration)."""
+        for name, current in self.blocks().items():
+            saved = np.asarray(blocks[name])
+            if saved.shape != current.shape:
+                raise ValueError(f"checkpoint block {name} has shape {saved.shape}, this configuration needs "
+                                 f"{current.shape}")
+            current[...] = saved
+        self.steps_in_sums = 0
+
     # ------------------------------------------------------------------ time
     def advance(self, n_slow: int, n_sub: int, dt: float, setpoint_start: np.ndarray,
                 setpoint_end: np.ndarray, continuous_feed: bool = False) -> None:

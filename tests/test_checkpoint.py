@@ -1,0 +1,98 @@
+"""Checkpoints: an interrupted run resumed from its last checkpoint equals, bit for bit, one never stopped."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import twin
+from twin.checkpoint import CheckpointError, checkpoint_path
+from twin.cli import main
+
+CONFIG = """
+[run]
+output_interval_s = 600.0
+checkpoint_interval_h = {every}
+buffer_records = 3
+[smelter.cell]
+[[smelter.potlines]]
+name = "A"
+cells = {cells}
+[[smelter.potlines]]
+name = "B"
+cells = {cells}
+schedule = [{{hour = 0, current_kA = 500}}, {{hour = 5, current_kA = 520}}, {{hour = 9, current_kA = 480}}]
+"""
+
+
+def write_config(tmp_path: Path, cells: int, every: float) -> Path:
+    path = tmp_path / "park.toml"
+    path.write_text(CONFIG.format(cells=cells, every=every))
+    return path
+
+
+def assert_identical(a: Path, b: Path) -> None:
+    da, db = twin.open_results(a), twin.open_results(b)
+    assert da.sizes == db.sizes
+    assert db.attrs["run_complete"] == 1
+    np.testing.assert_array_equal(da.time.values, db.time.values)
+    for name in da.data_vars:
+        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
+
+
+class Stop(Exception):
+    pass
+
+
+def test_resume_after_an_interruption_is_bit_identical(tmp_path):
+    cfg = twin.load_config(write_config(tmp_path, cells=6, every=2.0))
+    whole = twin.Park(cfg).run(tmp_path / "whole.nc", 12 * 3600.0)
+
+    done = {"s": 0.0}
+
+    def stop_after_7_hours(seconds):
+        done["s"] += seconds
+        if done["s"] >= 7 * 3600:
+            raise Stop
+
+    with pytest.raises(Stop):
+        twin.Park(cfg).run(tmp_path / "cut.nc", 12 * 3600.0, progress=stop_after_7_hours)
+    cut = twin.open_results(tmp_path / "cut.nc")
+    assert cut.attrs["run_complete"] == 0 and cut.sizes["time"] >= 36      # flushed up to the stop
+    resumed = twin.Park.resume(tmp_path / "cut.nc")
+    assert_identical(tmp_path / "whole.nc", tmp_path / "cut.nc")
+    assert resumed.metal_t == whole.metal_t and resumed.current_efficiency == whole.current_efficiency
+    assert resumed.hours == whole.hours == 12
+
+
+def test_killed_run_opens_and_resumes_identically(tmp_path):
+    config = write_config(tmp_path, cells=150, every=1.0)
+    reference = tmp_path / "reference.nc"
+    twin.run(twin.load_config(config), reference, hours=24)
+    out = tmp_path / "killed.nc"
+    proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "run", str(config), "--hours", "24", "--out", str(out),
+                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not checkpoint_path(out).exists() and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert checkpoint_path(out).exists()
+    assert twin.open_results(out).sizes["time"] >= 6          # opens, with what was flushed
+    assert main(["run", "--resume", str(out), "--quiet"]) == 0
+    assert_identical(reference, out)
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path, capsys):
+    assert main(["run", "--resume", str(tmp_path / "nothing.nc"), "--quiet"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        twin.Park.resume(tmp_path / "nothing.nc")

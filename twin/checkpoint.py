@@ -1,0 +1,61 @@
+"""Checkpoints: everything a run needs to continue exactly where it was, in one file beside its results.
+
+A checkpoint holds the validated configuration, the clock, every per-cell and per-line block of
+the potlines, the summary tallies and how many output records the results file held when it was
+taken. It is written to a temporary file and renamed into place, so a kill at any moment leaves
+either the previous checkpoint or the new one, never a half-written file.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT = 1
+BLOCKS = ("state", "params", "aux", "sums", "counters", "line", "line_params")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, unreadable or does not fit its results file."""
+
+
+def checkpoint_path(results: str | Path) -> Path:
+    """The checkpoint that belongs to a results file: ``<results>.checkpoint.npz``."""
+    results = Path(results)
+    return results.with_name(results.name + ".checkpoint.npz")
+
+
+def save(path: Path, *, config: dict[str, Any], source: str, time_s: float, end_s: float, records: int,
+         blocks: dict[str, np.ndarray], tally: dict[str, Any]) -> None:
+    """Write a checkpoint atomically (temporary file + rename)."""
+    meta = {"format": FORMAT, "config": config, "source": source, "time_s": time_s, "end_s": end_s,
+            "records": records, "tally": {k: v for k, v in tally.items() if not isinstance(v, np.ndarray)}}
+    arrays = {f"block_{name}": blocks[name] for name in BLOCKS}
+    arrays.update({f"tally_{k}": v for k, v in tally.items() if isinstance(v, np.ndarray)})
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read a checkpoint; raise CheckpointError with the path and the reason if it cannot be used."""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no checkpoint (a run writes one every run.checkpoint_interval_h)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            blocks = {name: data[f"block_{name}"].copy() for name in BLOCKS}
+            tally_arrays = {k[len("tally_"):]: data[k].copy() for k in data.files if k.startswith("tally_")}
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, this alutwin reads {FORMAT}")
+    meta["blocks"] = blocks
+    meta["tally"].update(tally_arrays)
+    return meta

@@ -40,7 +40,13 @@ def test_run_api_writes_cf_dataset(tmp_path):
     summary = twin.run(cfg, tmp_path / "out.nc", hours=2)
     ds = twin.open_results(tmp_path / "out.nc")
     assert ds.attrs["run_complete"] == 1
-    assert ds.sizes == {"time": 12, "cell": 4, "line": 1}
+    assert ds.sizes == {"time": 12, "cell": 4, "line": 1, "event": 5}
+    # cell 0 is visited at the start: temperature, metal dip, bath sample, tap, AlF3 addition
+    kinds = dict(zip(ds.event_kind.attrs["flag_meanings"].split(), ds.event_kind.attrs["flag_values"], strict=True))
+    assert sorted(ds.event_kind.values) == sorted(kinds.values())
+    assert np.all(ds.event_cell.values == 0) and np.all(ds.event_time.values == np.datetime64("2027-01-01"))
+    tap = float(ds.event_value[ds.event_kind == kinds["tap_weight"]][0])
+    assert 3000 < tap < 5000                                           # about a day's production
     assert str(ds.time.dtype).startswith("datetime64")
     assert ds.time.values[0] == np.datetime64("2027-01-01T00:10:00")
     for name in VARIABLES:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 FORMAT = 1
-BLOCKS = ("state", "params", "aux", "sums", "counters", "line", "line_params")
+BLOCKS = ("state", "params", "aux", "sums", "counters", "line", "line_params", "ops", "t_target")
 
 
 class CheckpointError(RuntimeError):
@@ -29,10 +29,11 @@ def checkpoint_path(results: str | Path) -> Path:
 
 
 def save(path: Path, *, config: dict[str, Any], source: str, time_s: float, end_s: float, records: int,
-         blocks: dict[str, np.ndarray], tally: dict[str, Any]) -> None:
+         events: int, blocks: dict[str, np.ndarray], rng: list[dict], tally: dict[str, Any]) -> None:
     """Write a checkpoint atomically (temporary file + rename)."""
     meta = {"format": FORMAT, "config": config, "source": source, "time_s": time_s, "end_s": end_s,
-            "records": records, "tally": {k: v for k, v in tally.items() if not isinstance(v, np.ndarray)}}
+            "records": records, "events": events, "rng": rng,
+            "tally": {k: v for k, v in tally.items() if not isinstance(v, np.ndarray)}}
     arrays = {f"block_{name}": blocks[name] for name in BLOCKS}
     arrays.update({f"tally_{k}": v for k, v in tally.items() if isinstance(v, np.ndarray)})
     tmp = path.with_name(path.name + ".tmp")

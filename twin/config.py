@@ -149,6 +149,24 @@ class ControlConfig(_Section):
     quench_alumina_kg: Annotated[float, Field(ge=0, le=500)] = 30.0
 
 
+class OperationsConfig(_Section):
+    """The crew's routine at each cell's tap: measurements, bath samples, tapping, AlF3 additions."""
+
+    temperature_sd_K: Annotated[float, Field(ge=0, le=20)] = 2.0
+    metal_dip_sd_cm: Annotated[float, Field(ge=0, le=5)] = 0.5
+    bath_sample_every_taps: Annotated[int, Field(ge=1, le=30)] = 2
+    lab_delay_h: Annotated[float, Field(ge=0, le=96)] = 8.0
+    alf3_sample_sd_wt: Annotated[float, Field(ge=0, le=3)] = 0.3
+    alf3_rule: bool = True
+    alf3_target_wt: Annotated[float, Field(ge=0, le=20)] | None = None
+    temperature_target_C: Annotated[float, Field(ge=900, le=1000)] | None = None
+    alf3_gain_kg_per_day_per_wt: Annotated[float, Field(ge=0, le=500)] = 40.0
+    temperature_gain_kg_per_day_per_K: Annotated[float, Field(ge=0, le=100)] = 3.0
+    metal_gain: Annotated[float, Field(ge=0, le=1)] = 0.5
+    tap_error_sd: Annotated[float, Field(ge=0, le=0.2)] = 0.01
+    tap_scale_sd_kg: Annotated[float, Field(ge=0, le=500)] = 20.0
+
+
 class SchedulePoint(_Section):
     """Line-current set-point at an hour of the run; set-points are linear in between."""
 
@@ -187,6 +205,7 @@ class PotlineConfig(_Section):
 class SmelterConfig(_Section):
     cell: CellConfig = Field(default_factory=CellConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
+    operations: OperationsConfig = Field(default_factory=OperationsConfig)
     potlines: Annotated[list[PotlineConfig], Field(min_length=1)]
 
     @model_validator(mode="after")

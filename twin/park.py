@@ -47,7 +47,8 @@ class Park:
 
     def __init__(self, config: ParkConfig):
         self.config = config
-        self.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines)
+        self.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines,
+                                config.smelter.operations, config.run.seed)
         self.time_s = 0.0
         self.smelter.start(self.setpoints(0.0))
 
@@ -61,7 +62,7 @@ class Park:
         t0, t1 = self.time_s, self.time_s + run.output_interval_s
         if t0 > 0 and np.floor(t0 / 86400.0) != np.floor((t0 - run.output_interval_s) / 86400.0):
             self.smelter.new_day()
-        self.smelter.tap(self.smelter.tap_due(t0, t1))
+        self.smelter.operate(t0, t1)
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)
         self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.setpoints(t0), self.setpoints(t1))
@@ -99,11 +100,12 @@ class Park:
         config = parse_config(ckpt["config"], source=ckpt["source"])
         park = cls.__new__(cls)
         park.config = config
-        park.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines)
-        park.smelter.restore(ckpt["blocks"])
+        park.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines,
+                                config.smelter.operations, config.run.seed)
+        park.smelter.restore(ckpt["blocks"], ckpt["rng"])
         park.time_s = float(ckpt["time_s"])
-        writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), n_cells=park.smelter.n_cells,
-                                      buffer_size=config.run.buffer_records)
+        writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
+                                      n_cells=park.smelter.n_cells, buffer_size=config.run.buffer_records)
         if progress is not None:
             progress(park.time_s)              # plant time done before the checkpoint
         return park._loop(writer, ckpt["end_s"], ckpt["tally"], progress)
@@ -118,6 +120,7 @@ class Park:
         try:
             while self.time_s < end_s - 1e-6:
                 record = self.step_interval()
+                writer.append_events(self.smelter.ops.take_events())
                 writer.append(self.time_s, record)
                 tally["charge"] += float(np.sum(record["line_current"][self.smelter.cell_line])) * run.output_interval_s
                 tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
@@ -138,8 +141,8 @@ class Park:
             raise OSError(f"{writer.path}: a reader has held the file for 2 minutes; cannot checkpoint")
         checkpoint.save(checkpoint.checkpoint_path(writer.path),
                         config=self.config.model_dump(mode="json"), source=self.config.source,
-                        time_s=self.time_s, end_s=end_s, records=writer.written,
-                        blocks=self.smelter.blocks(), tally=tally)
+                        time_s=self.time_s, end_s=end_s, records=writer.written, events=writer.events_written,
+                        blocks=self.smelter.blocks(), rng=self.smelter.ops.rng_states(), tally=tally)
 
     def _summary(self, path: Path, tally: dict) -> RunSummary:
         from twin.smelter.cell import COUNTER

@@ -20,6 +20,8 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from twin.smelter.operations import EVENT_KINDS, EVENT_UNITS
+
 __all__ = ["VARIABLES", "ResultsWriter", "open_results"]
 
 
@@ -102,13 +104,15 @@ class ResultsWriter:
         self.n_cells = len(cell_line)
         self.n_lines = len(line_names)
         self.written = 0
+        self.events_written = 0
+        self._events: list[tuple[float, int, int, float]] = []
         self._times: list[float] = []
         self._buffer: dict[str, list[np.ndarray]] = {name: [] for name in VARIABLES}
         self._last_flush = _time.monotonic()
         stamp = start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with h5netcdf.File(self.path, "w") as f:
-            f.dimensions = {"time": None, "cell": self.n_cells, "line": self.n_lines}
+            f.dimensions = {"time": None, "cell": self.n_cells, "line": self.n_lines, "event": None}
             t = f.create_variable("time", ("time",), "f8", chunks=(self.buffer_size,))
             t.attrs.update({"units": f"seconds since {stamp}", "long_name": "end of the output interval",
                             "standard_name": "time", "calendar": "proleptic_gregorian"})
@@ -118,6 +122,18 @@ class ResultsWriter:
             ln.attrs["long_name"] = "potline name"
             cl = f.create_variable("cell_line", ("cell",), "i4", data=np.asarray(cell_line, dtype="i4"))
             cl.attrs.update({"long_name": "index of the potline of each cell", "units": "1"})
+            et = f.create_variable("event_time", ("event",), "f8", chunks=(4096,))
+            et.attrs.update({"units": f"seconds since {stamp}", "long_name": "time of an operations event",
+                             "calendar": "proleptic_gregorian"})
+            ec = f.create_variable("event_cell", ("event",), "i4", chunks=(4096,))
+            ec.attrs.update({"long_name": "cell of the event", "units": "1"})
+            ek = f.create_variable("event_kind", ("event",), "i1", chunks=(4096,))
+            ek.attrs.update({"long_name": "kind of operations event", "units": "1",
+                             "flag_values": np.array(list(EVENT_KINDS.values()), dtype="i1"),
+                             "flag_meanings": " ".join(EVENT_KINDS)})
+            ev = f.create_variable("event_value", ("event",), "f8", chunks=(4096,))
+            ev.attrs.update({"long_name": "value of the event, in the unit of its kind",
+                             "units_by_kind": "; ".join(f"{k}: {u}" for k, u in EVENT_UNITS.items())})
             for name, var in VARIABLES.items():
                 shape = (self.buffer_size, self.n_lines if var.dims[1] == "line" else self.n_cells)
                 v = f.create_variable(name, var.dims, var.dtype, chunks=shape)
@@ -127,7 +143,7 @@ class ResultsWriter:
                             "run_complete": 0, **(attrs or {})})
 
     @classmethod
-    def reopen(cls, path: str | Path, records: int, n_cells: int, buffer_size: int = 144,
+    def reopen(cls, path: str | Path, records: int, events: int, n_cells: int, buffer_size: int = 144,
                flush_seconds: float = 20.0) -> ResultsWriter:
         """Continue writing an existing results file after its first ``records`` records.
 
@@ -139,6 +155,7 @@ class ResultsWriter:
         self.buffer_size = int(buffer_size)
         self.flush_seconds = float(flush_seconds)
         self._times = []
+        self._events = []
         self._buffer = {name: [] for name in VARIABLES}
         self._last_flush = _time.monotonic()
         if not self.path.is_file():
@@ -151,9 +168,15 @@ class ResultsWriter:
                 raise ValueError(f"{self.path}: holds {have} records of {self.n_cells} cells; the checkpoint "
                                  f"needs at least {records} records of {n_cells} cells")
             f.resize_dimension("time", records)
+            f.resize_dimension("event", events)
             f.attrs["run_complete"] = 0
         self.written = records
+        self.events_written = events
         return self
+
+    def append_events(self, events: list[tuple[float, int, int, float]]) -> None:
+        """Buffer operations events (time s, cell, kind code, value); written with the next records."""
+        self._events.extend(events)
 
     def append(self, time_s: float, values: dict[str, np.ndarray]) -> None:
         """Buffer one output record (every variable of VARIABLES); write when the buffer is full."""
@@ -187,12 +210,22 @@ class ResultsWriter:
 
     def _write_buffer(self) -> None:
         n0, n1 = self.written, self.written + len(self._times)
+        e0, e1 = self.events_written, self.events_written + len(self._events)
         with h5netcdf.File(self.path, "a") as f:
+            if e1 > e0:
+                f.resize_dimension("event", e1)
+                table = np.array(self._events, dtype=float)
+                f.variables["event_time"][e0:e1] = table[:, 0]
+                f.variables["event_cell"][e0:e1] = table[:, 1].astype("i4")
+                f.variables["event_kind"][e0:e1] = table[:, 2].astype("i1")
+                f.variables["event_value"][e0:e1] = table[:, 3]
             f.resize_dimension("time", n1)
             f.variables["time"][n0:n1] = np.asarray(self._times)
             for name, rows in self._buffer.items():
                 f.variables[name][n0:n1, :] = np.stack(rows)
         self.written = n1
+        self.events_written = e1
+        self._events.clear()
         self._times.clear()
         for rows in self._buffer.values():
             rows.clear()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig, ControlConfig, PotlineConfig
+from twin.config import CellConfig, ControlConfig, OperationsConfig, PotlineConfig
 from twin.smelter.cell import (
     AUX,
     COUNTER,
@@ -20,6 +20,7 @@ from twin.smelter.cell import (
     cell_parameters,
     initial_state,
 )
+from twin.smelter.operations import OPS, Operations
 from twin.smelter.steady import steady_state
 
 M_AL = 26.9815385e-3     # kg/mol
@@ -39,7 +40,8 @@ class Potlines:
         The series circuits, in order.
     """
 
-    def __init__(self, cell: CellConfig, control: ControlConfig, lines: list[PotlineConfig]):
+    def __init__(self, cell: CellConfig, control: ControlConfig, lines: list[PotlineConfig],
+                 operations: OperationsConfig | None = None, seed: int = 0):
         self.cell = cell
         self.control = control
         self.lines = list(lines)
@@ -65,6 +67,7 @@ class Potlines:
         # each cell's place in the tap cycle, staggered along the line (0 <= phase < 1)
         self.tap_phase = np.concatenate([np.arange(c) / c for c in counts])
         self.steps_in_sums = 0
+        self.ops = Operations(cell, operations or OperationsConfig(), n, seed)
 
     # ------------------------------------------------------------------ set-up
     def cells_of(self, j: int) -> slice:
@@ -91,6 +94,9 @@ class Potlines:
         x[STATE["metal"]] += metal_rate * since_tap
         if not self.control.resistance_control:
             x[STATE["acd"]] = self.acd_after_tap(current) + acd_rate * since_tap
+        self.ops.t_target[:] = (self.ops.cfg.temperature_target_C if self.ops.cfg.temperature_target_C is not None
+                                else x[STATE["t_bath"]])
+        self.ops.block[OPS["last_tap_s"]] = -since_tap
         # controllers: filter on the present pseudo-resistance, cells at staggered places in their cycles
         rp = self.pseudo_resistance(current)
         x[STATE["rp_filtered"]] = rp
@@ -130,16 +136,19 @@ class Potlines:
     def blocks(self) -> dict[str, np.ndarray]:
         """Every array that defines the potlines between two kernel calls (for checkpoints)."""
         return {"state": self.state, "params": self.params, "aux": self.aux, "sums": self.sums,
-                "counters": self.counters, "line": self.line, "line_params": self.line_params}
+                "counters": self.counters, "line": self.line, "line_params": self.line_params,
+                "ops": self.ops.block, "t_target": self.ops.t_target}
 
-    def restore(self, blocks: dict[str, np.ndarray]) -> None:
-        """Take the arrays of ``blocks()`` back, exactly (shapes must match this configuration)."""
+    def restore(self, blocks: dict[str, np.ndarray], rng_states: list[dict]) -> None:
+        """Take the arrays of ``blocks()`` and the operations' generators back, exactly."""
         for name, current in self.blocks().items():
             saved = np.asarray(blocks[name])
             if saved.shape != current.shape:
                 raise ValueError(f"checkpoint block {name} has shape {saved.shape}, this configuration needs "
                                  f"{current.shape}")
             current[...] = saved
+        for g, state in zip(self.ops.rng, rng_states, strict=True):
+            g.bit_generator.state = state
         self.steps_in_sums = 0
 
     # ------------------------------------------------------------------ time
@@ -159,26 +168,29 @@ class Potlines:
         k0 = np.ceil((t0 - first) / period)
         return first + k0 * period < t1
 
-    def tap(self, cells: np.ndarray) -> None:
-        """Tap the metal above the nominal pad and add the daily AlF3 share.
+    def operate(self, t0: float, t1: float) -> None:
+        """The routine of every cell whose tap time falls in [t0, t1), done at t0."""
+        cells = np.flatnonzero(self.tap_due(t0, t1))
+        if cells.size:
+            self.ops.perform(self, cells, t0)
 
-        The tap takes about the production since the last tap, corrected by the actual pad. With
-        resistance control the beam follows the metal down (ACD unchanged) and the controller is
-        inhibited for a while; without it, the beam is set back to its post-tap position.
-        """
-        if not np.any(cells):
-            return
-        x, c = self.state, self.counters
-        taken = np.clip(x[STATE["metal"], cells] - self.cell.metal_mass_t * 1e3, 0.0, None)
-        x[STATE["metal"], cells] -= taken
-        c[COUNTER["metal_tapped"], cells] += taken
+    def remove_metal(self, k: int, kg: float) -> None:
+        """Tap ``kg`` of metal from cell k. With resistance control the beam follows the metal down
+        (ACD unchanged) and the controller is inhibited for a while; without it, the beam is set
+        back to its post-tap position."""
+        self.state[STATE["metal"], k] -= kg
+        self.counters[COUNTER["metal_tapped"], k] += kg
         if self.control.resistance_control:
-            x[STATE["inhibit"], cells] = self.control.tap_inhibit_min * 60.0
+            self.state[STATE["inhibit"], k] = self.control.tap_inhibit_min * 60.0
         else:
-            x[STATE["acd"], cells] = self.acd_after_tap(self.line[LINE["current"]][self.cell_line])[cells]
-        alf3 = self.cell.alf3_addition_kg_per_day * self.cell.tap_interval_h / 24.0
-        x[STATE["alf3"], cells] += alf3
-        c[COUNTER["alf3_added"], cells] += alf3
+            self.state[STATE["acd"], k] = self.acd_after_tap(self.line_current())[k]
+
+    def params_of(self, name: str) -> np.ndarray:
+        return self.params[PARAM[name]]
+
+    def line_current(self) -> np.ndarray:
+        """Present line current of each cell's line (A)."""
+        return self.line[LINE["current"]][self.cell_line]
 
     def new_day(self) -> None:
         """Daily limits start again (beam moves)."""

@@ -1,0 +1,103 @@
+"""The cell room's daily routine: measurements, lab samples, AlF3 additions and metal tapping.
+
+Per cell, at its place in the tap cycle (staggered along the line), the crew
+1. measures the bath temperature (thermocouple, noise ``temperature_sd_K``) and dips the metal
+   pad (noise ``metal_dip_sd_cm``);
+2. every ``bath_sample_days`` takes a bath sample; the lab result (excess AlF3, noise
+   ``alf3_sample_sd_wt``) is known ``lab_delay_h`` later;
+3. taps the metal: the order is the production estimated from the line current since the last
+   tap, corrected by a share of the difference between the dipped pad and its target; the crucible
+   takes the order give or take ``tap_error_sd`` and its scale reads the weight (``tap_scale_sd_kg``);
+4. adds AlF3 by the rule smelters run (Salt 1990; Kolås & Støre 2009; notes sec. 2.15):
+   base + K_x (target AlF3 - last lab AlF3) + K_T (measured T - target T), not below zero.
+Noise comes from one seeded generator per cell, so a cell's draws do not depend on the others.
+Every action is an event (time, cell, kind, value) for the results file.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from twin.config import CellConfig, OperationsConfig
+
+EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5}
+EVENT_UNITS = {"tap_weight": "kg", "temperature": "degC", "bath_sample_alf3": "%", "alf3_addition": "kg",
+               "metal_dip": "kg"}
+
+# rows of the operations block (one column per cell)
+OPS = {name: i for i, name in enumerate(("lab_alf3", "pending_alf3", "pending_ready_s", "taps", "last_tap_s"))}
+
+
+class Operations:
+    """Routine operations of every cell; ``block`` and ``rng`` states are checkpointed."""
+
+    def __init__(self, cell: CellConfig, ops: OperationsConfig, n_cells: int, seed: int):
+        self.cell = cell
+        self.cfg = ops
+        self.block = np.zeros((len(OPS), n_cells))
+        self.block[OPS["lab_alf3"]] = cell.alf3_wt            # the last analysis before the run
+        self.block[OPS["pending_ready_s"]] = np.inf
+        self.rng = [np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(n_cells)]
+        self.events: list[tuple[float, int, int, float]] = []
+        self.alf3_target = ops.alf3_target_wt if ops.alf3_target_wt is not None else cell.alf3_wt
+        self.t_target = np.full(n_cells, np.nan)               # set from the steady state at start
+
+    # ------------------------------------------------------------------ checkpoint support
+    def rng_states(self) -> list[dict]:
+        return [g.bit_generator.state for g in self.rng]
+
+    # ------------------------------------------------------------------ the routine
+    def perform(self, potlines, cells: np.ndarray, time_s: float) -> None:
+        """Do the routine for ``cells`` (indices) at run time ``time_s`` (s)."""
+        from twin.smelter.cell import COUNTER, STATE, bath_weight_fractions
+
+        cfg, b, x = self.cfg, self.block, potlines.state
+        area = potlines.params_of("cathode_area")[cells] * 1e-4
+        rho = potlines.params_of("rho_metal")[cells]
+        current = potlines.line_current()[cells]
+        target_pad = self.cell.metal_mass_t * 1e3
+        for i, k in enumerate(cells):
+            g = self.rng[k]
+            # lab results that came back since the last visit
+            if b[OPS["pending_ready_s"], k] <= time_s:
+                b[OPS["lab_alf3"], k] = b[OPS["pending_alf3"], k]
+                b[OPS["pending_ready_s"], k] = np.inf
+            temperature = x[STATE["t_bath"], k] + g.normal(0.0, cfg.temperature_sd_K)
+            dip = x[STATE["metal"], k] + g.normal(0.0, cfg.metal_dip_sd_cm) * 1e-2 * rho[i] * area[i]
+            self._event(time_s, k, "temperature", temperature)
+            self._event(time_s, k, "metal_dip", dip)
+            if b[OPS["taps"], k] % cfg.bath_sample_every_taps == 0:
+                true_alf3 = bath_weight_fractions(x[:, k:k + 1])["alf3"][0]
+                sample = true_alf3 + g.normal(0.0, cfg.alf3_sample_sd_wt)
+                b[OPS["pending_alf3"], k] = sample
+                b[OPS["pending_ready_s"], k] = time_s + cfg.lab_delay_h * 3600.0
+                self._event(time_s, k, "bath_sample_alf3", sample)
+            # tap: estimated production since the last tap plus a share of the pad error
+            since = min(time_s - b[OPS["last_tap_s"], k], 2.0 * potlines.tap_interval_s) \
+                if b[OPS["taps"], k] > 0 else potlines.tap_interval_s
+            production = potlines.params_of("ce_ref")[k] * current[i] * since * 26.9815385e-3 / (3 * 96485.33212)
+            order = production + cfg.metal_gain * (dip - production - target_pad)
+            taken = float(np.clip(order * (1.0 + g.normal(0.0, cfg.tap_error_sd)), 0.0,
+                                  x[STATE["metal"], k] - 0.5 * target_pad))
+            potlines.remove_metal(k, taken)
+            self._event(time_s, k, "tap_weight", taken + g.normal(0.0, cfg.tap_scale_sd_kg))
+            # AlF3: the rule on the measurements available now
+            base = self.cell.alf3_addition_kg_per_day * self.cell.tap_interval_h / 24.0
+            if cfg.alf3_rule:
+                days = self.cell.tap_interval_h / 24.0
+                add = base + days * (cfg.alf3_gain_kg_per_day_per_wt * (self.alf3_target - b[OPS["lab_alf3"], k])
+                                     + cfg.temperature_gain_kg_per_day_per_K * (temperature - self.t_target[k]))
+                add = float(np.clip(add, 0.0, 4.0 * base))
+            else:
+                add = base
+            x[STATE["alf3"], k] += add
+            potlines.counters[COUNTER["alf3_added"], k] += add
+            self._event(time_s, k, "alf3_addition", add)
+            b[OPS["taps"], k] += 1
+            b[OPS["last_tap_s"], k] = time_s
+
+    def _event(self, time_s: float, cell: int, kind: str, value: float) -> None:
+        self.events.append((time_s, int(cell), EVENT_KINDS[kind], float(value)))
+
+    def take_events(self) -> list[tuple[float, int, int, float]]:
+        events, self.events = self.events, []
+        return events

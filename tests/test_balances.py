@@ -84,7 +84,8 @@ def test_energy_balance(make_park):
     x1, p = park.smelter.state, park.smelter.params
     c = {name: park.smelter.counter(name) for name in COUNTER}
     stored = c["e_bath"] + c["e_shell"] + c["e_latent"]
-    out = c["e_reaction"] + c["e_top"] + c["e_bottom"] + c["e_side"]
+    out = c["e_reaction"] + c["e_top"] + c["e_bottom"] + c["e_side"] + c["e_anode"]
+    assert c["e_anode"].min() > 0                       # anodes were set and took heat
     np.testing.assert_allclose(c["e_electric"] - out - stored, 0.0, atol=1e-9 * c["e_electric"].max())
     # the storage terms agree with the states they belong to
     np.testing.assert_allclose(c["e_shell"], p[PARAM["c_shell"]] * (x1[STATE["t_shell"]] - x0[STATE["t_shell"]]),
@@ -95,7 +96,7 @@ def test_energy_balance(make_park):
     # electric heat = DC energy minus the busbar share I^2 R_ext (that heats the potroom)
     assert np.all(c["e_electric"] < c["energy_dc"] * 3.6e6)
     # about half of the electric input leaves as heat at the reference point (notes: 45-55 %)
-    loss_share = (c["e_top"] + c["e_bottom"] + c["e_side"]) / c["e_electric"]
+    loss_share = (c["e_top"] + c["e_bottom"] + c["e_side"] + c["e_anode"]) / c["e_electric"]
     assert np.all((loss_share > 0.45) & (loss_share < 0.55))
 
 

@@ -17,19 +17,19 @@ def run_minutes(park: Park, minutes: int) -> list[dict[str, np.ndarray]]:
 
 def test_tracking_cycle_feeds_what_the_cell_consumes(make_park):
     park = Park(make_park(cells=4, lines=1, run={"output_interval_s": 300.0}))
-    records = run_minutes(park, 24 * 60)
+    records = run_minutes(park, 3 * 24 * 60)
     alumina = np.array([r["alumina"] for r in records])           # (intervals, cells)
     voltage = np.array([r["cell_voltage"] for r in records])
     s = park.smelter
     tracks = s.counter("tracks")
-    assert np.all(tracks >= 8), tracks                              # a track every 1.5-2 h
+    assert np.all(tracks >= 3 * 8), tracks                          # a track every 1.5-2 h
     # the cycle shows in alumina and in the voltage the controller tracks
     assert np.all(alumina.max(axis=0) - alumina.min(axis=0) > 0.3)
     assert np.all(voltage.max(axis=0) - voltage.min(axis=0) > 0.04)
     lean = alumina < 2.3
     assert np.all(np.corrcoef(alumina[:, 0], voltage[:, 0])[0, 1] < -0.5)   # leaner bath, higher voltage
     assert lean.any()
-    # feeding averages to consumption: what was fed = what was electrolysed + what the pools gained
+    # feeding averages to consumption over days (a cycle swings the pools by ~75 kg of ~22 t fed)
     na2o = s.params[PARAM["na2o"]]
     fed = s.counter("alumina_fed") * ((1 - na2o) + na2o * ALUMINA_PER_NA2O)
     consumed = s.counter("alumina_consumed")

@@ -111,6 +111,13 @@ class CellConfig(_Section):
     ce_ref: Annotated[float, Field(gt=0.8, le=0.99)] = 0.95
     superheat_ref_K: Annotated[float, Field(ge=0, le=30)] = 8.0
     alf3_ref_wt: Annotated[float, Field(ge=0, le=20)] = 11.5
+    # anodes: life, setting in pairs, the cold anodes' heat sink and current pick-up (notes 2.13, 2.17)
+    anode_mass_kg: Annotated[float, Field(gt=100, le=3000)] = 1100.0
+    anode_cycle_days: Annotated[float, Field(ge=10, le=60)] = 27.0
+    anodes_per_setting: Annotated[int, Field(ge=1, le=4)] = 2
+    setting_heat_GJ: Annotated[float, Field(ge=0, le=10)] = 2.6
+    setting_heat_time_h: Annotated[float, Field(gt=0, le=72)] = 8.0
+    pickup_time_h: Annotated[float, Field(gt=0, le=72)] = 8.0
     # carbon and metal
     rho_anode_kg_per_m3: Annotated[float, Field(gt=1000, le=2000)] = 1550.0
     net_carbon_ratio: Annotated[float, Field(ge=1.0, le=1.6)] = 1.17
@@ -144,6 +151,7 @@ class ControlConfig(_Section):
     beam_max_move_mm: Annotated[float, Field(gt=0, le=20)] = 2.0
     beam_max_moves_per_day: Annotated[int, Field(ge=0, le=1000)] = 24
     tap_inhibit_min: Annotated[float, Field(ge=0, le=600)] = 30.0
+    setting_inhibit_h: Annotated[float, Field(ge=0, le=48)] = 2.0
     ae_detect_V: Annotated[float, Field(gt=4.5, le=50)] = 8.0
     quench_delay_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
     quench_alumina_kg: Annotated[float, Field(ge=0, le=500)] = 30.0

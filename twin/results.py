@@ -66,6 +66,8 @@ VARIABLES: dict[str, Variable] = {
     "beam_moves": Variable(("time", "cell"), "1", "resistance-control beam moves since start", "f8", True),
     "beam_travel": Variable(("time", "cell"), "m", "resistance-control beam travel since start", "f8", True),
     "anode_effect_quenches": Variable(("time", "cell"), "1", "anode effects quenched since start", "f8", True),
+    "anodes_set": Variable(("time", "cell"), "1", "anodes set since start", "f8", True),
+    "butts_returned": Variable(("time", "cell"), "kg", "anode butts taken out since start", "f8", True),
     "anode_effect_overvoltage": Variable(("time", "cell"), "V s",
                                          "voltage above target integrated over anode effects since start", "f8",
                                          True),
@@ -78,6 +80,7 @@ COUNTER_OUTPUTS = {
     "ae_count": "anode_effect_count", "cf4": "cf4", "c2f6": "c2f6", "carbon_consumed": "carbon_consumed",
     "shots": "feed_shots", "tracks": "feed_tracks", "beam_moves": "beam_moves", "beam_travel": "beam_travel",
     "quenches": "anode_effect_quenches", "ae_overvoltage": "anode_effect_overvoltage",
+    "anodes_set": "anodes_set", "butts": "butts_returned",
 }
 
 

@@ -31,6 +31,7 @@ cdef enum:
     X_BEAM_TIMER         # s to the next resistance-control sample
     X_INHIBIT            # s left during which resistance control may not move the beam
     X_BEAM_MOVES_TODAY   # beam moves since the last daily reset
+    X_SETTING_TIME       # s since the last anode pair was set
     N_STATE
 
 # Per-cell parameters (constant during a kernel call).
@@ -94,6 +95,10 @@ cdef enum:
     P_AE_DETECT_VOLTAGE  # V cell voltage above which the controller declares an anode effect
     P_QUENCH_DELAY       # s from AE onset to the quench (overfeed + beam pumping)
     P_QUENCH_MASS        # kg alumina dumped by the quench
+    P_SETTING_HEAT       # J the cold anodes of one setting take from the bath
+    P_SETTING_HEAT_TIME  # s time constant of that heat sink
+    P_PICKUP_TIME        # s time constant of the new anodes' current pick-up
+    P_SETTING_FRACTION   # share of the anode area set at once (2 / anodes)
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.
@@ -115,6 +120,8 @@ cdef enum:
     A_DECAY              # exp(-P_K_DISSOLVE * dt) of the undissolved pool over one fast step
     A_INV_ANODE_AREA     # 1 / P_ANODE_AREA
     A_FILTER_GAIN        # 1 - exp(-dt / P_FILTER_TIME): pseudo-resistance filter gain per fast step
+    A_ACTIVE             # share of the anode area carrying current (new anodes pick up slowly)
+    A_LOG_ACTIVE         # ln(A_ACTIVE)
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).
@@ -160,6 +167,9 @@ cdef enum:
     C_BEAM_TRAVEL        # m of beam travel by resistance control (absolute)
     C_QUENCHES           # anode effects quenched by the controller
     C_AE_OVERVOLTAGE     # V s above the target voltage while on anode effect
+    C_E_ANODE            # J taken by newly set anodes from the bath
+    C_ANODES_SET         # anodes set (by Python's operations)
+    C_BUTTS              # kg anode butts taken out
     N_COUNTER
 
 # Per-line state and parameters.

@@ -27,7 +27,7 @@ from twin._core.control cimport (
 STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "ledge", "t_bath",
                "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
                "rp_previous", "rp_slope", "feed_mode", "mode_time", "control_timer", "beam_timer", "inhibit",
-               "beam_moves_today")
+               "beam_moves_today", "setting_time")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
                "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
@@ -37,21 +37,28 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "tracking", "back_emf", "filter_time", "control_period", "nominal_time", "underfeed_factor",
                "overfeed_factor", "slope_threshold", "underfeed_timeout", "overfeed_time", "resistance_control",
                "beam_period", "r_target", "r_band", "acd_sensitivity", "beam_max_move", "beam_max_moves",
-               "ae_detect_voltage", "quench_delay", "quench_mass")
+               "ae_detect_voltage", "quench_delay", "quench_mass", "setting_heat", "setting_heat_time",
+               "pickup_time", "setting_fraction")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
-             "area_factor", "decay", "inv_anode_area", "filter_gain")
+             "area_factor", "decay", "inv_anode_area", "filter_gain", "active", "log_active")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
                  "carbon_consumed", "energy_dc", "ae_minutes", "ae_count", "cf4", "c2f6", "shots",
                  "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent",
-                 "tracks", "beam_moves", "beam_travel", "quenches", "ae_overvoltage")
+                 "tracks", "beam_moves", "beam_travel", "quenches", "ae_overvoltage", "e_anode",
+                 "anodes_set", "butts")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 assert len(STATE_NAMES) == N_STATE and len(PARAM_NAMES) == N_PARAM and len(AUX_NAMES) == N_AUX
 assert len(SUM_NAMES) == N_SUM and len(COUNTER_NAMES) == N_COUNTER
 assert len(LINE_NAMES) == N_LINE and len(LINE_PARAM_NAMES) == N_LINE_PARAM
+
+
+# The Tafel-type overvoltages hold for current densities above 0.01 A/cm2 (Haupin 1998); below it
+# (outages, line start-up) they are taken at 0.01, so a cell at rest keeps a positive back EMF.
+cdef double LOG_MIN_DENSITY = -4.605170185988091     # ln(0.01)
 
 
 cdef struct Heat:
@@ -61,6 +68,7 @@ cdef struct Heat:
     double q_bath_ledge  # W bath -> ledge face
     double q_ledge_shell # W ledge face -> shell node, through ledge and lining
     double q_shell_air   # W shell -> air
+    double q_anode       # W taken by newly set (cold) anodes
 
 
 cdef struct Rates:
@@ -114,6 +122,9 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
                                       p[P_SUPERHEAT_REF, k], p[P_ALF3_REF, k])
     a[A_LOGK_BASE, k] = log_conductivity_c(t + KELVIN, 0.0, alf3, caf2, 0.0, 0.0, 0.0)
     a[A_H_REACTION, k] = reaction_enthalpy_c(t + KELVIN, a[A_CE, k])
+    # new anodes pick up their share of the current first-order after setting
+    a[A_ACTIVE, k] = 1.0 - p[P_SETTING_FRACTION, k] * exp(-x[X_SETTING_TIME, k] / p[P_PICKUP_TIME, k])
+    a[A_LOG_ACTIVE, k] = log(a[A_ACTIVE, k])
 
 
 cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
@@ -124,19 +135,21 @@ cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, dou
     """
     cdef double t_k = x[X_T_BATH, k] + KELVIN
     cdef double c = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
-    cdef double i = current * a[A_INV_ANODE_AREA, k]
+    cdef double i = current * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k]
     cdef double i_crit = critical_current_density_f(t_k, c, a[A_AREA_FACTOR, k])
     cdef double d_b = bubble_thickness_c(i)
     cdef double phi = bubble_coverage_c(i, a[A_BATH_RATIO, k], c, p[P_AE_ALUMINA, k])
     # 1 / (kappa * area) with kappa = exp(ln kappa_base - 0.0200 %Al2O3)
-    cdef double inv_kappa_area = exp(0.0200 * c - a[A_LOGK_BASE, k]) * a[A_INV_ANODE_AREA, k]
+    cdef double inv_kappa_area = exp(0.0200 * c - a[A_LOGK_BASE, k]) * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k]
     a[A_ALUMINA_WT, k] = c
     a[A_BACK_EMF, k] = (
         standard_potential_c(t_k)
         - R_OVER_6F * t_k * log(alumina_activity_c(c * a[A_INV_SATURATION, k]))
-        + anode_surface_overvoltage_c(t_k, log_current - a[A_LOG_ANODE_AREA, k], log(c))
+        + anode_surface_overvoltage_c(t_k, fmax(log_current - a[A_LOG_ANODE_AREA, k] - a[A_LOG_ACTIVE, k],
+                                                LOG_MIN_DENSITY), log(c))
         + anode_concentration_overvoltage_c(t_k, i, i_crit)
-        + cathode_overvoltage_c(t_k, a[A_BATH_RATIO, k], log_current - a[A_LOG_CATHODE_AREA, k]))
+        + cathode_overvoltage_c(t_k, a[A_BATH_RATIO, k],
+                                fmax(log_current - a[A_LOG_CATHODE_AREA, k], LOG_MIN_DENSITY)))
     a[A_RESISTANCE, k] = ((100.0 * x[X_ACD, k] - d_b + d_b * phi / (1.0 - phi)) * inv_kappa_area
                           + p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k])
     return i_crit
@@ -154,7 +167,7 @@ cdef inline void update_electrics(double[:, ::1] x, const double[:, ::1] p, doub
     cdef double i_crit
     if x[X_AE_ON, k] < 0.5:
         i_crit = electrics(x, p, a, k, current, log_current)
-        if a[A_ALUMINA_WT, k] > p[P_AE_ALUMINA, k] and current * a[A_INV_ANODE_AREA, k] < i_crit:
+        if a[A_ALUMINA_WT, k] > p[P_AE_ALUMINA, k] and current * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k] < i_crit:
             return
         x[X_AE_ON, k] = 1.0
         x[X_AE_TIME, k] = 0.0
@@ -178,6 +191,8 @@ cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, cons
     h.q_bath_ledge = p[P_H_BATH_LEDGE, k] * area * (t - liq)
     h.q_ledge_shell = area * (liq - x[X_T_SHELL, k]) / (x[X_LEDGE, k] / p[P_K_LEDGE, k] + p[P_R_LINING, k])
     h.q_shell_air = area * p[P_H_SHELL, k] * (x[X_T_SHELL, k] - t_amb)
+    # cold anodes: the heat of one setting, taken first-order (smelter notes sec. 2.13, 2.17)
+    h.q_anode = p[P_SETTING_HEAT, k] / p[P_SETTING_HEAT_TIME, k] * exp(-x[X_SETTING_TIME, k] / p[P_SETTING_HEAT_TIME, k])
 
 
 cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
@@ -235,6 +250,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_ALUMINA, k] = d1
     book_feed(x, p, ctr, k, fed)
     x[X_METAL, k] += rate.metal * dt
+    x[X_SETTING_TIME, k] += dt
     x[X_ACD, k] += rate.acd * dt
     x[X_ANODE_HEIGHT, k] -= rate.carbon / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k]) * dt
 
@@ -302,7 +318,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     d_ledge = fmax(ledge_rate(p, k, &h0) * dt_slow, p[P_LEDGE_MIN, k] - ledge0)
     x[X_LEDGE, k] = ledge0 + d_ledge
     x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
-    x[X_T_BATH, k] = t0 + (q_in - (h0.q_top + h0.q_bottom + h0.q_bath_ledge) * dt_slow) / h0.capacity
+    x[X_T_BATH, k] = t0 + (q_in - (h0.q_top + h0.q_bottom + h0.q_bath_ledge + h0.q_anode) * dt_slow) / h0.capacity
     x[X_T_SHELL, k] = ts0 + (h0.q_ledge_shell - h0.q_shell_air) * dt_slow / p[P_C_SHELL, k]
     a[A_LIQUIDUS, k] = bath_liquidus(x, k)    # the only property the heat flows need
     heat_flows(x, p, a, k, &h1)
@@ -313,6 +329,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     h.q_bath_ledge = 0.5 * (h0.q_bath_ledge + h1.q_bath_ledge)
     h.q_ledge_shell = 0.5 * (h0.q_ledge_shell + h1.q_ledge_shell)
     h.q_shell_air = 0.5 * (h0.q_shell_air + h1.q_shell_air)
+    h.q_anode = 0.5 * (h0.q_anode + h1.q_anode)
     d_ledge = ledge_rate(p, k, &h) * dt_slow
     if ledge0 + d_ledge < p[P_LEDGE_MIN, k]:
         # ledge melted to its minimum: the bath passes on only what the wall and the melting take
@@ -322,7 +339,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
     # sensible heat is booked at the mean capacity: C changes only by the frozen/melted bath
     capacity = 0.5 * (h0.capacity + (h0.capacity - frozen_per_m * d_ledge * p[P_C_BATH, k]))
-    d_t = (q_in - (h.q_top + h.q_bottom + h.q_bath_ledge) * dt_slow) / capacity
+    d_t = (q_in - (h.q_top + h.q_bottom + h.q_bath_ledge + h.q_anode) * dt_slow) / capacity
     d_ts = (h.q_ledge_shell - h.q_shell_air) * dt_slow / p[P_C_SHELL, k]
     x[X_T_BATH, k] = t0 + d_t
     x[X_T_SHELL, k] = ts0 + d_ts
@@ -332,6 +349,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     ctr[C_E_TOP, k] += h.q_top * dt_slow
     ctr[C_E_BOTTOM, k] += h.q_bottom * dt_slow
     ctr[C_E_SIDE, k] += h.q_shell_air * dt_slow
+    ctr[C_E_ANODE, k] += h.q_anode * dt_slow
     ctr[C_E_BATH, k] += capacity * d_t
     ctr[C_E_SHELL, k] += p[P_C_SHELL, k] * d_ts
     ctr[C_E_LATENT, k] -= stefan * d_ledge
@@ -403,7 +421,10 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
             i_set = line_p[LP_I_SET_START, j] + (line_p[LP_I_SET_END, j] - line_p[LP_I_SET_START, j]) * step / n
             resistance = sum_r + line_p[LP_R_BUS, j]
             v_target = fmin(sum_e + resistance * i_set, line_p[LP_V_MAX, j])
-            line[L_SOURCE_VOLTAGE, j] += (v_target - line[L_SOURCE_VOLTAGE, j]) * relax
+            if i_set > 0.0:
+                line[L_SOURCE_VOLTAGE, j] += (v_target - line[L_SOURCE_VOLTAGE, j]) * relax
+            else:
+                line[L_SOURCE_VOLTAGE, j] = 0.0      # outage: the rectifier is switched off
             line[L_CURRENT, j] = fmax((line[L_SOURCE_VOLTAGE, j] - sum_e) / resistance, 0.0)
             line[L_SUM_EMF, j] = sum_e
             line[L_SUM_RESISTANCE, j] = sum_r
@@ -464,10 +485,11 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         dx[X_METAL, k] = rate.metal
         dx[X_LEDGE, k] = d_ledge
         dx[X_T_BATH, k] = (current * (u - current * p[P_R_EXTERNAL, k]) - rate.metal * a[A_H_REACTION, k]
-                           - h.q_top - h.q_bottom - h.q_bath_ledge) / h.capacity
+                           - h.q_top - h.q_bottom - h.q_bath_ledge - h.q_anode) / h.capacity
         dx[X_T_SHELL, k] = (h.q_ledge_shell - h.q_shell_air) / p[P_C_SHELL, k]
         dx[X_ACD, k] = rate.acd
         dx[X_ANODE_HEIGHT, k] = -rate.carbon / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
+        dx[X_SETTING_TIME, k] = 1.0
     return out
 
 

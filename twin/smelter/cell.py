@@ -93,6 +93,10 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int) -> n
         "ae_detect_voltage": control.ae_detect_V,
         "quench_delay": control.quench_delay_s,
         "quench_mass": control.quench_alumina_kg,
+        "setting_heat": cell.setting_heat_GJ * 1e9,
+        "setting_heat_time": cell.setting_heat_time_h * 3600.0,
+        "pickup_time": cell.pickup_time_h * 3600.0,
+        "setting_fraction": cell.anodes_per_setting / cell.anodes,
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:

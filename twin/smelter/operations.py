@@ -19,9 +19,10 @@ import numpy as np
 
 from twin.config import CellConfig, OperationsConfig
 
-EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5}
+EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5,
+               "anode_setting": 6}
 EVENT_UNITS = {"tap_weight": "kg", "temperature": "degC", "bath_sample_alf3": "%", "alf3_addition": "kg",
-               "metal_dip": "kg"}
+               "metal_dip": "kg", "anode_setting": "kg butts"}
 
 # rows of the operations block (one column per cell)
 OPS = {name: i for i, name in enumerate(("lab_alf3", "pending_alf3", "pending_ready_s", "taps", "last_tap_s"))}
@@ -63,14 +64,14 @@ class Operations:
                 b[OPS["pending_ready_s"], k] = np.inf
             temperature = x[STATE["t_bath"], k] + g.normal(0.0, cfg.temperature_sd_K)
             dip = x[STATE["metal"], k] + g.normal(0.0, cfg.metal_dip_sd_cm) * 1e-2 * rho[i] * area[i]
-            self._event(time_s, k, "temperature", temperature)
-            self._event(time_s, k, "metal_dip", dip)
+            self.event(time_s, k, "temperature", temperature)
+            self.event(time_s, k, "metal_dip", dip)
             if b[OPS["taps"], k] % cfg.bath_sample_every_taps == 0:
                 true_alf3 = bath_weight_fractions(x[:, k:k + 1])["alf3"][0]
                 sample = true_alf3 + g.normal(0.0, cfg.alf3_sample_sd_wt)
                 b[OPS["pending_alf3"], k] = sample
                 b[OPS["pending_ready_s"], k] = time_s + cfg.lab_delay_h * 3600.0
-                self._event(time_s, k, "bath_sample_alf3", sample)
+                self.event(time_s, k, "bath_sample_alf3", sample)
             # tap: estimated production since the last tap plus a share of the pad error
             since = min(time_s - b[OPS["last_tap_s"], k], 2.0 * potlines.tap_interval_s) \
                 if b[OPS["taps"], k] > 0 else potlines.tap_interval_s
@@ -79,7 +80,7 @@ class Operations:
             taken = float(np.clip(order * (1.0 + g.normal(0.0, cfg.tap_error_sd)), 0.0,
                                   x[STATE["metal"], k] - 0.5 * target_pad))
             potlines.remove_metal(k, taken)
-            self._event(time_s, k, "tap_weight", taken + g.normal(0.0, cfg.tap_scale_sd_kg))
+            self.event(time_s, k, "tap_weight", taken + g.normal(0.0, cfg.tap_scale_sd_kg))
             # AlF3: the rule on the measurements available now
             base = self.cell.alf3_addition_kg_per_day * self.cell.tap_interval_h / 24.0
             if cfg.alf3_rule:
@@ -91,11 +92,11 @@ class Operations:
                 add = base
             x[STATE["alf3"], k] += add
             potlines.counters[COUNTER["alf3_added"], k] += add
-            self._event(time_s, k, "alf3_addition", add)
+            self.event(time_s, k, "alf3_addition", add)
             b[OPS["taps"], k] += 1
             b[OPS["last_tap_s"], k] = time_s
 
-    def _event(self, time_s: float, cell: int, kind: str, value: float) -> None:
+    def event(self, time_s: float, cell: int, kind: str, value: float) -> None:
         self.events.append((time_s, int(cell), EVENT_KINDS[kind], float(value)))
 
     def take_events(self) -> list[tuple[float, int, int, float]]:

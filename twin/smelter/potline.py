@@ -27,6 +27,13 @@ M_AL = 26.9815385e-3     # kg/mol
 FARADAY = 96485.33212    # C/mol
 
 
+def _due(phase: np.ndarray, period: float, t0: float, t1: float) -> np.ndarray:
+    """Cells whose periodic event (first at ``phase * period``) falls in [t0, t1)."""
+    first = phase * period
+    k0 = np.ceil((t0 - first) / period)
+    return first + k0 * period < t1
+
+
 class Potlines:
     """All potlines of the smelter as one set of arrays (cells of line j are ``cells_of(j)``).
 
@@ -66,6 +73,8 @@ class Potlines:
             self.line_params[LINE_PARAM["tau"], j] = ln.regulator_time_constant_s
         # each cell's place in the tap cycle, staggered along the line (0 <= phase < 1)
         self.tap_phase = np.concatenate([np.arange(c) / c for c in counts])
+        # anode settings follow their own cycle; golden-ratio phases keep them apart from the taps
+        self.setting_phase = np.concatenate([(np.arange(c) * 0.6180339887498949) % 1.0 for c in counts])
         self.steps_in_sums = 0
         self.ops = Operations(cell, operations or OperationsConfig(), n, seed)
 
@@ -79,6 +88,10 @@ class Potlines:
         Cells then sit at their place in the tap cycle: metal accumulated and ACD drifted since
         their last tap, so the line starts as a running line, not as freshly tapped cells.
         """
+        # the operating point of an average cell: new anodes as far into their pick-up and heat
+        # sink as makes the sink equal its average over the setting cycle, t* = tau ln(T / tau)
+        tau = self.params[PARAM["setting_heat_time"]]
+        self.state[STATE["setting_time"]] = tau * np.log(np.maximum(self.setting_interval_s / tau, 1.0))
         for j in range(len(self.lines)):
             cols = self.cells_of(j)
             self.state[:, cols] = steady_state(self.state[:, cols], self.params[:, cols], float(setpoints_A[j]))
@@ -97,6 +110,7 @@ class Potlines:
         self.ops.t_target[:] = (self.ops.cfg.temperature_target_C if self.ops.cfg.temperature_target_C is not None
                                 else x[STATE["t_bath"]])
         self.ops.block[OPS["last_tap_s"]] = -since_tap
+        x[STATE["setting_time"]] = (1.0 - self.setting_phase) * self.setting_interval_s
         # controllers: filter on the present pseudo-resistance, cells at staggered places in their cycles
         rp = self.pseudo_resistance(current)
         x[STATE["rp_filtered"]] = rp
@@ -114,6 +128,11 @@ class Potlines:
         pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
         voltage = self.aux[AUX["back_emf"]] + self.aux[AUX["resistance"]] * current
         return (voltage - self.params[PARAM["back_emf"]]) / current
+
+    @property
+    def setting_interval_s(self) -> float:
+        """Time between two settings in one cell: the anode cycle shared by the pairs."""
+        return self.cell.anode_cycle_days * 86400.0 * self.cell.anodes_per_setting / self.cell.anodes
 
     @property
     def tap_interval_s(self) -> float:
@@ -163,16 +182,41 @@ class Potlines:
 
     def tap_due(self, t0: float, t1: float) -> np.ndarray:
         """Cells whose tap time falls in [t0, t1) of run time (s)."""
-        period = self.tap_interval_s
-        first = self.tap_phase * period
-        k0 = np.ceil((t0 - first) / period)
-        return first + k0 * period < t1
+        return _due(self.tap_phase, self.tap_interval_s, t0, t1)
+
+    def setting_due(self, t0: float, t1: float) -> np.ndarray:
+        """Cells that set a new anode pair in [t0, t1) of run time (s)."""
+        return _due(self.setting_phase, self.setting_interval_s, t0, t1)
 
     def operate(self, t0: float, t1: float) -> None:
-        """The routine of every cell whose tap time falls in [t0, t1), done at t0."""
+        """The routine of every cell whose tap or anode setting falls in [t0, t1), done at t0."""
         cells = np.flatnonzero(self.tap_due(t0, t1))
         if cells.size:
             self.ops.perform(self, cells, t0)
+        cells = np.flatnonzero(self.setting_due(t0, t1))
+        if cells.size:
+            self.set_anodes(cells, t0)
+
+    def set_anodes(self, cells: np.ndarray, time_s: float) -> None:
+        """Replace a pair of spent anodes (butts out, cold new anodes in) in each of ``cells``.
+
+        Butts are what is left of an anode after its life at the line's net carbon consumption;
+        the mean anode height rises by the new pair's share; the heat sink and the current pick-up
+        of the new anodes then run in the kernel (from ``setting_time``); resistance control waits.
+        """
+        x, p, c = self.state, self.params, self.counters
+        cell = self.cell
+        life_s = cell.anode_cycle_days * 86400.0
+        carbon_rate = p[PARAM["carbon_ratio"]] * self.line_current() * 12.011e-3 / (4.0 * FARADAY)   # kg/s
+        butt = np.clip(cell.anode_mass_kg - carbon_rate * life_s / cell.anodes, 0.0, cell.anode_mass_kg)[cells]
+        share = cell.anodes_per_setting / cell.anodes
+        x[STATE["setting_time"], cells] = 0.0
+        x[STATE["anode_height"], cells] += share * cell.anode_height_m * (1.0 - butt / cell.anode_mass_kg)
+        x[STATE["inhibit"], cells] = np.maximum(x[STATE["inhibit"], cells], self.control.setting_inhibit_h * 3600.0)
+        c[COUNTER["anodes_set"], cells] += cell.anodes_per_setting
+        c[COUNTER["butts"], cells] += cell.anodes_per_setting * butt
+        for k, b in zip(cells, butt, strict=True):
+            self.ops.event(time_s, int(k), "anode_setting", cell.anodes_per_setting * float(b))
 
     def remove_metal(self, k: int, kg: float) -> None:
         """Tap ``kg`` of metal from cell k. With resistance control the beam follows the metal down
@@ -218,7 +262,7 @@ class Potlines:
             "metal_mass": s[SUM["metal_mass"]] / n,
             "ledge_thickness": 100.0 * s[SUM["ledge"]] / n,
             "acd": 100.0 * s[SUM["acd"]] / n,
-            "current_efficiency": s[SUM["current_ce"]] / self.line[LINE["sum_current"]][self.cell_line],
+            "current_efficiency": self._charge_weighted_ce(),
             "shell_temperature": s[SUM["t_shell"]] / n,
             "heat_loss": s[SUM["q_loss"]] / n,
         }
@@ -226,6 +270,14 @@ class Potlines:
         self.line[LINE["sum_current"]] = 0.0
         self.steps_in_sums = 0
         return out
+
+    def _charge_weighted_ce(self) -> np.ndarray:
+        """CE over the interval weighted by charge; with no charge (an outage), the model's present CE."""
+        charge = self.line[LINE["sum_current"]][self.cell_line]
+        ce = self.aux[AUX["ce"]].copy()
+        passed = charge > 0
+        ce[passed] = self.sums[SUM["current_ce"], passed] / charge[passed]
+        return ce
 
     def counter(self, name: str) -> np.ndarray:
         return self.counters[COUNTER[name]]

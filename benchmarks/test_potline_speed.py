@@ -25,9 +25,15 @@ def one_blas_thread():
         yield
 
 
-def test_kernel_720_cells_one_hour(benchmark):
-    """One plant-hour of the reference potlines (720 cells) in the kernel alone."""
-    park = Park(load_config())
+@pytest.mark.parametrize("controllers", ["on", "off"])
+def test_kernel_720_cells_one_hour(benchmark, controllers):
+    """One plant-hour of the reference potlines (720 cells) in the kernel alone, with the pot
+    controllers (tracking, resistance control, AE quench) on as configured, or all off."""
+    config = load_config()
+    if controllers == "off":
+        control = config.smelter.control.model_copy(update={"feed_control": "nominal", "resistance_control": False})
+        config = config.model_copy(update={"smelter": config.smelter.model_copy(update={"control": control})})
+    park = Park(config)
     s, run = park.smelter, park.config.run
     n_sub = round(run.slow_step_s / run.fast_step_s)
     n_slow = round(3600 / run.slow_step_s)

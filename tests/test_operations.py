@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from twin import Park
-from twin.smelter.cell import STATE, bath_weight_fractions
+from twin.smelter.cell import PARAM, STATE, bath_weight_fractions
 from twin.smelter.operations import EVENT_KINDS
 
 
@@ -112,3 +112,20 @@ def test_power_outage_hour(make_park):
     for r in records:
         for name, value in r.items():
             assert np.all(np.isfinite(value)), name
+
+
+def test_alumina_quality_changes_alf3_use_and_dissolution(make_park):
+    """More Na2O in the alumina eats more AlF3; more fines leave more of each shot undissolved."""
+    def run(cell):
+        park = Park(make_park(cells=2, lines=1, run={"output_interval_s": 3600.0}, cell=cell,
+                              control={"feed_control": "nominal"}))
+        records = [park.step_interval() for _ in range(24)]
+        return park, records
+
+    clean, _ = run({"na2o_wt": 0.2})
+    sodic, _ = run({"na2o_wt": 0.6})
+    eaten = [p.smelter.counter("alf3_added") - (p.smelter.state[STATE["alf3"]] - 1380.0) for p in (clean, sodic)]
+    assert np.all(eaten[1] > eaten[0] + 40.0)          # ~0.4 % Na2O x 7.3 t x 1.806 = 53 kg more a day
+    fine, _ = run({"fines_wt": 15.0})
+    assert fine.smelter.params[PARAM["undissolved_fraction"], 0] == pytest.approx(0.7)
+    assert np.all(fine.smelter.state[STATE["undissolved"]] > clean.smelter.state[STATE["undissolved"]])

@@ -85,6 +85,12 @@ class CellConfig(_Section):
     undissolved_fraction: Fraction = 0.6
     dissolution_rate_per_s: Annotated[float, Field(gt=0, le=1)] = 0.003
     na2o_wt: Annotated[float, Field(ge=0, le=2)] = 0.4
+    # fines (< 45 um) agglomerate and join the undissolved pool; notes sec. 2.14 give the direction
+    # (JOM 67 (2015) 2170; Thonstad, Kobbeltvedt, Rolseth), not a law: the sensitivity is an assumption
+    # to calibrate; the defaults leave the undissolved fraction as configured at fines_ref_wt
+    fines_wt: Annotated[float, Field(ge=0, le=30)] = 5.0
+    fines_ref_wt: Annotated[float, Field(ge=0, le=30)] = 5.0
+    fines_undissolved_per_wt: Annotated[float, Field(ge=0, le=0.05)] = 0.01
     feed_gain_per_wt: Annotated[float, Field(ge=0, le=10)] = 0.5
     # anode effect
     ae_alumina_wt: Annotated[float, Field(ge=0.5, le=3.0)] = 1.8

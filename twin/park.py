@@ -87,7 +87,10 @@ class Park:
                                       "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
                                       "output_interval_s": run.output_interval_s})
         tally = {"start_counters": self.smelter.counters.copy(), "charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
-        return self._loop(writer, self.time_s + n_out * run.output_interval_s, tally, progress)
+        end_s = self.time_s + n_out * run.output_interval_s
+        if run.checkpoint_interval_h > 0:
+            self._checkpoint(writer, end_s, tally)      # so a run killed at any moment can resume
+        return self._loop(writer, end_s, tally, progress)
 
     @classmethod
     def resume(cls, out: str | Path, progress: Callable[[float], None] | None = None) -> RunSummary:

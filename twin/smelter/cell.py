@@ -45,7 +45,8 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int) -> n
         "ae_duration": cell.ae_duration_s,
         "sef_cf4": cell.pfc_slope_cf4,
         "c2f6_ratio": cell.pfc_c2f6_ratio,
-        "undissolved_fraction": cell.undissolved_fraction,
+        "undissolved_fraction": float(np.clip(cell.undissolved_fraction + cell.fines_undissolved_per_wt
+                                              * (cell.fines_wt - cell.fines_ref_wt), 0.0, 1.0)),
         "k_dissolve": cell.dissolution_rate_per_s,
         "shot_mass": cell.shot_mass_kg,
         "na2o": cell.na2o_wt / 100.0,

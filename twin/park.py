@@ -13,9 +13,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from twin import __version__, checkpoint
+from twin._core.pot import AL_KG_PER_COULOMB
 from twin.config import ParkConfig, parse_config
 from twin.results import COUNTER_OUTPUTS, ResultsWriter
-from twin.smelter.potline import FARADAY, M_AL, Potlines
+from twin.smelter.potline import Potlines
 
 __all__ = ["Park", "RunSummary", "run"]
 
@@ -159,7 +160,7 @@ class Park:
         return RunSummary(
             path=path, hours=hours, cells=cells, metal_t=metal / 1e3,
             mean_voltage_V=tally["voltage_sum"] / max(n_out, 1),
-            current_efficiency=metal / (charge * M_AL / (3.0 * FARADAY)) if charge > 0 else float("nan"),
+            current_efficiency=metal / (charge * AL_KG_PER_COULOMB) if charge > 0 else float("nan"),
             specific_energy_kWh_per_kg=float(delta[COUNTER["energy_dc"]].sum()) / metal if metal > 0 else float("nan"),
             ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
             if hours > 0 else float("nan"),

@@ -10,6 +10,10 @@ COUNTER_NAMES: tuple[str, ...]
 LINE_NAMES: tuple[str, ...]
 LINE_PARAM_NAMES: tuple[str, ...]
 
+AL_KG_PER_COULOMB: float
+ALUMINA_KG_PER_COULOMB: float
+CARBON_KG_PER_COULOMB: float
+
 Block = NDArray[np.float64]
 
 def add_alumina(x: Block, p: Block, ctr: Block, cells: NDArray[np.intp], mass: float) -> None: ...

@@ -51,6 +51,11 @@ COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consu
                  "anodes_set", "butts")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
+# Faraday's law for the Python side: the same compile-time constants the kernel uses (kg per coulomb)
+AL_KG_PER_COULOMB = AL_PER_COULOMB              # aluminium, z = 3, CE 1
+ALUMINA_KG_PER_COULOMB = AL2O3_PER_COULOMB      # alumina, z = 6, CE 1
+CARBON_KG_PER_COULOMB = CARBON_PER_COULOMB      # carbon as CO2, z = 4
+
 assert len(STATE_NAMES) == N_STATE and len(PARAM_NAMES) == N_PARAM and len(AUX_NAMES) == N_AUX
 assert len(SUM_NAMES) == N_SUM and len(COUNTER_NAMES) == N_COUNTER
 assert len(LINE_NAMES) == N_LINE and len(LINE_PARAM_NAMES) == N_LINE_PARAM

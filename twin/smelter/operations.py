@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin._core.pot import AL_KG_PER_COULOMB
 from twin.config import CellConfig, OperationsConfig
+from twin.smelter.cell import COUNTER, STATE, bath_weight_fractions
 
 EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5,
                "anode_setting": 6}
@@ -49,8 +51,6 @@ class Operations:
     # ------------------------------------------------------------------ the routine
     def perform(self, potlines, cells: np.ndarray, time_s: float) -> None:
         """Do the routine for ``cells`` (indices) at run time ``time_s`` (s)."""
-        from twin.smelter.cell import COUNTER, STATE, bath_weight_fractions
-
         cfg, b, x = self.cfg, self.block, potlines.state
         area = potlines.params_of("cathode_area")[cells] * 1e-4
         rho = potlines.params_of("rho_metal")[cells]
@@ -75,7 +75,7 @@ class Operations:
             # tap: estimated production since the last tap plus a share of the pad error
             since = min(time_s - b[OPS["last_tap_s"], k], 2.0 * potlines.tap_interval_s) \
                 if b[OPS["taps"], k] > 0 else potlines.tap_interval_s
-            production = potlines.params_of("ce_ref")[k] * current[i] * since * 26.9815385e-3 / (3 * 96485.33212)
+            production = potlines.params_of("ce_ref")[k] * current[i] * since * AL_KG_PER_COULOMB
             order = production + cfg.metal_gain * (dip - production - target_pad)
             taken = float(np.clip(order * (1.0 + g.normal(0.0, cfg.tap_error_sd)), 0.0,
                                   x[STATE["metal"], k] - 0.5 * target_pad))

@@ -23,9 +23,6 @@ from twin.smelter.cell import (
 from twin.smelter.operations import OPS, Operations
 from twin.smelter.steady import steady_state
 
-M_AL = 26.9815385e-3     # kg/mol
-FARADAY = 96485.33212    # C/mol
-
 
 def _due(phase: np.ndarray, period: float, t0: float, t1: float) -> np.ndarray:
     """Cells whose periodic event (first at ``phase * period``) falls in [t0, t1)."""
@@ -85,8 +82,9 @@ class Potlines:
     def start(self, setpoints_A: np.ndarray) -> None:
         """Put every cell on its steady operating point at the lines' set-points.
 
-        Cells then sit at their place in the tap cycle: metal accumulated and ACD drifted since
-        their last tap, so the line starts as a running line, not as freshly tapped cells.
+        Cells then sit at their places in the tap, anode-setting and feed-control cycles (metal
+        accumulated since their last tap, anodes at their stage of pick-up), so the line starts as a
+        running line, not as freshly tapped cells.
         """
         # the operating point of an average cell: new anodes as far into their pick-up and heat
         # sink as makes the sink equal its average over the setting cycle, t* = tau ln(T / tau)
@@ -141,8 +139,8 @@ class Potlines:
     def nominal_rates(self, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Metal production (kg/s) at the reference CE and the ACD drift (m/s) from burn and metal rise."""
         p = self.params
-        metal = p[PARAM["ce_ref"]] * current * M_AL / (3.0 * FARADAY)
-        burn = (p[PARAM["carbon_ratio"]] * current * 12.011e-3 / (4.0 * FARADAY)
+        metal = p[PARAM["ce_ref"]] * current * pot.AL_KG_PER_COULOMB
+        burn = (p[PARAM["carbon_ratio"]] * current * pot.CARBON_KG_PER_COULOMB
                 / (p[PARAM["rho_anode"]] * p[PARAM["anode_geo_area"]]))
         rise = metal / (p[PARAM["rho_metal"]] * p[PARAM["cathode_area"]] * 1e-4)
         return metal, burn - rise
@@ -207,7 +205,7 @@ class Potlines:
         x, p, c = self.state, self.params, self.counters
         cell = self.cell
         life_s = cell.anode_cycle_days * 86400.0
-        carbon_rate = p[PARAM["carbon_ratio"]] * self.line_current() * 12.011e-3 / (4.0 * FARADAY)   # kg/s
+        carbon_rate = p[PARAM["carbon_ratio"]] * self.line_current() * pot.CARBON_KG_PER_COULOMB   # kg/s
         butt = np.clip(cell.anode_mass_kg - carbon_rate * life_s / cell.anodes, 0.0, cell.anode_mass_kg)[cells]
         share = cell.anodes_per_setting / cell.anodes
         x[STATE["setting_time"], cells] = 0.0

@@ -1,8 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Python-callable, numpy-vectorised faces of the correlations in ``bath.pxd`` (no second copy).
+"""Python-callable, numpy-vectorised faces of the correlations in ``bath.pxd`` and ``liquor.pxd``.
 
 Each function broadcasts its arguments, loops in C and returns a float array (or a float for
-scalar input). Documentation with sources and validity ranges lives in ``twin.smelter.bath``.
+scalar input). No second copy of any equation: documentation with sources and validity ranges
+lives in ``twin.smelter.bath`` and ``twin.refinery.liquor``, which choose models and call these.
 """
 import numpy as np
 
@@ -11,6 +12,10 @@ from twin._core.bath cimport (
     alumina_activity_c, reversible_potential_c, critical_current_density_c, anode_surface_overvoltage_c,
     anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c, bubble_thickness_c,
     bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
+)
+from twin._core.liquor cimport (
+    RHParams, rh_solubility, misra_solubility, brahma_density, langa_heat_capacity, dewey_bpr, worsley_bpr,
+    veesler_boistelle_growth, white_growth,
 )
 from libc.math cimport exp, log
 
@@ -143,3 +148,69 @@ def current_efficiency(superheat, alf3, lif=0.0, ce_ref=0.95, superheat_ref=8.0,
 
 def reaction_enthalpy(t_k, current_efficiency):
     return vectorise(_reaction_enthalpy, (t_k, current_efficiency))
+
+
+# ---------------------------------------------------------------------------------------------- Bayer liquor
+
+
+cdef double _rh_solubility(const double* v) noexcept nogil:
+    # v: t_c, caustic, nacl, na2co3, na2so4, toc, k_nacl, k_na2co3, k_na2so4, k_toc, a0, a3, a4, dg, sign
+    cdef RHParams q
+    q.k_nacl, q.k_na2co3, q.k_na2so4, q.k_toc = v[6], v[7], v[8], v[9]
+    q.a0, q.a3, q.a4, q.dg = v[10], v[11], v[12], v[13]
+    return rh_solubility(&q, v[0] + 273.15, v[1], v[2], v[3], v[4], v[5], v[14])
+
+cdef double _misra_solubility(const double* v) noexcept nogil:
+    return misra_solubility(v[0] + 273.15, v[1])
+
+cdef double _brahma_density(const double* v) noexcept nogil:
+    return brahma_density(v[0], v[1], v[2], v[3], v[4], v[5], v[6])
+
+cdef double _langa_heat_capacity(const double* v) noexcept nogil:
+    return langa_heat_capacity(v[0], v[1], v[2])
+
+cdef double _dewey_bpr(const double* v) noexcept nogil:
+    return dewey_bpr(v[0], v[1] + 273.15)
+
+cdef double _worsley_bpr(const double* v) noexcept nogil:
+    return worsley_bpr(v[0], v[1])
+
+cdef double _veesler_boistelle_growth(const double* v) noexcept nogil:
+    return veesler_boistelle_growth(v[0] + 273.15, v[1], v[2])
+
+cdef double _white_growth(const double* v) noexcept nogil:
+    return white_growth(v[0] + 273.15, v[1], v[2], v[3], v[4])
+
+
+def rh_solubility_(t_c, caustic, nacl, na2co3, na2so4, toc, k_nacl, k_na2co3, k_na2so4, k_toc, a0, a3, a4, dg,
+                   sign):
+    return vectorise(_rh_solubility, (t_c, caustic, nacl, na2co3, na2so4, toc, k_nacl, k_na2co3, k_na2so4,
+                                      k_toc, a0, a3, a4, dg, sign))
+
+
+def misra_solubility_(t_c, caustic):
+    return vectorise(_misra_solubility, (t_c, caustic))
+
+
+def brahma_density_(t_c, alumina, caustic, soda, so4, cl, toc):
+    return vectorise(_brahma_density, (t_c, alumina, caustic, soda, so4, cl, toc))
+
+
+def langa_heat_capacity_(t_c, alumina, soda):
+    return vectorise(_langa_heat_capacity, (t_c, alumina, soda))
+
+
+def dewey_bpr_(molality, t_c):
+    return vectorise(_dewey_bpr, (molality, t_c))
+
+
+def worsley_bpr_(molality, t_c):
+    return vectorise(_worsley_bpr, (molality, t_c))
+
+
+def veesler_boistelle_growth_(t_c, beta, beta_c):
+    return vectorise(_veesler_boistelle_growth, (t_c, beta, beta_c))
+
+
+def white_growth_(t_c, supersat_na2o, k, e_over_r, root):
+    return vectorise(_white_growth, (t_c, supersat_na2o, k, e_over_r, root))

@@ -1,0 +1,1 @@
+"""Bayer refinery: liquor properties (more to come: unit operations, precipitation, the liquor loop)."""

@@ -105,3 +105,27 @@ def test_reference_park_30_days():
     assert s.counter("ae_count").sum() == 0
     kwh = s.counter("energy_dc") / s.counter("metal_produced")
     assert np.all((kwh > 12.5) & (kwh < 14.0))
+
+
+def test_pfc_by_the_overvoltage_method(make_park):
+    """IPCC overvoltage method: E_CF4 = OVC (AEO/CE%) MP, AEO the AE overvoltage averaged over the period.
+
+    With an ideal regulator the current, CE and production are constant within each minute, so the
+    minute-by-minute sum of the formula from the results equals the kernel's booking."""
+    park = Park(make_park(cells=6, lines=1, run={"output_interval_s": 60.0},
+                          line={"regulator_time_constant_s": 0.0}, cell={"pfc_overvoltage_coefficient": 1.16}))
+    s = park.smelter
+    s.params[PARAM["feed_enabled"], 2] = 0.0
+    records = []
+    for _ in range(60):
+        records.append(park.step_interval())
+        if s.counter("ae_count")[2] > 0:
+            s.params[PARAM["feed_enabled"], 2] = 1.0
+    over = np.diff([0.0] + [r["anode_effect_overvoltage"][2] for r in records])        # V s per minute
+    made = np.diff([0.0] + [r["metal_produced"][2] for r in records])                   # kg per minute
+    ce = np.array([r["current_efficiency"][2] for r in records])
+    aeo_mv = over * 1000.0 / 60.0                                       # mV averaged over each minute
+    expected = np.sum(1.16 * aeo_mv / (100.0 * ce) * made / 1e3)
+    assert over.sum() > 0
+    assert s.counter("cf4_overvoltage")[2] == pytest.approx(expected, rel=1e-9)
+    assert s.counter("c2f6_overvoltage")[2] == pytest.approx(0.121 * expected, rel=1e-12)

@@ -98,6 +98,8 @@ class CellConfig(_Section):
     ae_duration_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     pfc_slope_cf4: NonNegative = 0.104
     pfc_c2f6_ratio: NonNegative = 0.057
+    pfc_overvoltage_coefficient: NonNegative = 1.16      # (kg CF4/t Al)/mV, IPCC CWPB (no PFPB value published)
+    pfc_overvoltage_c2f6_ratio: NonNegative = 0.121
     # heat balance
     bath_heat_capacity_J_per_kgK: Annotated[float, Field(gt=1000, le=3000)] = 1800.0
     metal_heat_capacity_J_per_kgK: Annotated[float, Field(gt=800, le=1500)] = 1177.0

@@ -60,6 +60,9 @@ VARIABLES: dict[str, Variable] = {
     "anode_effect_count": Variable(("time", "cell"), "1", "anode effects started since start", "f8", True),
     "cf4": Variable(("time", "cell"), "kg", "CF4 emitted since start (slope method)", "f8", True),
     "c2f6": Variable(("time", "cell"), "kg", "C2F6 emitted since start (slope method)", "f8", True),
+    "cf4_overvoltage": Variable(("time", "cell"), "kg", "CF4 emitted since start (overvoltage method)", "f8", True),
+    "c2f6_overvoltage": Variable(("time", "cell"), "kg", "C2F6 emitted since start (overvoltage method)", "f8",
+                                 True),
     "carbon_consumed": Variable(("time", "cell"), "kg", "net anode carbon consumed since start", "f8", True),
     "feed_shots": Variable(("time", "cell"), "1", "feeder shots since start", "f8", True),
     "feed_tracks": Variable(("time", "cell"), "1", "underfeed tracks started since start", "f8", True),
@@ -80,7 +83,8 @@ COUNTER_OUTPUTS = {
     "ae_count": "anode_effect_count", "cf4": "cf4", "c2f6": "c2f6", "carbon_consumed": "carbon_consumed",
     "shots": "feed_shots", "tracks": "feed_tracks", "beam_moves": "beam_moves", "beam_travel": "beam_travel",
     "quenches": "anode_effect_quenches", "ae_overvoltage": "anode_effect_overvoltage",
-    "anodes_set": "anodes_set", "butts": "butts_returned",
+    "anodes_set": "anodes_set", "butts": "butts_returned", "cf4_overvoltage": "cf4_overvoltage",
+    "c2f6_overvoltage": "c2f6_overvoltage",
 }
 
 

@@ -93,11 +93,19 @@ cdef inline void resistance_control(double[:, ::1] x, const double[:, ::1] p, do
 
 
 cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr,
-                                      Py_ssize_t k, double voltage, double current, double dt) noexcept nogil:
-    """Book the AE overvoltage; once the controller has seen the AE for the quench delay, quench it."""
+                                      Py_ssize_t k, double voltage, double current, double ce,
+                                      double metal_rate, double dt) noexcept nogil:
+    """Book the AE overvoltage (and PFC by the overvoltage method, with ``ce`` the current efficiency
+    and ``metal_rate`` kg/s); once the controller has seen the AE for the quench delay, quench it."""
+    cdef double over
     if x[X_AE_ON, k] < 0.5:
         return
-    ctr[C_AE_OVERVOLTAGE, k] += fmax(voltage - target_voltage(p, k, current), 0.0) * dt
+    over = fmax(voltage - target_voltage(p, k, current), 0.0)
+    ctr[C_AE_OVERVOLTAGE, k] += over * dt
+    # overvoltage method (IPCC Tier 2/3): E_CF4 = OVC (AEO/CE%) MP, booked as the AE happens
+    ctr[C_CF4_OVERVOLTAGE, k] += p[P_OVC, k] * 1000.0 * over / (100.0 * ce) * metal_rate * 1e-3 * dt
+    ctr[C_C2F6_OVERVOLTAGE, k] += (p[P_OVC_C2F6_RATIO, k] * p[P_OVC, k] * 1000.0 * over / (100.0 * ce)
+                                   * metal_rate * 1e-3 * dt)
     if voltage > p[P_AE_DETECT_VOLTAGE, k] and x[X_AE_TIME, k] >= p[P_QUENCH_DELAY, k]:
         add_alumina_now(x, p, ctr, k, p[P_QUENCH_MASS, k])
         x[X_AE_ON, k] = 0.0

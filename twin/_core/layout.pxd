@@ -99,6 +99,8 @@ cdef enum:
     P_SETTING_HEAT_TIME  # s time constant of that heat sink
     P_PICKUP_TIME        # s time constant of the new anodes' current pick-up
     P_SETTING_FRACTION   # share of the anode area set at once (2 / anodes)
+    P_OVC                # (kg CF4/t Al)/mV overvoltage-method coefficient
+    P_OVC_C2F6_RATIO     # kg C2F6 per kg CF4 in the overvoltage method
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.
@@ -170,6 +172,8 @@ cdef enum:
     C_E_ANODE            # J taken by newly set anodes from the bath
     C_ANODES_SET         # anodes set (by Python's operations)
     C_BUTTS              # kg anode butts taken out
+    C_CF4_OVERVOLTAGE    # kg CF4 by the overvoltage method
+    C_C2F6_OVERVOLTAGE   # kg C2F6 by the overvoltage method
     N_COUNTER
 
 # Per-line state and parameters.

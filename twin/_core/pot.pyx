@@ -38,7 +38,7 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "overfeed_factor", "slope_threshold", "underfeed_timeout", "overfeed_time", "resistance_control",
                "beam_period", "r_target", "r_band", "acd_sensitivity", "beam_max_move", "beam_max_moves",
                "ae_detect_voltage", "quench_delay", "quench_mass", "setting_heat", "setting_heat_time",
-               "pickup_time", "setting_fraction")
+               "pickup_time", "setting_fraction", "ovc", "ovc_c2f6_ratio")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "decay", "inv_anode_area", "filter_gain", "active", "log_active")
@@ -48,7 +48,7 @@ COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consu
                  "carbon_consumed", "energy_dc", "ae_minutes", "ae_count", "cf4", "c2f6", "shots",
                  "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent",
                  "tracks", "beam_moves", "beam_travel", "quenches", "ae_overvoltage", "e_anode",
-                 "anodes_set", "butts")
+                 "anodes_set", "butts", "cf4_overvoltage", "c2f6_overvoltage")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 # Faraday's law for the Python side: the same compile-time constants the kernel uses (kg per coulomb)
@@ -280,7 +280,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
 
     # the pot controller: it measures the voltage of this step, then acts on its own periods
     measure(x, p, a, k, u, current)
-    anode_effect_control(x, p, ctr, k, u, current, dt)
+    anode_effect_control(x, p, ctr, k, u, current, a[A_CE, k], rate.metal, dt)
     feed_control(x, p, ctr, k, dt)
     resistance_control(x, p, ctr, k, dt)
 

@@ -98,6 +98,8 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int) -> n
         "setting_heat_time": cell.setting_heat_time_h * 3600.0,
         "pickup_time": cell.pickup_time_h * 3600.0,
         "setting_fraction": cell.anodes_per_setting / cell.anodes,
+        "ovc": cell.pfc_overvoltage_coefficient,
+        "ovc_c2f6_ratio": cell.pfc_overvoltage_c2f6_ratio,
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:

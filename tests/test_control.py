@@ -129,3 +129,36 @@ def test_pfc_by_the_overvoltage_method(make_park):
     assert over.sum() > 0
     assert s.counter("cf4_overvoltage")[2] == pytest.approx(expected, rel=1e-9)
     assert s.counter("c2f6_overvoltage")[2] == pytest.approx(0.121 * expected, rel=1e-12)
+
+
+def test_measurement_noise_stream():
+    """Unit noise: zero mean, unit variance, bounded, uncorrelated, different per seed, reproducible."""
+    from twin._core import pot
+
+    draws = pot.measurement_noise(12345.0, 200_000)
+    assert abs(draws.mean()) < 0.01 and abs(draws.std() - 1.0) < 0.01
+    assert np.abs(draws).max() <= 2 * 3 ** 0.5
+    assert abs(np.corrcoef(draws[:-1], draws[1:])[0, 1]) < 0.01
+    assert not np.array_equal(draws[:100], pot.measurement_noise(12346.0, 100))
+    np.testing.assert_array_equal(draws[50:150], pot.measurement_noise(12345.0, 100, first=50.0))
+
+
+def test_controllers_see_noisy_voltage(make_park):
+    """Voltage noise reaches the controller's filter, not the physics; tracking still works; seeded."""
+    def run(noise, seed=1):
+        park = Park(make_park(cells=3, lines=1, run={"output_interval_s": 600.0, "seed": seed},
+                              control={"voltage_noise_mV": noise, "filter_time_s": 300.0}))
+        records = [park.step_interval() for _ in range(6 * 12)]
+        return park, records
+
+    quiet, _ = run(0.0)
+    noisy, records = run(20.0)
+    again, _ = run(20.0)
+    other, _ = run(20.0, seed=2)
+    s = noisy.smelter
+    assert np.all(s.state[STATE["noise_counter"]] == 6 * 12 * 60)                 # one draw per 10 s sample
+    assert not np.allclose(s.state[STATE["rp_filtered"]], quiet.smelter.state[STATE["rp_filtered"]], rtol=1e-6)
+    np.testing.assert_array_equal(s.state, again.smelter.state)
+    assert not np.array_equal(s.state, other.smelter.state)
+    assert np.all(s.counter("tracks") >= 4) and s.counter("ae_count").sum() == 0
+    assert all(np.all(np.isfinite(r["cell_voltage"])) for r in records)

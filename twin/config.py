@@ -143,6 +143,7 @@ class ControlConfig(_Section):
 
     feed_control: Literal["tracking", "nominal"] = "tracking"
     back_emf_V: Annotated[float, Field(ge=1.0, le=2.5)] = 1.65
+    voltage_noise_mV: Annotated[float, Field(ge=0, le=500)] = 0.0   # sd of raw voltage samples; 0: none
     filter_time_s: Annotated[float, Field(gt=0, le=3600)] = 120.0
     control_period_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     nominal_time_s: Annotated[float, Field(ge=0, le=86400)] = 1800.0

@@ -16,6 +16,26 @@ from twin._core.bath cimport fmax, fmin
 from twin._core.feed cimport add_alumina_now
 from twin._core.layout cimport *
 
+ctypedef unsigned long long u64
+
+
+cdef inline u64 splitmix64(u64 z) noexcept nogil:
+    """SplitMix64 finaliser (Steele, Lea & Flood 2014): a counter-based hash of good statistical quality."""
+    z = z + <u64> 0x9E3779B97F4A7C15
+    z = (z ^ (z >> 30)) * <u64> 0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <u64> 0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef inline double standard_noise(double seed, double counter) noexcept nogil:
+    """Zero-mean, unit-variance noise from (seed, counter): the sum of four 16-bit uniforms, centred and
+    scaled (Irwin-Hall, bounded at +-3.46). Counter-based, so the stream is checkpointed with its
+    counter and a cell's noise never depends on other cells."""
+    cdef u64 h = splitmix64((<u64> seed) * <u64> 0x100000001B3 ^ splitmix64(<u64> counter))
+    cdef double total = ((h & 0xFFFF) + ((h >> 16) & 0xFFFF) + ((h >> 32) & 0xFFFF) + ((h >> 48) & 0xFFFF))
+    return (total / 65536.0 - 2.0) * 1.7320508075688772
+
+
 cdef enum:
     MODE_NOMINAL = 0
     MODE_UNDERFEED = 1
@@ -38,8 +58,13 @@ cdef inline double target_voltage(const double[:, ::1] p, Py_ssize_t k, double c
 
 cdef inline void measure(double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k,
                          double voltage, double current) noexcept nogil:
-    """One raw pseudo-resistance sample (the voltage over the step) into the filter."""
-    cdef double raw = (voltage - p[P_BACK_EMF, k]) / fmax(current, 1.0)
+    """One raw pseudo-resistance sample (the measured voltage over the step) into the filter."""
+    cdef double measured = voltage
+    cdef double raw
+    if p[P_NOISE_SD, k] > 0.0:
+        measured = voltage + p[P_NOISE_SD, k] * standard_noise(p[P_NOISE_SEED, k], x[X_NOISE_COUNTER, k])
+        x[X_NOISE_COUNTER, k] += 1.0
+    raw = (measured - p[P_BACK_EMF, k]) / fmax(current, 1.0)
     x[X_RP_FILTERED, k] += (raw - x[X_RP_FILTERED, k]) * a[A_FILTER_GAIN, k]
 
 

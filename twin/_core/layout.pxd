@@ -32,6 +32,7 @@ cdef enum:
     X_INHIBIT            # s left during which resistance control may not move the beam
     X_BEAM_MOVES_TODAY   # beam moves since the last daily reset
     X_SETTING_TIME       # s since the last anode pair was set
+    X_NOISE_COUNTER      # voltage samples drawn so far (the counter of the cell's noise stream)
     N_STATE
 
 # Per-cell parameters (constant during a kernel call).
@@ -101,6 +102,8 @@ cdef enum:
     P_SETTING_FRACTION   # share of the anode area set at once (2 / anodes)
     P_OVC                # (kg CF4/t Al)/mV overvoltage-method coefficient
     P_OVC_C2F6_RATIO     # kg C2F6 per kg CF4 in the overvoltage method
+    P_NOISE_SD           # V standard deviation of the controller's raw voltage samples (0: none)
+    P_NOISE_SEED         # seed of the cell's measurement-noise stream (an integer held exactly)
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.

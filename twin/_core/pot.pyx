@@ -21,13 +21,13 @@ from twin._core.bath cimport (
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now
 from twin._core.control cimport (
-    feed_factor, measure, feed_control, resistance_control, anode_effect_control,
+    feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise,
 )
 
 STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "ledge", "t_bath",
                "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
                "rp_previous", "rp_slope", "feed_mode", "mode_time", "control_timer", "beam_timer", "inhibit",
-               "beam_moves_today", "setting_time")
+               "beam_moves_today", "setting_time", "noise_counter")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
                "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
@@ -38,7 +38,8 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "overfeed_factor", "slope_threshold", "underfeed_timeout", "overfeed_time", "resistance_control",
                "beam_period", "r_target", "r_band", "acd_sensitivity", "beam_max_move", "beam_max_moves",
                "ae_detect_voltage", "quench_delay", "quench_mass", "setting_heat", "setting_heat_time",
-               "pickup_time", "setting_fraction", "ovc", "ovc_c2f6_ratio")
+               "pickup_time", "setting_fraction", "ovc", "ovc_c2f6_ratio", "noise_sd",
+               "noise_seed")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "decay", "inv_anode_area", "filter_gain", "active", "log_active")
@@ -507,6 +508,17 @@ cdef extern from *:
     #endif
     """
     const int TWIN_OPENMP_ENABLED
+
+
+def measurement_noise(double seed, Py_ssize_t n, double first=0.0):
+    """``n`` draws of the unit noise stream ``seed`` from counter ``first`` (what the controllers add)."""
+    import numpy as np
+    out = np.empty(n)
+    cdef double[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = standard_noise(seed, first + i)
+    return out
 
 
 def openmp_enabled():

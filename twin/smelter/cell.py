@@ -25,7 +25,7 @@ F_IN_ALF3 = 3 * 18.998403 / 83.9767
 F_IN_CAF2 = 2 * 18.998403 / 78.0748
 
 
-def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int) -> np.ndarray:
+def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed: int = 0) -> np.ndarray:
     """Parameter block ``(len(PARAM_NAMES), n_cells)`` in SI units from a cell design and its controller.
 
     Two controller parameters depend on the line and the operating point and are set by the
@@ -100,6 +100,10 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int) -> n
         "setting_fraction": cell.anodes_per_setting / cell.anodes,
         "ovc": cell.pfc_overvoltage_coefficient,
         "ovc_c2f6_ratio": cell.pfc_overvoltage_c2f6_ratio,
+        "noise_sd": control.voltage_noise_mV * 1e-3,
+        # one noise stream per cell: an integer below 2**52, so the double holds it exactly
+        "noise_seed": (np.random.SeedSequence([seed]).generate_state(1, np.uint64)[0] % 2**40) * 4096
+        + np.arange(n_cells),
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:

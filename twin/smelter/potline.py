@@ -54,7 +54,7 @@ class Potlines:
         n = int(self.line_start[-1])
         self.n_cells = n
         self.cell_line = np.repeat(np.arange(len(counts)), counts)
-        self.params = cell_parameters(cell, control, n)
+        self.params = cell_parameters(cell, control, n, seed)
         # the feed controller's slope threshold is a normalised voltage slope: mV/min at the line's current
         nominal_current = np.repeat([ln.current_kA * 1e3 for ln in self.lines], counts)
         self.params[PARAM["slope_threshold"]] = control.slope_threshold_mV_per_min * 1e-3 / 60.0 / nominal_current

@@ -43,7 +43,7 @@ class BuildExt(build_ext):
 
 extensions = [
     Extension(f"twin._core.{name}", [f"twin/_core/{name}.pyx"])
-    for name in ("props", "pot")
+    for name in ("props", "pot", "precip")
 ]
 
 setup(

@@ -1,0 +1,22 @@
+"""Speed of the precipitation kernel (``python -m pytest benchmarks --benchmark-only``)."""
+from __future__ import annotations
+
+from twin.refinery.precipitation import PrecipitationTrain
+
+
+def test_precipitation_train_one_day(benchmark):
+    """12 tanks x 30 classes, one plant-day at 60 s steps (growth, nucleation, agglomeration on)."""
+    def setup():
+        t = PrecipitationTrain(tanks=12, classes=30)
+        t.liquor[0], t.liquor[1], t.liquor[2] = 160.0, 240.0, 70.0
+        seed = t.seed_numbers(400.0, 64.0) + t.seed_numbers(20.0, 20.0)
+        t.number[:] = seed[:, None]
+        return (t, seed), {}
+
+    def one_day(t, seed):
+        t.advance(86400.0, (168.0, 240.0, 75.0), seed)
+
+    benchmark.pedantic(one_day, setup=setup, rounds=3, iterations=1)
+    mean = benchmark.stats.stats.mean
+    benchmark.extra_info.update({"tank_class_steps_per_s": 12 * 30 * 1440 / mean,
+                                 "refinery_year_s_extrapolated": mean * 365})

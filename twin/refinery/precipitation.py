@@ -1,0 +1,94 @@
+"""The precipitation train: tanks in series, a sectional population balance in each (compiled kernel).
+
+Python holds the arrays and the units; ``twin._core.precip.advance`` takes the steps. Sizes are
+class sizes in um (volume ratio 2 between classes), numbers per m3 of slurry, liquor in g/L.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twin._core import precip
+from twin.refinery.liquor import RH_PARAMETER_SETS
+
+RHO_GIBBSITE = 2420.0          # kg/m3
+AL2O3_IN_GIBBSITE = 0.653569   # kg Al2O3 per kg Al(OH)3 (stoichiometry)
+
+
+@dataclass
+class PrecipitationTrain:
+    """N stirred tanks in series fed with pregnant liquor and seed.
+
+    Parameters
+    ----------
+    tanks : number of precipitators.
+    volume_m3 : working volume of each.
+    flow_m3_per_s : slurry flow through the train.
+    classes : size classes (volume ratio 2 from ``smallest_um``).
+    nucleation_k : #/(m2 h) secondary nucleation at unit squared supersaturation (Misra 1970 form).
+    agglomeration_k : m3/(# h) agglomeration at unit fourth-power supersaturation (Ilievski 1991: 5e-10).
+    cooling_W : heat taken out of each tank (interstage cooling), W.
+    solubility : Rosenberg-Healy parameter set for A* (``twin.refinery.liquor.RH_PARAMETER_SETS``).
+    """
+
+    tanks: int = 12
+    volume_m3: float = 4500.0
+    flow_m3_per_s: float = 1.0
+    classes: int = 30
+    smallest_um: float = 1.0
+    nucleation_k: float = 5e8
+    agglomeration_k: float = 5e-10
+    heat_capacity_J_per_kgK: float = 3000.0
+    density_kg_per_m3: float = 1500.0
+    heat_of_precipitation_J_per_kg: float = 0.404e6    # 20.6 kJ/mol Al(OH)3, per kg Al2O3 (notes 3.8)
+    cooling_W: np.ndarray | None = None
+    solubility: str = "rosenberg_healy"
+    growth: bool = True
+    sizes_um: np.ndarray = field(init=False)
+    liquor: np.ndarray = field(init=False)       # (3, tanks): alumina g/L, caustic g/L Na2CO3, T degC
+    number: np.ndarray = field(init=False)       # (classes, tanks) #/m3
+    totals: np.ndarray = field(init=False)       # kg Al2O3: precipitated, in/out liquor, in seed, out product
+
+    def __post_init__(self):
+        if self.tanks < 1 or self.classes < 3:
+            raise ValueError(f"need at least 1 tank and 3 classes, got {self.tanks} and {self.classes}")
+        self.sizes_um = precip.class_sizes(self.classes, self.smallest_um)
+        self.liquor = np.zeros((3, self.tanks))
+        self.number = np.zeros((self.classes, self.tanks))
+        self.totals = np.zeros(5)
+        if self.cooling_W is None:
+            self.cooling_W = np.zeros(self.tanks)
+        self.cooling_W = np.ascontiguousarray(self.cooling_W, dtype=float)
+
+    @property
+    def particle_volumes_m3(self) -> np.ndarray:
+        return np.pi / 6.0 * (self.sizes_um * 1e-6) ** 3
+
+    def seed_numbers(self, solids_kg_per_m3: float, size_um: float) -> np.ndarray:
+        """Numbers per class for ``solids_kg_per_m3`` of gibbsite seed in the class nearest ``size_um``."""
+        i = int(np.argmin(np.abs(np.log(self.sizes_um / size_um))))
+        n = np.zeros(self.classes)
+        n[i] = solids_kg_per_m3 / RHO_GIBBSITE / self.particle_volumes_m3[i]
+        return n
+
+    def params(self) -> np.ndarray:
+        return np.array([self.flow_m3_per_s, self.volume_m3, 1.0 if self.growth else 0.0, self.nucleation_k,
+                         self.agglomeration_k, self.heat_capacity_J_per_kgK, self.density_kg_per_m3,
+                         self.heat_of_precipitation_J_per_kg])
+
+    def advance(self, seconds: float, feed: tuple[float, float, float], seed: np.ndarray, dt: float = 60.0) -> None:
+        """Advance ``seconds`` (whole steps of ``dt``) with feed liquor (A g/L, C g/L, T degC) and seed (#/m3)."""
+        steps = round(seconds / dt)
+        precip.advance(self.liquor, self.number, self.sizes_um, self.params(), self.cooling_W,
+                       np.asarray(feed, dtype=float), np.ascontiguousarray(seed, dtype=float),
+                       np.array(RH_PARAMETER_SETS[self.solubility], dtype=float), steps, dt, self.totals)
+
+    def alumina_inventory_kg(self) -> float:
+        """Al2O3 held in the train: dissolved in the liquor plus in the gibbsite."""
+        solids = RHO_GIBBSITE * AL2O3_IN_GIBBSITE * (self.particle_volumes_m3 @ self.number)
+        return float(self.volume_m3 * np.sum(self.liquor[0] + solids))
+
+    def solids_kg_per_m3(self) -> np.ndarray:
+        """Gibbsite solids per m3 of slurry in each tank."""
+        return RHO_GIBBSITE * (self.particle_volumes_m3 @ self.number)

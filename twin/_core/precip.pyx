@@ -43,6 +43,10 @@ cdef enum:
     K_HEAT_OF_PRECIPITATION  # J per kg Al2O3 precipitated (released, > 0)
     N_TRAIN_PARAMS
 
+# the same constants for the Python side
+GIBBSITE_DENSITY = RHO_GIBBSITE
+GIBBSITE_AL2O3_FRACTION = AL2O3_IN_GIBBSITE
+
 TANK_ROWS = ("alumina", "caustic", "temperature")
 TRAIN_PARAMS = ("flow", "volume", "growth_on", "nucleation_k", "agglomeration_k", "heat_capacity", "density",
                 "heat_of_precipitation")

@@ -12,8 +12,8 @@ import numpy as np
 from twin._core import precip
 from twin.refinery.liquor import RH_PARAMETER_SETS
 
-RHO_GIBBSITE = 2420.0          # kg/m3
-AL2O3_IN_GIBBSITE = 0.653569   # kg Al2O3 per kg Al(OH)3 (stoichiometry)
+RHO_GIBBSITE = precip.GIBBSITE_DENSITY                 # kg/m3, as the kernel uses it
+AL2O3_IN_GIBBSITE = precip.GIBBSITE_AL2O3_FRACTION     # kg Al2O3 per kg Al(OH)3
 
 
 @dataclass

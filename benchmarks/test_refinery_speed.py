@@ -20,3 +20,10 @@ def test_precipitation_train_one_day(benchmark):
     mean = benchmark.stats.stats.mean
     benchmark.extra_info.update({"tank_class_steps_per_s": 12 * 30 * 1440 / mean,
                                  "refinery_year_s_extrapolated": mean * 365})
+
+
+def test_liquor_loop_steady_state(benchmark):
+    """The 2 Mt/yr liquor loop converged by scipy.optimize.root from the design-spec estimate (goal < 1 s)."""
+    from twin.refinery.flowsheet import solve
+
+    benchmark.pedantic(solve, rounds=5, iterations=1)

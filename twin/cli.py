@@ -7,6 +7,7 @@ from pathlib import Path
 
 from twin.checkpoint import CheckpointError
 from twin.config import ConfigError, default_config_path, load_config
+from twin.historian import HistorianError
 from twin.smelter.steady import SteadyStateError
 
 
@@ -45,6 +46,24 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from twin.historian import ingest, load_tag_map
+
+    tag_map = load_tag_map(args.tags)
+    ds, report = ingest(args.exports, tag_map, interval_s=args.interval, start=args.start, end=args.end)
+    out = Path(args.out)
+    ds.to_netcdf(out, engine="h5netcdf")
+    report_path = out.with_suffix(".quality.csv")
+    report.to_csv(report_path, index=False)
+    unknown = report.loc[report["status"] == "unknown tag", "tag"].tolist()
+    print(f"{out}: {ds.sizes['time']} intervals of {args.interval:g} s, {len(ds.sample)} samples; "
+          f"quality report {report_path}")
+    if unknown:
+        print(f"  {len(unknown)} tag(s) not in the tag map: {', '.join(map(str, unknown[:10]))}"
+              + (" ..." if len(unknown) > 10 else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twin", description="alutwin: digital twin of a green-aluminium park")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="FILE", help="continue the run that writes FILE from its last checkpoint")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
+    ing = sub.add_parser("ingest", help="historian exports -> netCDF on the model clock + quality report")
+    ing.add_argument("exports", nargs="+", help="long CSV/Parquet (timestamp, tag, value[, quality]) or wide CSV")
+    ing.add_argument("--tags", required=True, help="tag map TOML (see configs/historian/)")
+    ing.add_argument("--out", required=True, help="netCDF file to write (report beside it, .quality.csv)")
+    ing.add_argument("--interval", type=float, default=600.0, help="model output interval, s (default 600)")
+    ing.add_argument("--start", help="first time (UTC, ISO 8601); default: the first value")
+    ing.add_argument("--end", help="last time (UTC, ISO 8601); default: the last value")
+    ing.set_defaults(func=_ingest)
     check = sub.add_parser("check-config", help="validate a park TOML file and exit")
     check.add_argument("config")
     check.set_defaults(func=_check)
@@ -73,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         return args.func(args)
-    except (ConfigError, SteadyStateError, CheckpointError) as exc:
+    except (ConfigError, SteadyStateError, CheckpointError, HistorianError) as exc:
         print(f"twin: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:                      # results file not writable, disk full ...

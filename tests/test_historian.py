@@ -1,0 +1,141 @@
+"""Historian ingest: long and wide CSV, Parquet, defects handled, bad files and tag maps rejected clearly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import twin
+from twin.cli import main
+from twin.config import default_config_path
+from twin.historian import HistorianError, ingest, load_tag_map, read_export
+
+TAG_MAP = default_config_path().parent / "historian" / "reference.toml"
+
+ROWS = [  # timestamp, tag, value, quality
+    ("2027-01-01T06:00:05+06:00", "PL1.P001.VOLT", "4.21", "good"),      # = 00:00:05 UTC
+    ("2027-01-01T00:05:00Z", "PL1.P001.VOLT", "4.23", "good"),
+    ("2027-01-01T00:03:00Z", "PL1.P001.VOLT", "4.25", "good"),           # out of order ...
+    ("2027-01-01T00:03:00Z", "PL1.P001.VOLT", "4.26", "substituted"),    # ... and a duplicate: the last counts
+    ("2027-01-01T00:12:00Z", "PL1.P001.VOLT", "9.99", "bad"),            # rejected
+    ("2027-01-01T00:14:00Z", "PL1.P001.VOLT", "4.30", "questionable"),   # kept, counted
+    ("2027-01-01T00:12:00Z", "PL2.AMPS", "500.1", "good"),               # kA -> A, line 2
+    ("2027-01-01T06:30:00", "PL2.P360.TEMP", "961.5", "good"),           # naive: Asia/Almaty (UTC+5/+6)
+    ("2027-01-01T00:12:00Z", "XX.UNKNOWN", "1", "good"),
+]
+
+
+def write_long(tmp_path: Path, rows=ROWS, name="long.csv") -> Path:
+    path = tmp_path / name
+    pd.DataFrame(rows, columns=["timestamp", "tag", "value", "quality"]).to_csv(path, index=False)
+    return path
+
+
+
+@pytest.fixture
+def tag_map():
+    return load_tag_map(TAG_MAP)
+
+
+def test_long_csv_cleaned_and_on_the_model_clock(tmp_path, tag_map):
+    ds, report = ingest([write_long(tmp_path)], tag_map, interval_s=600.0)
+    volts = ds.cell_voltage.sel(cell=0).values
+    assert volts[0] == pytest.approx((4.21 + 4.26 + 4.23) / 3)        # duplicate: last kept; bad: rejected
+    assert volts[1] == pytest.approx(4.30)
+    assert ds.line_current.sel(line=1).values[1] == pytest.approx(500.1e3)
+    assert ds.line_current.attrs["units"] == "A"
+    assert str(ds.time.values[0]) == "2027-01-01T00:10:00.000000000"
+    sample = ds.sample_value.values
+    assert list(ds.sample_variable.values) == ["bath_temperature"] and sample[0] == pytest.approx(961.5)
+    assert int(ds.sample_index.values[0]) == 719
+    assert pd.Timestamp(ds.sample_time.values[0]).hour in (0, 1)          # 06:30 local -> 00:30/01:30 UTC
+    rows = report.set_index("tag")
+    assert rows.loc["PL1.P001.VOLT", "duplicates"] == 1 and rows.loc["PL1.P001.VOLT", "bad"] == 1
+    assert rows.loc["PL1.P001.VOLT", "out_of_order"] >= 1 and rows.loc["PL1.P001.VOLT", "questionable"] == 1
+    assert rows.loc["XX.UNKNOWN", "status"] == "unknown tag"
+
+
+def test_wide_csv_and_parquet_give_the_same(tmp_path, tag_map):
+    long = write_long(tmp_path, ROWS[1:3])
+    wide = tmp_path / "wide.csv"
+    pd.DataFrame({"Timestamp": ["2027-01-01T00:05:00Z", "2027-01-01T00:03:00Z"],
+                  "PL1.P001.VOLT": ["4.23", "4.25"], "PL2.AMPS": ["", "500"]}).to_csv(wide, index=False)
+    parquet = tmp_path / "long.parquet"
+    pd.read_csv(long, dtype=str).to_parquet(parquet)
+    a, _ = ingest([long], tag_map)
+    b, _ = ingest([wide], tag_map)
+    c, _ = ingest([parquet], tag_map)
+    np.testing.assert_array_equal(a.cell_voltage.values, b.cell_voltage.values)
+    np.testing.assert_array_equal(a.cell_voltage.values, c.cell_voltage.values)
+    assert b.line_current.sel(line=1).values[0] == pytest.approx(500e3)
+
+
+def test_stuck_sensor_rejected(tmp_path, tag_map):
+    times = pd.date_range("2027-01-01", periods=100, freq="10min", tz="UTC")
+    rows = [(t.isoformat(), "PL1.P002.VOLT", "4.2" if 20 <= i < 80 else f"{4.1 + i * 1e-3:.4f}", "good")
+            for i, t in enumerate(times)]
+    ds, report = ingest([write_long(tmp_path, rows)], tag_map, interval_s=3600.0)
+    assert report.set_index("tag").loc["PL1.P002.VOLT", "stuck"] == 59          # 10 h frozen, first kept
+    assert report.set_index("tag").loc["PL1.P002.VOLT", "longest_gap_h"] > 9.0
+
+
+@pytest.mark.parametrize(("rows", "columns", "words"), [
+    ([("2027-01-01T00:00Z", "PL1.AMPS", "500")], ["time", "tag", "value"], ["no 'timestamp' column"]),
+    ([("2027-01-01T00:00Z", "PL1.AMPS")], ["timestamp", "tag"], ["missing ['value']"]),
+    ([("2027-01-01T00:00Z", "PL1.AMPS", "500"), ("yesterday", "PL1.AMPS", "500")], ["timestamp", "tag", "value"],
+     ["row 3", "'timestamp'", "yesterday"]),
+    ([("2027-01-01T00:00Z", "PL1.AMPS", "5OO")], ["timestamp", "tag", "value"], ["row 2", "'value'", "5OO"]),
+    ([("2027-01-01T00:00Z", "PL1.AMPS", "500", "meh")], ["timestamp", "tag", "value", "quality"],
+     ["row 2", "quality", "meh", "allowed"]),
+])
+def test_bad_exports_name_file_row_and_column(tmp_path, rows, columns, words):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    with pytest.raises(HistorianError) as err:
+        read_export(path)
+    for w in (str(path), *words):
+        assert w in str(err.value)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("cells = 4\n[[signal]]\npattern = 'A'\nvariable = 'cell_voltage'\nunit = 'furlong'\n",
+     ["signal[0].unit", "furlong"]),
+    ("cells = 4\n[[signal]]\npattern = 'A'\nvariable = 'voltage'\n", ["signal[0].variable", "'voltage'", "allowed"]),
+    ("cells = 4\n[[signal]]\npattern = '('\nvariable = 'cell_voltage'\n", ["signal[0].pattern", "regular"]),
+    ("cells = 4\ncolour = 'red'\n", ["unknown keys", "colour"]),
+    ("lines = 2\n", ["'cells'"]),
+])
+def test_bad_tag_maps_are_clear(tmp_path, text, words):
+    path = tmp_path / "tags.toml"
+    path.write_text(text)
+    with pytest.raises(HistorianError) as err:
+        load_tag_map(path)
+    for w in (str(path), *words):
+        assert w in str(err.value)
+
+
+def test_twin_run_exported_and_ingested_back(tmp_path, tag_map):
+    """A run's own voltages, written as a historian would, come back as the same interval means."""
+    cfg = twin.load_config(output_interval_s=600.0)
+    small = cfg.smelter.model_copy(update={"potlines": [p.model_copy(update={"cells": 3}) for p in
+                                                        cfg.smelter.potlines]})
+    twin.run(cfg.model_copy(update={"smelter": small}), tmp_path / "run.nc", hours=2)
+    ds = twin.open_results(tmp_path / "run.nc")
+    rows = []
+    for t, v in zip(ds.time.values, ds.cell_voltage.sel(cell=1).values, strict=True):
+        stamp = (pd.Timestamp(t) - pd.Timedelta(seconds=300)).tz_localize("UTC").isoformat()
+        rows.append((stamp, "PL1.P002.VOLT", repr(float(v)), "good"))
+    back, _ = ingest([write_long(tmp_path, rows)], load_tag_map(TAG_MAP), interval_s=600.0,
+                     start="2027-01-01T00:00:00")
+    np.testing.assert_allclose(back.cell_voltage.sel(cell=1).values, ds.cell_voltage.sel(cell=1).values,
+                               rtol=1e-6)
+
+
+def test_cli_ingest(tmp_path, capsys):
+    out = tmp_path / "data.nc"
+    assert main(["ingest", str(write_long(tmp_path)), "--tags", str(TAG_MAP), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "XX.UNKNOWN" in text and out.exists() and (tmp_path / "data.quality.csv").exists()
+    assert main(["ingest", str(tmp_path / "missing.csv"), "--tags", str(TAG_MAP), "--out", str(out)]) == 2

@@ -76,7 +76,7 @@ def test_stuck_sensor_rejected(tmp_path, tag_map):
     times = pd.date_range("2027-01-01", periods=100, freq="10min", tz="UTC")
     rows = [(t.isoformat(), "PL1.P002.VOLT", "4.2" if 20 <= i < 80 else f"{4.1 + i * 1e-3:.4f}", "good")
             for i, t in enumerate(times)]
-    ds, report = ingest([write_long(tmp_path, rows)], tag_map, interval_s=3600.0)
+    _, report = ingest([write_long(tmp_path, rows)], tag_map, interval_s=3600.0)
     assert report.set_index("tag").loc["PL1.P002.VOLT", "stuck"] == 59          # 10 h frozen, first kept
     assert report.set_index("tag").loc["PL1.P002.VOLT", "longest_gap_h"] > 9.0
 

@@ -115,6 +115,7 @@ cdef inline void resistance_control(double[:, ::1] x, const double[:, ::1] p, do
         x[X_BEAM_MOVES_TODAY, k] += 1.0
         ctr[C_BEAM_MOVES, k] += 1.0
         ctr[C_BEAM_TRAVEL, k] += fmax(move, -move)
+        ctr[C_BEAM_POSITION, k] += move
 
 
 cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr,

@@ -104,6 +104,7 @@ cdef enum:
     P_OVC_C2F6_RATIO     # kg C2F6 per kg CF4 in the overvoltage method
     P_NOISE_SD           # V standard deviation of the controller's raw voltage samples (0: none)
     P_NOISE_SEED         # seed of the cell's measurement-noise stream (an integer held exactly)
+    P_FEED_OVERRIDE      # kg/s feed rate imposed from outside (replay of a historian); < 0: none
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.
@@ -177,6 +178,7 @@ cdef enum:
     C_BUTTS              # kg anode butts taken out
     C_CF4_OVERVOLTAGE    # kg CF4 by the overvoltage method
     C_C2F6_OVERVOLTAGE   # kg C2F6 by the overvoltage method
+    C_BEAM_POSITION      # m net beam travel by resistance control (signed: + raises the anodes)
     N_COUNTER
 
 # Per-line state and parameters.

@@ -39,7 +39,7 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "beam_period", "r_target", "r_band", "acd_sensitivity", "beam_max_move", "beam_max_moves",
                "ae_detect_voltage", "quench_delay", "quench_mass", "setting_heat", "setting_heat_time",
                "pickup_time", "setting_fraction", "ovc", "ovc_c2f6_ratio", "noise_sd",
-               "noise_seed")
+               "noise_seed", "feed_override")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "decay", "inv_anode_area", "filter_gain", "active", "log_active")
@@ -49,7 +49,7 @@ COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consu
                  "carbon_consumed", "energy_dc", "ae_minutes", "ae_count", "cf4", "c2f6", "shots",
                  "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent",
                  "tracks", "beam_moves", "beam_travel", "quenches", "ae_overvoltage", "e_anode",
-                 "anodes_set", "butts", "cf4_overvoltage", "c2f6_overvoltage")
+                 "anodes_set", "butts", "cf4_overvoltage", "c2f6_overvoltage", "beam_position")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 # Faraday's law for the Python side: the same compile-time constants the kernel uses (kg per coulomb)
@@ -205,10 +205,13 @@ cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, con
                              Py_ssize_t k, double current) noexcept nogil:
     """Feed rate, kg/s of alumina as fed: the nominal rate (Faraday demand at CE_ref for the
     measured current) times the tracking controller's factor; or, with tracking off, the
-    placeholder feeder that corrects toward the target alumina (it sees the true alumina).
+    placeholder feeder that corrects toward the target alumina (it sees the true alumina); or, in
+    replay, the rate imposed from outside.
     """
     cdef double nominal = p[P_CE_REF, k] * current * AL2O3_PER_COULOMB / (1.0 - p[P_NA2O, k])
     cdef double gain
+    if p[P_FEED_OVERRIDE, k] >= 0.0:              # replay: the feed the historian recorded
+        return p[P_FEED_OVERRIDE, k]
     if p[P_TRACKING, k] > 0.5:
         return p[P_FEED_ENABLED, k] * nominal * feed_factor(x, p, k)
     gain = 1.0 + p[P_FEED_GAIN, k] * (p[P_ALUMINA_TARGET, k] - a[A_ALUMINA_WT, k])

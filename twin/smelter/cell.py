@@ -104,6 +104,7 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         # one noise stream per cell: an integer below 2**52, so the double holds it exactly
         "noise_seed": (np.random.SeedSequence([seed]).generate_state(1, np.uint64)[0] % 2**40) * 4096
         + np.arange(n_cells),
+        "feed_override": -1.0,
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:

@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from twin.park import Park, RunSummary
-from twin.results import ResultsWriter
+from twin.results import COUNTER_OUTPUTS, ResultsWriter
 from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
 __all__ = ["ReplayError", "inputs_from_historian", "inputs_from_results", "replay"]
@@ -75,9 +75,14 @@ def inputs_from_historian(data: xr.Dataset) -> xr.Dataset:
     return out
 
 
-def replay(config, inputs: xr.Dataset, out: str | Path,
-           progress: Callable[[float], None] | None = None) -> RunSummary:
-    """Run the park from its steady state through the inputs' intervals, writing results to ``out``."""
+def replay(config, inputs: xr.Dataset, out: str | Path | None,
+           progress: Callable[[float], None] | None = None,
+           collect: tuple[str, ...] = ()) -> RunSummary | dict[str, np.ndarray]:
+    """Run the park from its steady state through the inputs' intervals, writing results to ``out``.
+
+    With ``out=None`` nothing is written: the variables named in ``collect`` come back as arrays
+    (time x cell or line), which is what a calibration loop wants.
+    """
     park = Park(config)
     s = park.smelter
     dt = float(inputs.attrs.get("output_interval_s", config.run.output_interval_s))
@@ -91,10 +96,11 @@ def replay(config, inputs: xr.Dataset, out: str | Path,
     s.params[PARAM["quench_mass"]] = 0.0
     s.line_params[LINE_PARAM["tau"]] = 0.0               # the recorded current is the line current
     run = config.run
-    writer = ResultsWriter(out, run.start, [ln.name for ln in config.smelter.potlines], s.cell_line,
-                           buffer_size=run.buffer_records,
-                           attrs={"source_config": config.source, "replay": 1, "output_interval_s": dt,
-                                  "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s})
+    writer = None if out is None else ResultsWriter(
+        out, run.start, [ln.name for ln in config.smelter.potlines], s.cell_line, buffer_size=run.buffer_records,
+        attrs={"source_config": config.source, "replay": 1, "output_interval_s": dt,
+               "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s})
+    collected: dict[str, list[np.ndarray]] = {name: [] for name in collect}
     tally = {"start_counters": s.counters.copy(), "charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
     n_sub = round(run.slow_step_s / run.fast_step_s)
     n_slow = round(dt / run.slow_step_s)
@@ -111,11 +117,12 @@ def replay(config, inputs: xr.Dataset, out: str | Path,
             s.advance(n_slow, n_sub, run.fast_step_s, current, current)
             park.time_s += dt
             record = s.take_means()
-            from twin.results import COUNTER_OUTPUTS
-
             for kernel_name, out_name in COUNTER_OUTPUTS.items():
                 record[out_name] = s.counter(kernel_name).copy()
-            writer.append(park.time_s, record)
+            for name in collect:
+                collected[name].append(record[name])
+            if writer is not None:
+                writer.append(park.time_s, record)
             tally["charge"] += float(np.sum(record["line_current"][s.cell_line])) * dt
             tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
             tally["intervals"] += 1
@@ -123,7 +130,10 @@ def replay(config, inputs: xr.Dataset, out: str | Path,
                 progress(dt)
         complete = True
     finally:
-        writer.close(complete=complete)
+        if writer is not None:
+            writer.close(complete=complete)
+    if out is None:
+        return {name: np.array(rows) for name, rows in collected.items()}
     return park._summary(Path(out), tally)
 
 

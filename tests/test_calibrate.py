@@ -1,0 +1,44 @@
+"""Calibration recovers the parameters that made synthetic plant data, within two standard errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import twin
+from twin.calibrate import Measurement, Parameter, calibrate_cell, one_cell_config
+from twin.replay import inputs_from_results
+
+
+@pytest.mark.slow
+def test_recover_top_heat_loss_and_anode_resistance(tmp_path):
+    base = twin.load_config(output_interval_s=600.0)
+    truth = {"ua_top_W_per_K": 610.0, "r_anode_uohm": 0.66}
+    plant = one_cell_config(base, truth)
+    twin.run(plant, tmp_path / "plant.nc", days=3)
+    recorded = twin.open_results(tmp_path / "plant.nc")
+    rng = np.random.default_rng(11)
+    # voltage noise as replay reproduces a run (actions at interval starts): ~10 mV; lab temperatures 1 K
+    volts = recorded.cell_voltage.values[:, 0] + rng.normal(0, 0.01, recorded.sizes["time"])
+    temps = np.full(recorded.sizes["time"], np.nan)
+    temps[::24] = recorded.bath_temperature.values[::24, 0] + rng.normal(0, 1.0, len(temps[::24]))  # 6 a day
+    fit = calibrate_cell(base, inputs_from_results(recorded),
+                         [Measurement("cell_voltage", volts, 0.01), Measurement("bath_temperature", temps, 1.0)],
+                         [Parameter("ua_top_W_per_K", 300.0, 1200.0, log=True),
+                          Parameter("r_anode_uohm", 0.2, 1.5)])
+    assert fit.success, fit.message
+    for name, est, se in zip(fit.names, fit.estimates, fit.std_errors, strict=True):
+        assert abs(est - truth[name]) < 2 * se + 1e-12, (name, est, se)
+        assert abs(est / truth[name] - 1) < 0.05, (name, est)
+    assert np.all(fit.std_errors > 0) and abs(fit.correlation[0, 1]) < 1
+
+
+def test_bad_calibration_requests(tmp_path):
+    base = twin.load_config(output_interval_s=3600.0)
+    twin.run(one_cell_config(base, {}), tmp_path / "p.nc", hours=3)
+    inputs = inputs_from_results(twin.open_results(tmp_path / "p.nc"))
+    m = [Measurement("cell_voltage", np.full(3, 4.2), 0.01)]
+    with pytest.raises(ValueError, match="not cell parameters"):
+        calibrate_cell(base, inputs, m, [Parameter("colour", 0, 1)])
+    with pytest.raises(ValueError, match="cannot determine"):
+        calibrate_cell(base, inputs, m, [Parameter("ua_top_W_per_K", 300, 900), Parameter("r_anode_uohm", 0.2, 1),
+                                         Parameter("ce_ref", 0.9, 0.97)])

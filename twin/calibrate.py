@@ -1,0 +1,117 @@
+"""Calibration: fit a cell's uncertain parameters to what the plant measured, by replaying what it did.
+
+For one cell: the twin is replayed on the cell's recorded inputs (``twin.replay``) with trial
+parameters; residuals are the differences between its outputs and the measurements, each divided
+by its measurement noise; ``scipy.optimize.least_squares`` (trust region, bounds, robust loss) finds
+the parameters; standard errors and correlations come from the Jacobian at the optimum
+(covariance = s^2 (J^T J)^-1, s^2 = the residual variance).
+
+Parameters are marked by name (keys of ``[smelter.cell]``, e.g. ``ua_top_W_per_K``,
+``h_bath_ledge_W_per_m2K``, ``r_anode_uohm``, ``ce_ref``) with bounds and an optional log transform.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from scipy.optimize import least_squares
+
+from twin.config import ParkConfig
+from twin.replay import replay
+
+__all__ = ["CellFit", "Measurement", "Parameter", "calibrate_cell"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A cell parameter to fit: its config key, bounds and whether to search it in log space."""
+
+    name: str
+    lower: float
+    upper: float
+    log: bool = False
+
+    def to_search(self, value: float) -> float:
+        return float(np.log(value)) if self.log else float(value)
+
+    def from_search(self, z: float) -> float:
+        return float(np.exp(z)) if self.log else float(z)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measured output series of the cell: a results variable, values on the model clock, its noise."""
+
+    variable: str               # e.g. "cell_voltage", "bath_temperature"
+    values: np.ndarray          # one per output interval, NaN where not measured
+    noise: float                # standard deviation, in the variable's unit
+
+
+@dataclass
+class CellFit:
+    names: list[str]
+    estimates: np.ndarray
+    std_errors: np.ndarray
+    correlation: np.ndarray
+    cost: float
+    observations: int
+    evaluations: int
+    success: bool
+    message: str
+
+
+def one_cell_config(config: ParkConfig, values: dict[str, float]) -> ParkConfig:
+    """The config of a one-cell, one-line park with some cell parameters replaced (validated)."""
+    cell = config.smelter.cell.model_validate({**config.smelter.cell.model_dump(), **values})
+    line = config.smelter.potlines[0].model_copy(update={"cells": 1, "name": "replay"})
+    smelter = config.smelter.model_copy(update={"cell": cell, "potlines": [line]})
+    return config.model_copy(update={"smelter": smelter})
+
+
+def calibrate_cell(config: ParkConfig, inputs: xr.Dataset, measurements: list[Measurement],
+                   parameters: list[Parameter], start: dict[str, float] | None = None,
+                   loss: str = "soft_l1") -> CellFit:
+    """Fit ``parameters`` of one cell so its replay on ``inputs`` matches ``measurements``.
+
+    ``inputs`` are one cell's and one line's replay inputs (``twin.replay``); ``start`` defaults to
+    the configured values. Measurement NaNs are not observations.
+    """
+    names = [p.name for p in parameters]
+    unknown = [n for n in names if n not in type(config.smelter.cell).model_fields]
+    if unknown:
+        raise ValueError(f"not cell parameters: {unknown}; see [smelter.cell] in the README")
+    x0 = np.array([p.to_search((start or {}).get(p.name, getattr(config.smelter.cell, p.name)))
+                   for p in parameters])
+    lower = np.array([p.to_search(p.lower) for p in parameters])
+    upper = np.array([p.to_search(p.upper) for p in parameters])
+    observed = [np.isfinite(m.values) for m in measurements]
+    n_obs = int(sum(o.sum() for o in observed))
+    if n_obs <= len(parameters):
+        raise ValueError(f"{n_obs} observations cannot determine {len(parameters)} parameters")
+    calls = {"n": 0}
+
+    def residuals(z: np.ndarray) -> np.ndarray:
+        calls["n"] += 1
+        values = {p.name: p.from_search(v) for p, v in zip(parameters, z, strict=True)}
+        got = replay(one_cell_config(config, values), inputs, None,
+                     collect=tuple({m.variable for m in measurements}))
+        res = [(got[m.variable][:, 0] - m.values)[o] / m.noise for m, o in zip(measurements, observed, strict=True)]
+        return np.concatenate(res)
+
+    fit = least_squares(residuals, x0, bounds=(lower, upper), loss=loss, x_scale="jac",
+                        diff_step=1e-4, xtol=1e-8, ftol=1e-10)
+    jac = fit.jac
+    dof = max(n_obs - len(parameters), 1)
+    s2 = float(np.sum(fit.fun ** 2)) / dof      # residual variance: misfit the noise model did not explain
+    try:
+        cov_z = np.linalg.inv(jac.T @ jac) * s2
+    except np.linalg.LinAlgError:
+        cov_z = np.full((len(parameters), len(parameters)), np.nan)
+    est = np.array([p.from_search(v) for p, v in zip(parameters, fit.x, strict=True)])
+    # standard errors in the parameters' own units (delta method for log-searched ones)
+    scale = np.array([e if p.log else 1.0 for p, e in zip(parameters, est, strict=True)])
+    se = np.sqrt(np.diag(cov_z)) * scale
+    d = np.sqrt(np.diag(cov_z))
+    corr = cov_z / np.outer(d, d)
+    return CellFit(names, est, se, corr, float(fit.cost), n_obs, calls["n"], bool(fit.success), fit.message)

@@ -42,3 +42,26 @@ def test_bad_calibration_requests(tmp_path):
     with pytest.raises(ValueError, match="cannot determine"):
         calibrate_cell(base, inputs, m, [Parameter("ua_top_W_per_K", 300, 900), Parameter("r_anode_uohm", 0.2, 1),
                                          Parameter("ce_ref", 0.9, 0.97)])
+
+
+@pytest.mark.slow
+def test_batch_of_cells_on_a_local_cluster(tmp_path):
+    """Three cells with different anode resistances, calibrated in parallel on a real LocalCluster."""
+    from twin.calibrate import calibrate_cells
+
+    base = twin.load_config(output_interval_s=600.0)
+    truths = {0: 0.55, 1: 0.62, 2: 0.70}
+    problems = {}
+    rng = np.random.default_rng(5)
+    for k, r in truths.items():
+        twin.run(one_cell_config(base, {"r_anode_uohm": r}), tmp_path / f"cell{k}.nc", days=1)
+        rec = twin.open_results(tmp_path / f"cell{k}.nc")
+        volts = rec.cell_voltage.values[:, 0] + rng.normal(0, 0.01, rec.sizes["time"])
+        problems[k] = (inputs_from_results(rec), [Measurement("cell_voltage", volts, 0.01)])
+    result = calibrate_cells(base, problems, [Parameter("r_anode_uohm", 0.2, 1.5)], n_workers=2)
+    est = result.estimate.sel(parameter="r_anode_uohm").values
+    se = result.std_error.sel(parameter="r_anode_uohm").values
+    truth = np.array([truths[k] for k in result.cell.values])
+    assert np.all(result.success.values)
+    assert np.all(np.abs(est - truth) < np.maximum(2 * se, 0.01 * truth)), (est, se)
+    result.to_netcdf(tmp_path / "fit.nc", engine="h5netcdf")

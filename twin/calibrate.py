@@ -20,7 +20,7 @@ from scipy.optimize import least_squares
 from twin.config import ParkConfig
 from twin.replay import replay
 
-__all__ = ["CellFit", "Measurement", "Parameter", "calibrate_cell"]
+__all__ = ["CellFit", "Measurement", "Parameter", "calibrate_cell", "calibrate_cells"]
 
 
 @dataclass(frozen=True)
@@ -115,3 +115,42 @@ def calibrate_cell(config: ParkConfig, inputs: xr.Dataset, measurements: list[Me
     d = np.sqrt(np.diag(cov_z))
     corr = cov_z / np.outer(d, d)
     return CellFit(names, est, se, corr, float(fit.cost), n_obs, calls["n"], bool(fit.success), fit.message)
+
+
+def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, list[Measurement]]],
+                    parameters: list[Parameter], scheduler: str | None = None, n_workers: int = 2) -> xr.Dataset:
+    """Calibrate many cells independently on Dask: a LocalCluster, or the scheduler at ``scheduler``.
+
+    ``problems`` maps a cell index to its replay inputs and measurements. Returns estimates, standard
+    errors, cost, observations and evaluations by ``cell`` (and the correlations) as a dataset.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        client, cluster = Client(scheduler), None
+    else:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        cells = sorted(problems)
+        futures = [client.submit(calibrate_cell, config, problems[k][0], problems[k][1], parameters,
+                                 key=f"calibrate-cell-{k}", pure=False) for k in cells]
+        fits: list[CellFit] = client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    names = [p.name for p in parameters]
+    return xr.Dataset(
+        {
+            "estimate": (("cell", "parameter"), np.array([f.estimates for f in fits])),
+            "std_error": (("cell", "parameter"), np.array([f.std_errors for f in fits])),
+            "correlation": (("cell", "parameter", "parameter_2"), np.array([f.correlation for f in fits])),
+            "cost": ("cell", np.array([f.cost for f in fits])),
+            "observations": ("cell", np.array([f.observations for f in fits])),
+            "evaluations": ("cell", np.array([f.evaluations for f in fits])),
+            "success": ("cell", np.array([f.success for f in fits])),
+        },
+        coords={"cell": cells, "parameter": names, "parameter_2": names},
+        attrs={"title": "alutwin calibration by cell", "method": "scipy.optimize.least_squares (trf), replay"},
+    )

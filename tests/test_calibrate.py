@@ -65,3 +65,43 @@ def test_batch_of_cells_on_a_local_cluster(tmp_path):
     assert np.all(result.success.values)
     assert np.all(np.abs(est - truth) < np.maximum(2 * se, 0.01 * truth)), (est, se)
     result.to_netcdf(tmp_path / "fit.nc", engine="h5netcdf")
+
+
+def test_calibrated_parameters_reach_twin_run(tmp_path):
+    """Estimates by cell -> TOML of [[smelter.cell_overrides]] -> `twin run --calibration` uses them."""
+    import xarray as xr
+
+    from twin.calibrate import write_calibration
+    from twin.cli import main
+    from twin.smelter.cell import PARAM
+
+    result = xr.Dataset({"estimate": (("cell", "parameter"), [[0.7, 640.0], [0.5, 560.0]]),
+                         "std_error": (("cell", "parameter"), [[0.01, 5.0], [0.01, 5.0]]),
+                         "success": ("cell", [True, False])},
+                        coords={"cell": [3, 700], "parameter": ["r_anode_uohm", "ua_top_W_per_K"]})
+    path = write_calibration(result, tmp_path / "cal.toml")
+    cfg = twin.load_config(calibration=path)
+    assert cfg.smelter.cell_design(3).r_anode_uohm == 0.7 and cfg.smelter.cell_design(700) == cfg.smelter.cell
+    park = twin.Park(cfg.model_copy(update={"run": cfg.run.model_copy(update={"output_interval_s": 600.0})}))
+    p = park.smelter.params
+    assert p[PARAM["r_anode"], 3] == pytest.approx(0.7e-6) and p[PARAM["ua_top"], 3] == 640.0
+    assert p[PARAM["r_anode"], 4] == pytest.approx(0.6e-6)
+    record = park.step_interval()
+    assert record["cell_voltage"][3] > record["cell_voltage"][4] + 0.03        # 0.1 uohm x 500 kA = 50 mV
+    assert main(["run", "--calibration", str(path), "--hours", "1", "--out", str(tmp_path / "r.nc"),
+                 "--quiet"]) == 0
+
+
+@pytest.mark.parametrize(("table", "words"), [
+    ("cells = [1]\nua_top = 600\n", ["ua_top", "cannot differ by cell", "did you mean 'ua_top_W_per_K'?"]),
+    ("cells = [1]\nanodes = 40\n", ["anodes", "cannot differ by cell"]),
+    ("cells = [1]\nce_ref = 1.2\n", ["ce_ref", "1.2", "less than or equal"]),
+    ("cells = [9999]\nce_ref = 0.94\n", ["[9999]", "outside 0..719"]),
+])
+def test_bad_cell_overrides(tmp_path, table, words):
+    path = tmp_path / "cal.toml"
+    path.write_text("[[smelter.cell_overrides]]\n" + table)
+    with pytest.raises(twin.ConfigError) as err:
+        twin.load_config(calibration=path)
+    for w in words:
+        assert w in str(err.value), str(err.value)

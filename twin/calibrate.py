@@ -12,6 +12,7 @@ Parameters are marked by name (keys of ``[smelter.cell]``, e.g. ``ua_top_W_per_K
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -20,7 +21,7 @@ from scipy.optimize import least_squares
 from twin.config import ParkConfig
 from twin.replay import replay
 
-__all__ = ["CellFit", "Measurement", "Parameter", "calibrate_cell", "calibrate_cells"]
+__all__ = ["CellFit", "Measurement", "Parameter", "calibrate_cell", "calibrate_cells", "write_calibration"]
 
 
 @dataclass(frozen=True)
@@ -154,3 +155,25 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
         coords={"cell": cells, "parameter": names, "parameter_2": names},
         attrs={"title": "alutwin calibration by cell", "method": "scipy.optimize.least_squares (trf), replay"},
     )
+
+
+def write_calibration(result: xr.Dataset, path: str | Path) -> Path:
+    """Write the estimates of ``calibrate_cells`` as ``[[smelter.cell_overrides]]`` for ``twin run``.
+
+    Only cells whose fit succeeded are written; use with ``twin run PARK --calibration FILE``.
+    """
+    path = Path(path)
+    lines = ["# alutwin calibration: per-cell parameters estimated by twin.calibrate (least_squares by replay)",
+             "# use: twin run PARK.toml --calibration THIS.toml", ""]
+    for k in result.cell.values:
+        fit = result.sel(cell=k)
+        if not bool(fit.success):
+            continue
+        lines += ["[[smelter.cell_overrides]]", f"cells = [{int(k)}]"]
+        for name in result.parameter.values:
+            est = float(fit.estimate.sel(parameter=name))
+            se = float(fit.std_error.sel(parameter=name))
+            lines.append(f"{name} = {est!r}   # +- {se:.3g} (1 standard error)")
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -17,7 +17,7 @@ def _run(args: argparse.Namespace) -> int:
     from twin.park import Park
 
     if args.resume:
-        if args.config or args.days or args.hours or args.out:
+        if args.config or args.days or args.hours or args.out or args.calibration:
             print("twin: error: --resume continues a run as it was configured: give it alone", file=sys.stderr)
             return 2
         print(f"alutwin: resuming {args.resume} from its last checkpoint")
@@ -26,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
             summary = Park.resume(args.resume, progress=lambda s: bar.update(round(s)))
         print(summary)
         return 0
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, calibration=args.calibration)
     seconds = args.hours * 3600.0 if args.hours is not None else (args.days or cfg.run.days) * 86400.0
     out = Path(args.out) if args.out else Path.cwd() / f"{Path(cfg.source).stem}-results.nc"
     print(f"alutwin: {cfg.name} ({sum(p.cells for p in cfg.smelter.potlines)} cells) from {cfg.source}")
@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     horizon.add_argument("--days", type=float, help="plant days to simulate (default: run.days of the config)")
     horizon.add_argument("--hours", type=float, help="plant hours to simulate")
     run.add_argument("--out", help="results file (default: <config name>-results.nc in the current directory)")
+    run.add_argument("--calibration", metavar="FILE",
+                     help="per-cell parameters ([[smelter.cell_overrides]], as twin.calibrate writes them)")
     run.add_argument("--resume", metavar="FILE", help="continue the run that writes FILE from its last checkpoint")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)

@@ -219,18 +219,67 @@ class PotlineConfig(_Section):
         return float(np.interp(hour, hours, amps))
 
 
+# Cell parameters that may differ from cell to cell (what calibration fits); the others shape the
+# line's routine (taps, anode cycle, initial bath) and stay common to every cell.
+PER_CELL_KEYS = (
+    "ua_top_W_per_K", "ua_bottom_W_per_K", "side_area_m2", "h_bath_ledge_W_per_m2K", "k_ledge_W_per_mK",
+    "h_shell_W_per_m2K", "r_lining_m2K_per_W", "r_anode_uohm", "r_cathode_uohm", "r_external_uohm",
+    "fanning_factor", "ce_ref", "dissolution_rate_per_s", "undissolved_fraction", "na2o_wt", "fines_wt",
+    "net_carbon_ratio", "ae_alumina_wt",
+)
+
+
+class CellOverride(_Section):
+    """Values of ``PER_CELL_KEYS`` for some cells (indices over all potlines), e.g. from calibration."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    cells: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> CellOverride:
+        values = self.values()
+        bad = sorted(set(values) - set(PER_CELL_KEYS))
+        if bad:
+            close = difflib.get_close_matches(bad[0], PER_CELL_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(PER_CELL_KEYS)}"
+            raise ValueError(f"{bad} cannot differ by cell; {hint}")
+        try:
+            CellConfig.model_validate(values)    # the same ranges as the shared design
+        except ValidationError as err:
+            e = err.errors()[0]
+            raise ValueError(f"{'.'.join(map(str, e['loc']))} = {e.get('input')!r}: {e['msg']}") from None
+        return self
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 class SmelterConfig(_Section):
     cell: CellConfig = Field(default_factory=CellConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
     potlines: Annotated[list[PotlineConfig], Field(min_length=1)]
+    cell_overrides: list[CellOverride] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> SmelterConfig:
         names = [p.name for p in self.potlines]
         if len(set(names)) != len(names):
             raise ValueError(f"potline names must be unique, got {names}")
+        n = sum(p.cells for p in self.potlines)
+        for i, o in enumerate(self.cell_overrides):
+            outside = [c for c in o.cells if c >= n]
+            if outside:
+                raise ValueError(f"cell_overrides[{i}].cells {outside} outside 0..{n - 1}")
         return self
+
+    def cell_design(self, k: int) -> CellConfig:
+        """The design of cell k: the shared one with its overrides (later tables win)."""
+        values = {}
+        for o in self.cell_overrides:
+            if k in o.cells:
+                values.update(o.values())
+        return self.cell.model_copy(update=values) if values else self.cell
 
 
 class ParkConfig(_Section):
@@ -308,20 +357,37 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
     return cfg
 
 
-def load_config(path: str | Path | None = None, **run_overrides: Any) -> ParkConfig:
-    """Read and validate a park TOML file (the packaged reference park when ``path`` is None).
-
-    ``run_overrides`` replace keys of the ``[run]`` table (e.g. ``days=2``) and are validated too.
-    """
-    path = Path(path) if path is not None else default_config_path()
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_config(path: str | Path | None = None, calibration: str | Path | None = None,
+                **run_overrides: Any) -> ParkConfig:
+    """Read and validate a park TOML file (the packaged reference park when ``path`` is None).
+
+    ``calibration`` is a TOML of ``[[smelter.cell_overrides]]`` (as ``twin.calibrate`` writes them)
+    appended to the park's own. ``run_overrides`` replace keys of ``[run]`` (e.g. ``days=2``).
+    """
+    path = Path(path) if path is not None else default_config_path()
+    data = _read_toml(path)
+    source = str(path)
+    if calibration is not None:
+        extra = _read_toml(Path(calibration))
+        unknown = set(extra) - {"smelter"} or set(extra.get("smelter", {})) - {"cell_overrides"}
+        if unknown:
+            raise ConfigError(f"{calibration}: a calibration file holds only [[smelter.cell_overrides]]; "
+                              f"found {sorted(unknown)}")
+        smelter = dict(data.get("smelter", {}))
+        smelter["cell_overrides"] = [*smelter.get("cell_overrides", []), *extra["smelter"]["cell_overrides"]]
+        data = {**data, "smelter": smelter}
+        source = f"{path} + {calibration}"
     if run_overrides:
         data = {**data, "run": {**data.get("run", {}), **run_overrides}}
-    return parse_config(data, source=str(path))
+    return parse_config(data, source=source)

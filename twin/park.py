@@ -48,8 +48,7 @@ class Park:
 
     def __init__(self, config: ParkConfig):
         self.config = config
-        self.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines,
-                                config.smelter.operations, config.run.seed)
+        self.smelter = _potlines(config)
         self.time_s = 0.0
         self.smelter.start(self.setpoints(0.0))
 
@@ -104,8 +103,7 @@ class Park:
         config = parse_config(ckpt["config"], source=ckpt["source"])
         park = cls.__new__(cls)
         park.config = config
-        park.smelter = Potlines(config.smelter.cell, config.smelter.control, config.smelter.potlines,
-                                config.smelter.operations, config.run.seed)
+        park.smelter = _potlines(config)
         park.smelter.restore(ckpt["blocks"], ckpt["rng"])
         park.time_s = float(ckpt["time_s"])
         writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
@@ -165,6 +163,13 @@ class Park:
             ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
             if hours > 0 else float("nan"),
         )
+
+
+def _potlines(config: ParkConfig) -> Potlines:
+    sm = config.smelter
+    overridden = {k for o in sm.cell_overrides for k in o.cells}
+    return Potlines(sm.cell, sm.control, sm.potlines, sm.operations, config.run.seed,
+                    {k: sm.cell_design(k) for k in sorted(overridden)})
 
 
 def run(config: ParkConfig, out: str | Path = "alutwin-results.nc", *, days: float | None = None,

@@ -45,7 +45,8 @@ class Potlines:
     """
 
     def __init__(self, cell: CellConfig, control: ControlConfig, lines: list[PotlineConfig],
-                 operations: OperationsConfig | None = None, seed: int = 0):
+                 operations: OperationsConfig | None = None, seed: int = 0,
+                 cell_designs: dict[int, CellConfig] | None = None):
         self.cell = cell
         self.control = control
         self.lines = list(lines)
@@ -55,6 +56,10 @@ class Potlines:
         self.n_cells = n
         self.cell_line = np.repeat(np.arange(len(counts)), counts)
         self.params = cell_parameters(cell, control, n, seed)
+        # cells whose design differs (calibrated parameters): their own parameter columns
+        for k, design in (cell_designs or {}).items():
+            own = cell_parameters(design, control, n, seed)
+            self.params[:, k] = own[:, k]
         # the feed controller's slope threshold is a normalised voltage slope: mV/min at the line's current
         nominal_current = np.repeat([ln.current_kA * 1e3 for ln in self.lines], counts)
         self.params[PARAM["slope_threshold"]] = control.slope_threshold_mV_per_min * 1e-3 / 60.0 / nominal_current

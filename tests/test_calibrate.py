@@ -105,3 +105,4 @@ def test_bad_cell_overrides(tmp_path, table, words):
         twin.load_config(calibration=path)
     for w in words:
         assert w in str(err.value), str(err.value)
+

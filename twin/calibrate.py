@@ -4,7 +4,8 @@ For one cell: the twin is replayed on the cell's recorded inputs (``twin.replay`
 parameters; residuals are the differences between its outputs and the measurements, each divided
 by its measurement noise; ``scipy.optimize.least_squares`` (trust region, bounds, robust loss) finds
 the parameters; standard errors and correlations come from the Jacobian at the optimum
-(covariance = s^2 (J^T J)^-1, s^2 = the residual variance).
+(covariance = s^2 (J^T J)^-1, s^2 = the residual variance), inflated for residuals correlated in
+time (AR(1) effective sample size), as a replay's misfit is.
 
 Parameters are marked by name (keys of ``[smelter.cell]``, e.g. ``ua_top_W_per_K``,
 ``h_bath_ledge_W_per_m2K``, ``r_anode_uohm``, ``ce_ref``) with bounds and an optional log transform.
@@ -106,7 +107,7 @@ def calibrate_cell(config: ParkConfig, inputs: xr.Dataset, measurements: list[Me
     dof = max(n_obs - len(parameters), 1)
     s2 = float(np.sum(fit.fun ** 2)) / dof      # residual variance: misfit the noise model did not explain
     try:
-        cov_z = np.linalg.inv(jac.T @ jac) * s2
+        cov_z = np.linalg.inv(jac.T @ jac) * s2 * _autocorrelation_factor(fit.fun, observed)
     except np.linalg.LinAlgError:
         cov_z = np.full((len(parameters), len(parameters)), np.nan)
     est = np.array([p.from_search(v) for p, v in zip(parameters, fit.x, strict=True)])
@@ -116,6 +117,22 @@ def calibrate_cell(config: ParkConfig, inputs: xr.Dataset, measurements: list[Me
     d = np.sqrt(np.diag(cov_z))
     corr = cov_z / np.outer(d, d)
     return CellFit(names, est, se, corr, float(fit.cost), n_obs, calls["n"], bool(fit.success), fit.message)
+
+
+def _autocorrelation_factor(residuals: np.ndarray, observed: list[np.ndarray]) -> float:
+    """Variance inflation for residuals that are correlated in time (a replay's misfit is).
+
+    Each measured series is taken as AR(1) with its lag-1 autocorrelation rho: n observations carry
+    the information of n (1 - rho)/(1 + rho) independent ones. The largest factor is used.
+    """
+    factor, start = 1.0, 0
+    for mask in observed:
+        r = residuals[start:start + int(mask.sum())]
+        start += int(mask.sum())
+        if len(r) > 3 and np.std(r) > 0:
+            rho = float(np.clip(np.corrcoef(r[:-1], r[1:])[0, 1], 0.0, 0.98))
+            factor = max(factor, (1.0 + rho) / (1.0 - rho))
+    return factor
 
 
 def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, list[Measurement]]],

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import reference_with_cells
 
 import twin
 from twin.cli import main
@@ -118,10 +119,7 @@ def test_bad_tag_maps_are_clear(tmp_path, text, words):
 
 def test_twin_run_exported_and_ingested_back(tmp_path, tag_map):
     """A run's own voltages, written as a historian would, come back as the same interval means."""
-    cfg = twin.load_config(output_interval_s=600.0)
-    small = cfg.smelter.model_copy(update={"potlines": [p.model_copy(update={"cells": 3}) for p in
-                                                        cfg.smelter.potlines]})
-    twin.run(cfg.model_copy(update={"smelter": small}), tmp_path / "run.nc", hours=2)
+    twin.run(reference_with_cells(3, output_interval_s=600.0), tmp_path / "run.nc", hours=2)
     ds = twin.open_results(tmp_path / "run.nc")
     rows = []
     for t, v in zip(ds.time.values, ds.cell_voltage.sel(cell=1).values, strict=True):
@@ -145,10 +143,7 @@ def test_synthetic_export_recovered_by_ingest(tmp_path, tag_map):
     """A run exported with noise, compression, gaps, bad flags and jitter comes back within the noise."""
     from twin.synthetic import Defects, historian_export
 
-    cfg = twin.load_config(output_interval_s=600.0)
-    small = cfg.smelter.model_copy(update={"potlines": [p.model_copy(update={"cells": 4}) for p in
-                                                        cfg.smelter.potlines]})
-    twin.run(cfg.model_copy(update={"smelter": small}), tmp_path / "run.nc", days=2)
+    twin.run(reference_with_cells(4, output_interval_s=600.0), tmp_path / "run.nc", days=2)
     truth = twin.open_results(tmp_path / "run.nc")
     export = historian_export(tmp_path / "run.nc", tmp_path / "export.csv", Defects(seed=3))
     small_map = tmp_path / "tags.toml"

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import reference_with_cells
 
 import twin
 from twin.replay import ReplayError, inputs_from_results, replay
 
 
 def small_reference(tmp_path, cells=4):
-    cfg = twin.load_config(output_interval_s=600.0)
-    small = cfg.smelter.model_copy(update={"potlines": [p.model_copy(update={"cells": cells}) for p in
-                                                        cfg.smelter.potlines]})
-    return cfg.model_copy(update={"smelter": small})
+    return reference_with_cells(cells, output_interval_s=600.0)
 
 
 def test_replay_of_a_runs_own_inputs_reproduces_it(tmp_path):

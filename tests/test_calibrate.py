@@ -106,3 +106,4 @@ def test_bad_cell_overrides(tmp_path, table, words):
     for w in words:
         assert w in str(err.value), str(err.value)
 
+

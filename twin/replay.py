@@ -7,7 +7,9 @@ interval ``beam_move`` (m, + raises the anodes), ``metal_tapped`` (kg), ``alf3_a
 run can be replayed); ``inputs_from_historian`` from an ingested historian dataset. Missing
 variables leave that part to the model (e.g. no ``feed_rate``: the cell's own feed control).
 
-In replay the resistance control, the AE quench's alumina dump and the crew's routine are off:
+Taps, AlF3 additions and anode settings are applied at the start of their interval (as the twin's
+routine does them), beam moves in its middle. In replay the resistance control, the AE quench's
+alumina dump and the crew's routine are off:
 their actions come from the inputs. The physics, the anode-effect onset and the results are the
 twin's own.
 """
@@ -114,7 +116,14 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             if "feed_rate" in row:
                 s.params[PARAM["feed_override"]] = np.nan_to_num(np.asarray(row["feed_rate"].values, float),
                                                                  nan=-1.0)
-            s.advance(n_slow, n_sub, run.fast_step_s, current, current)
+            # beam moves land mid-interval: unbiased for moves spread over it (at its start they add
+            # half an interval of the new ACD: a mean voltage bias of ~1 mV at 10-min intervals)
+            half = n_slow // 2
+            if half:
+                s.advance(half, n_sub, run.fast_step_s, current, current)
+            if "beam_move" in row:
+                s.state[STATE["acd"]] += np.nan_to_num(np.asarray(row["beam_move"].values, float))
+            s.advance(n_slow - half, n_sub, run.fast_step_s, current, current)
             park.time_s += dt
             record = s.take_means()
             for kernel_name, out_name in COUNTER_OUTPUTS.items():
@@ -138,10 +147,9 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
 
 
 def _apply_actions(park: Park, row: xr.Dataset) -> None:
-    """What the crew and the beam did in this interval, applied at its start."""
+    """What the crew did in this interval (taps, AlF3, anodes), applied at its start as the twin's
+    own routine does; beam moves are applied mid-interval by the caller."""
     s = park.smelter
-    if "beam_move" in row:
-        s.state[STATE["acd"]] += np.nan_to_num(np.asarray(row["beam_move"].values, float))
     if "metal_tapped" in row:
         for k in np.flatnonzero(np.asarray(row["metal_tapped"].values) > 0):
             s.remove_metal(int(k), float(row["metal_tapped"].values[k]))

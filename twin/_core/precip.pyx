@@ -16,9 +16,9 @@ Al2O3), so the aluminium balance closes to round-off. Energy: a stirred tank wit
 cooling duty and the heat of precipitation. Explicit steps, cut into sub-steps wherever a class or
 the liquor would lose more than 20 % in one (agglomeration of fines can be fast).
 """
-from libc.math cimport exp, sqrt
+from libc.math cimport exp
 
-from twin._core.liquor cimport RHParams, rh_solubility, veesler_boistelle_growth
+from twin._core.liquor cimport NA2O_PER_SODA, RHParams, rh_solubility, veesler_boistelle_growth
 
 cdef double RHO_GIBBSITE = 2420.0          # kg/m3
 cdef double AL2O3_IN_GIBBSITE = 0.653569   # kg Al2O3 per kg Al(OH)3
@@ -72,7 +72,7 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
     else:
         a_in, c_in, t_in = tank[T_ALUMINA, j - 1], tank[T_CAUSTIC, j - 1], tank[T_TEMPERATURE, j - 1]
     a_eq = rh_solubility(rh, t + 273.15, c, 0.0, 0.0, 0.0, 0.0, 1.0)
-    cn = 0.58477 * c
+    cn = NA2O_PER_SODA * c
     ss = (a - a_eq) / cn if a > a_eq else 0.0
     g = k[K_GROWTH_ON] * veesler_boistelle_growth(t + 273.15, a / a_eq, 1.0) / 3600.0 * 1e-6   # m/s
     # transport

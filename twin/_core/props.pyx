@@ -14,7 +14,7 @@ from twin._core.bath cimport (
     bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
 )
 from twin._core.liquor cimport (
-    RHParams, rh_solubility, misra_solubility, brahma_density, langa_heat_capacity, dewey_bpr, worsley_bpr,
+    NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, langa_heat_capacity, dewey_bpr, worsley_bpr,
     veesler_boistelle_growth, white_growth,
 )
 from libc.math cimport exp, log
@@ -151,6 +151,7 @@ def reaction_enthalpy(t_k, current_efficiency):
 
 
 # ---------------------------------------------------------------------------------------------- Bayer liquor
+NA2O_PER_SODA_CONVENTION = NA2O_PER_SODA     # g Na2O per g Na2CO3 eq, the kernels' value for Python
 
 
 cdef double _rh_solubility(const double* v) noexcept nogil:

@@ -139,9 +139,12 @@ def _loop(x: np.ndarray, bx: Bauxite, d: DesignBasis) -> dict:
                         + b * bx.moisture / (1.0 - bx.moisture))
     into_liquor[CO2] = bauxite * bx.carbonate_kg_per_t * M_CO2 / S.M_NA2CO3
     ins += into_liquor
-    ins[AL] += (gib - dissolved_gibbsite) * S.AL2O3_IN_GIBBSITE + b * bx.boehmite * S.AL2O3_IN_BOEHMITE
-    ins[H2O] += (gib - dissolved_gibbsite) * S.LOI_GIBBSITE + b * bx.boehmite * (1 - S.AL2O3_IN_BOEHMITE)
-    ins[SI] += b * bx.quartz
+    # minerals that pass digestion untouched into the mud: unextracted gibbsite, boehmite, quartz
+    passing = np.zeros(5)
+    passing[AL] = (gib - dissolved_gibbsite) * S.AL2O3_IN_GIBBSITE + b * bx.boehmite * S.AL2O3_IN_BOEHMITE
+    passing[H2O] = (gib - dissolved_gibbsite) * S.LOI_GIBBSITE + b * bx.boehmite * (1 - S.AL2O3_IN_BOEHMITE)
+    passing[SI] = b * bx.quartz
+    ins += passing
     # make-up caustic (as NaOH = 1/2 Na2O + 1/2 H2O) and the wash water
     make_up = np.zeros(5)
     make_up[NA] = naoh * 1e3 * S.M_NA2O / (2 * S.M_NAOH)
@@ -176,9 +179,7 @@ def _loop(x: np.ndarray, bx: Bauxite, d: DesignBasis) -> dict:
     new_spent = after + make_up
     outs += hydrate + mud_liquor + dsp
     outs[H2O] += evap * 1e3
-    outs[AL] += undissolved_al2o3(gib - dissolved_gibbsite, b * bx.boehmite)
-    outs[H2O] += (gib - dissolved_gibbsite) * S.LOI_GIBBSITE + b * bx.boehmite * (1 - S.AL2O3_IN_BOEHMITE)
-    outs[SI] += b * bx.quartz
+    outs += passing
     outs[CO2] += co2_removed
     preg = liquor_concentrations(pregnant)
     scale = np.array([1e-3, 1e-3, 1e-2, 1e-2, 1e-4])      # residuals of similar size for the solver
@@ -186,10 +187,6 @@ def _loop(x: np.ndarray, bx: Bauxite, d: DesignBasis) -> dict:
     return {"residual": residual, "spent": spent, "pregnant": pregnant, "preg": preg, "ins": ins, "outs": outs,
             "mud_solids": mud_solids, "dsp": dsp, "production": production, "wash_water": wash_water,
             "hydrate": hydrate}
-
-
-def undissolved_al2o3(gibbsite_kg: float, boehmite_kg: float) -> float:
-    return gibbsite_kg * S.AL2O3_IN_GIBBSITE + boehmite_kg * S.AL2O3_IN_BOEHMITE
 
 
 def solve(bauxite: Bauxite | None = None, design: DesignBasis | None = None,

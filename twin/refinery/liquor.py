@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 Value = float | np.ndarray
-NA2O_PER_SODA = 0.58477          # g Na2O per g Na2CO3 equivalent (61.979 / 105.988)
+NA2O_PER_SODA = props.NA2O_PER_SODA_CONVENTION   # g Na2O per g Na2CO3 eq (61.979 / 105.988), as the kernels
 SODA_PER_ALUMINA = 1.0395        # g Na2CO3 per g Al2O3 (105.988 / 101.961): caustic bound as NaAl(OH)4
 
 

@@ -1,14 +1,14 @@
 """Speed of the precipitation kernel (``python -m pytest benchmarks --benchmark-only``)."""
 from __future__ import annotations
 
-from twin.refinery.precipitation import PrecipitationTrain
+from twin.refinery.precipitation import PrecipitationTrain, feed_liquor
 
 
 def test_precipitation_train_one_day(benchmark):
     """12 tanks x 30 classes, one plant-day at 60 s steps (growth, nucleation, agglomeration on)."""
     def setup():
         t = PrecipitationTrain(tanks=12, classes=30)
-        t.liquor[0], t.liquor[1], t.liquor[2] = 160.0, 240.0, 70.0
+        t.fill(feed_liquor(160.0, 240.0, 70.0))
         seed = t.seed_numbers(400.0, 64.0) + t.seed_numbers(20.0, 20.0)
         t.number[:] = seed[:, None]
         return (t, seed), {}

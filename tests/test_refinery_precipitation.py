@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.refinery.precipitation import PrecipitationTrain
+from twin.refinery.precipitation import ROWS, TOTALS, PrecipitationTrain, feed_liquor
 
 
 def train(**kw) -> PrecipitationTrain:
     t = PrecipitationTrain(tanks=kw.pop("tanks", 4), **kw)
-    t.liquor[0], t.liquor[1], t.liquor[2] = 160.0, 240.0, 70.0
+    t.fill(feed_liquor(160.0, 240.0, 70.0, soda=280.0, silica=0.6))
     seed = t.seed_numbers(300.0, 60.0)
     seed += t.seed_numbers(50.0, 10.0)
     t.number[:] = seed[:, None]
@@ -40,13 +40,31 @@ def test_aluminium_balance_with_flow_growth_nucleation_agglomeration():
     t, seed = train(tanks=8)
     before = t.alumina_inventory_kg()
     t.advance(3 * 86400, (168.0, 240.0, 75.0), seed)
-    in_liq, out_liq, in_seed, out_prod = t.totals[1:]
+    al = ROWS["alumina"]
+    in_liq, out_liq = t.totals[TOTALS["in"] + al], t.totals[TOTALS["out"] + al]
+    in_seed, out_prod = t.totals[TOTALS["seed_al2o3"]], t.totals[TOTALS["product_al2o3"]]
     change = t.alumina_inventory_kg() - before
     assert change == pytest.approx(in_liq + in_seed - out_liq - out_prod, rel=1e-6, abs=1e-6 * in_liq)
     # and what left the liquor is what the solids gained
     assert t.totals[0] > 0
     # a 2 Mt/yr-type train takes the pregnant A/C of 0.70 down toward 0.4
     assert 0.35 < t.liquor[0, -1] / t.liquor[1, -1] < 0.5
+
+
+def test_water_leaves_with_the_hydrate_and_passive_species_are_carried():
+    """Water: in = out + hydrate water + change of the tanks' water; soda and silica only carried."""
+    t, seed = train(tanks=6)
+    feed = feed_liquor(168.0, 240.0, 75.0, soda=280.0, silica=0.6)
+    held = t.volume_m3 * t.liquor.sum(axis=1)
+    t.advance(2 * 86400, feed, seed)
+    change = t.volume_m3 * t.liquor.sum(axis=1) - held
+    hydrate_water = 3 * 18.015 / 101.960 * t.totals[TOTALS["precipitated"]]
+    for name in ("water", "soda", "silica", "caustic"):
+        r = ROWS[name]
+        made = -hydrate_water if name == "water" else 0.0
+        inflow, outflow = t.totals[TOTALS["in"] + r], t.totals[TOTALS["out"] + r]
+        assert change[r] == pytest.approx(inflow - outflow + made, rel=1e-9, abs=1e-9 * inflow), name
+    assert hydrate_water > 0
 
 
 def test_cooling_and_heat_of_precipitation():

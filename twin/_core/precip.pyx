@@ -1,8 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Gibbsite precipitation train: N stirred tanks in series, a sectional population balance in each.
 
-Per tank: liquor alumina A and caustic C (g/L = kg/m3, C as Na2CO3), temperature T (degC) and the
-number of particles per m3 of slurry in each size class. Classes are geometric with volume ratio 2
+Per tank: liquor alumina A and caustic C (g/L = kg/m3, C as Na2CO3), temperature T (degC), the
+species that ride along with the liquor (total soda S as Na2CO3, silica, water, kg/m3) and the
+number of particles per m3 in each size class. Concentrations and numbers are per m3 of the liquor
+the tank holds (``volume`` is the liquor volume of a tank; the flow is the liquor flow). Classes are geometric with volume ratio 2
 (size ratio 2^(1/3)), Hounslow, Ryall & Marshall, AIChE J. 34 (1988) 1821. Mechanisms:
 - growth, size-independent linear rate G (Veesler & Boistelle 1994 on Rosenberg-Healy A*), a
   conservative upwind flux between classes (number conserved exactly; the top class keeps its
@@ -12,7 +14,8 @@ number of particles per m3 of slurry in each size class. Classes are geometric w
 - agglomeration with the Hounslow-Ryall-Marshall scheme (volume conserved exactly for ratio-2
   classes), kernel beta0 exp(-(Li^2 + Lj^2)/1600 um^2), beta0 = k_a ((A - A*)/C_N)^4 (Ilievski 1991).
 Alumina leaves the liquor exactly as the solids' gibbsite volume grows (rho 2420 kg/m3, 65.357 %
-Al2O3), so the aluminium balance closes to round-off. Energy: a stirred tank with an interstage
+Al2O3), and the water of the hydrate Al2O3.3H2O leaves with it, so the aluminium and water balances
+close to round-off; caustic, soda and silica are only carried by the flow. Energy: a stirred tank with an interstage
 cooling duty and the heat of precipitation. Explicit steps, cut into sub-steps wherever a class or
 the liquor would lose more than 20 % in one (agglomeration of fines can be fast).
 """
@@ -23,12 +26,16 @@ from twin._core.liquor cimport NA2O_PER_SODA, RHParams, rh_solubility, veesler_b
 cdef double RHO_GIBBSITE = 2420.0          # kg/m3
 cdef double AL2O3_IN_GIBBSITE = 0.653569   # kg Al2O3 per kg Al(OH)3
 cdef double PI_6 = 0.5235987755982988
+cdef double WATER_PER_AL2O3 = 3 * 18.015 / 101.960   # kg H2O leaving with each kg Al2O3 as Al(OH)3
 
 # tank state rows (tanks are columns): liquor and temperature, then classes
 cdef enum:
     T_ALUMINA = 0          # g/L Al2O3
     T_CAUSTIC              # g/L as Na2CO3
     T_TEMPERATURE          # degC
+    T_SODA                 # g/L total soda as Na2CO3 (caustic + carbonate), carried by the flow
+    T_SILICA               # g/L SiO2, carried by the flow
+    T_WATER                # kg/m3 water, carried by the flow, less the hydrate's water
     N_TANK_ROWS
 
 # train parameters
@@ -47,7 +54,7 @@ cdef enum:
 GIBBSITE_DENSITY = RHO_GIBBSITE
 GIBBSITE_AL2O3_FRACTION = AL2O3_IN_GIBBSITE
 
-TANK_ROWS = ("alumina", "caustic", "temperature")
+TANK_ROWS = ("alumina", "caustic", "temperature", "soda", "silica", "water")
 TRAIN_PARAMS = ("flow", "volume", "growth_on", "nucleation_k", "agglomeration_k", "heat_capacity", "density",
                 "heat_of_precipitation")
 
@@ -59,18 +66,14 @@ def class_sizes(Py_ssize_t n_classes, double smallest_um=1.0):
 
 
 cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, const double[::1] vols,
-                const double[:, ::1] size_kernel, const double[::1] k, const double[::1] cooling, const RHParams* rh,
-                const double[::1] feed, const double[::1] seed, Py_ssize_t j, double[::1] dn,
-                double[::1] out) noexcept nogil:
-    """d(number)/dt per class (into dn) and dA/dt, dT/dt, alumina rate (into out) for tank j."""
-    cdef Py_ssize_t i, m, n = sizes.shape[0]
+                const double[:, ::1] size_kernel, const double[:, ::1] share, const double[::1] k,
+                const double[::1] cooling, const RHParams* rh, const double[::1] feed, const double[::1] seed,
+                Py_ssize_t j, double[::1] dn, double[::1] out) noexcept nogil:
+    """d(number)/dt per class (into dn), d(row)/dt per tank row and the precipitation rate (into out) for tank j."""
+    cdef Py_ssize_t i, m, r, n = sizes.shape[0]
     cdef double q_v = k[K_FLOW] / k[K_VOLUME]
     cdef double a = tank[T_ALUMINA, j], c = tank[T_CAUSTIC, j], t = tank[T_TEMPERATURE, j]
-    cdef double a_in, c_in, t_in, a_eq, cn, ss, g, area, b, beta0, flux, bij, vol_rate, frac
-    if j == 0:
-        a_in, c_in, t_in = feed[0], feed[1], feed[2]
-    else:
-        a_in, c_in, t_in = tank[T_ALUMINA, j - 1], tank[T_CAUSTIC, j - 1], tank[T_TEMPERATURE, j - 1]
+    cdef double a_eq, cn, ss, g, area, b, beta0, flux, bij, vol_rate, frac, precipitated
     a_eq = rh_solubility(rh, t + 273.15, c, 0.0, 0.0, 0.0, 0.0, 1.0)
     cn = NA2O_PER_SODA * c
     ss = (a - a_eq) / cn if a > a_eq else 0.0
@@ -101,7 +104,7 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
                 bij = beta0 * size_kernel[i, m] * num[i, j] * num[m, j]
                 if m < i:
                     # a class-m particle joins a class-i one: a 2^(m-i) share of the pair moves i -> i+1
-                    frac = 2.0 ** (m - i)
+                    frac = share[i, m]
                     dn[i] -= frac * bij
                     dn[m] -= bij
                     if i + 1 < n:
@@ -121,31 +124,50 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
             vol_rate -= vols[i] * q_v * (seed[i] - num[i, j])
         else:
             vol_rate -= vols[i] * q_v * (num[i, j - 1] - num[i, j])
-    out[2] = RHO_GIBBSITE * AL2O3_IN_GIBBSITE * vol_rate        # kg Al2O3 per m3 per s
-    out[0] = q_v * (a_in - a) - out[2]
-    out[1] = (q_v * (t_in - t) + (out[2] * k[K_HEAT_OF_PRECIPITATION] - cooling[j] / k[K_VOLUME])
-              / (k[K_DENSITY] * k[K_HEAT_CAPACITY]))
-    out[3] = q_v * (c_in - c)
+    precipitated = RHO_GIBBSITE * AL2O3_IN_GIBBSITE * vol_rate        # kg Al2O3 per m3 per s
+    # every liquor row is carried by the flow; the upstream tank (or the feed) sends what it holds
+    for r in range(N_TANK_ROWS):
+        out[r] = q_v * ((feed[r] if j == 0 else tank[r, j - 1]) - tank[r, j])
+    out[T_ALUMINA] -= precipitated
+    out[T_WATER] -= WATER_PER_AL2O3 * precipitated
+    out[T_TEMPERATURE] += ((precipitated * k[K_HEAT_OF_PRECIPITATION] - cooling[j] / k[K_VOLUME])
+                           / (k[K_DENSITY] * k[K_HEAT_CAPACITY]))
+    out[N_TANK_ROWS] = precipitated
+
+
+# layout of the ``totals`` accumulator: precipitated, then per tank row what came in and went out
+cdef enum:
+    TOTAL_PRECIPITATED = 0                       # kg Al2O3 out of the liquor into the solids
+    TOTAL_IN = 1                                 # + row: integral of flow x feed row (kg for mass rows)
+    TOTAL_OUT = 1 + N_TANK_ROWS                  # + row: integral of flow x the last tank's row
+    TOTAL_SEED_AL2O3 = 1 + 2 * N_TANK_ROWS       # kg Al2O3 in with the seed solids
+    TOTAL_PRODUCT_AL2O3 = 2 + 2 * N_TANK_ROWS    # kg Al2O3 out with the solids
+    N_TOTALS = 3 + 2 * N_TANK_ROWS
+
+TOTALS = {"precipitated": TOTAL_PRECIPITATED, "in": TOTAL_IN, "out": TOTAL_OUT, "seed_al2o3": TOTAL_SEED_AL2O3,
+          "product_al2o3": TOTAL_PRODUCT_AL2O3, "size": N_TOTALS}
 
 
 def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, const double[::1] k,
             const double[::1] cooling, const double[::1] feed, const double[::1] seed, const double[::1] rh_params,
-            Py_ssize_t n_steps, double dt, double[::1] totals):
+            Py_ssize_t n_steps, double dt, double[::1] totals, double[::1] passed):
     """Advance the train ``n_steps`` steps of ``dt`` s (each cut into shorter explicit sub-steps if needed).
 
-    tank: (3, tanks) alumina g/L, caustic g/L Na2CO3, temperature degC; num: (classes, tanks) #/m3;
-    sizes: class sizes (um); k: train parameters (TRAIN_PARAMS); cooling: W taken out of each tank;
-    feed: (alumina, caustic, temperature) of the liquor entering tank 0; seed: #/m3 per class
-    entering with it; rh_params: the 8 Rosenberg-Healy constants; totals: accumulates
-    [kg Al2O3 precipitated, kg Al2O3 in with the liquor, kg out with the liquor, kg Al2O3 in with
-    the seed solids, kg out with the product solids] (per train, over the steps).
+    tank: (TANK_ROWS, tanks): alumina g/L, caustic g/L Na2CO3, temperature degC, soda g/L Na2CO3,
+    silica g/L, water kg/m3; num: (classes, tanks) #/m3; sizes: class sizes (um); k: train
+    parameters (TRAIN_PARAMS); cooling: W taken out of each tank; feed: the TANK_ROWS values of
+    the liquor entering tank 0; seed: #/m3 per class entering with it; rh_params: the 8
+    Rosenberg-Healy constants; totals: accumulates the N_TOTALS flows of the train (layout
+    above, kg and kg Al2O3); passed: accumulates the particles (#) per class that left the last tank.
     """
     import numpy as np
-    cdef Py_ssize_t n = sizes.shape[0], n_tanks = tank.shape[1], step, i, j
+    cdef Py_ssize_t n = sizes.shape[0], n_tanks = tank.shape[1], step, i, j, m, r, last = n_tanks - 1
     cdef RHParams rh
     cdef double q = k[K_FLOW], v = k[K_VOLUME], solid_in, solid_out, left, h, fastest
-    if num.shape[0] != n or num.shape[1] != n_tanks or tank.shape[0] != N_TANK_ROWS:
-        raise ValueError("tank (3, tanks) and num (classes, tanks) blocks must agree with sizes")
+    if (num.shape[0] != n or num.shape[1] != n_tanks or tank.shape[0] != N_TANK_ROWS or feed.shape[0] != N_TANK_ROWS
+            or seed.shape[0] != n or passed.shape[0] != n or totals.shape[0] != N_TOTALS):
+        raise ValueError(f"blocks must agree: tank ({N_TANK_ROWS}, tanks), num (classes, tanks), feed "
+                         f"({N_TANK_ROWS},), seed and passed (classes,), totals ({N_TOTALS},)")
     if not dt > 0.0 or dt * q / v > 0.2:
         raise ValueError(f"dt = {dt} s must be positive and below 0.2 of a tank's residence time")
     rh.k_nacl, rh.k_na2co3, rh.k_na2so4, rh.k_toc = rh_params[0], rh_params[1], rh_params[2], rh_params[3]
@@ -155,9 +177,12 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
     # Ilievski's size dependence exp(-(Li^2 + Lj^2)/1600 um^2): large particles do not agglomerate
     kernel_np = np.exp(-(np.asarray(sizes)[:, None] ** 2 + np.asarray(sizes)[None, :] ** 2) / 1600.0)
     cdef double[:, ::1] size_kernel = kernel_np
+    # HRM: when a class-m particle joins a class-i one (m < i), a 2^(m-i) share of the pair moves up
+    share_np = 2.0 ** np.minimum(np.arange(n)[None, :] - np.arange(n)[:, None], 0)
+    cdef double[:, ::1] share = share_np
     dn_np = np.zeros((n_tanks, n))
     cdef double[:, ::1] dn = dn_np
-    out_np = np.zeros((n_tanks, 4))
+    out_np = np.zeros((n_tanks, N_TANK_ROWS + 1))
     cdef double[:, ::1] out = out_np
     with nogil:
         for step in range(n_steps):
@@ -166,7 +191,7 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
                 # explicit sub-steps short enough that no class or liquor loses over 20 % in one of them
                 fastest = 0.0
                 for j in range(n_tanks):
-                    rates(tank, num, sizes, vols, size_kernel, k, cooling, &rh, feed, seed, j, dn[j], out[j])
+                    rates(tank, num, sizes, vols, size_kernel, share, k, cooling, &rh, feed, seed, j, dn[j], out[j])
                     for i in range(n):
                         if dn[j, i] < 0.0 and num[i, j] > 0.0 and -dn[j, i] / num[i, j] > fastest:
                             fastest = -dn[j, i] / num[i, j]
@@ -178,15 +203,16 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
                 solid_out = 0.0
                 for i in range(n):
                     solid_in += vols[i] * seed[i]
-                    solid_out += vols[i] * num[i, n_tanks - 1]
-                totals[1] += q * feed[0] * h
-                totals[2] += q * tank[T_ALUMINA, n_tanks - 1] * h
-                totals[3] += q * RHO_GIBBSITE * AL2O3_IN_GIBBSITE * solid_in * h
-                totals[4] += q * RHO_GIBBSITE * AL2O3_IN_GIBBSITE * solid_out * h
+                    solid_out += vols[i] * num[i, last]
+                    passed[i] += q * num[i, last] * h
+                for r in range(N_TANK_ROWS):
+                    totals[TOTAL_IN + r] += q * feed[r] * h
+                    totals[TOTAL_OUT + r] += q * tank[r, last] * h
+                totals[TOTAL_SEED_AL2O3] += q * RHO_GIBBSITE * AL2O3_IN_GIBBSITE * solid_in * h
+                totals[TOTAL_PRODUCT_AL2O3] += q * RHO_GIBBSITE * AL2O3_IN_GIBBSITE * solid_out * h
                 for j in range(n_tanks):
-                    totals[0] += out[j, 2] * v * h
-                    tank[T_ALUMINA, j] += out[j, 0] * h
-                    tank[T_TEMPERATURE, j] += out[j, 1] * h
-                    tank[T_CAUSTIC, j] += out[j, 3] * h
+                    totals[TOTAL_PRECIPITATED] += out[j, N_TANK_ROWS] * v * h
+                    for r in range(N_TANK_ROWS):
+                        tank[r, j] += out[j, r] * h
                     for i in range(n):
                         num[i, j] += dn[j, i] * h

@@ -1,7 +1,8 @@
 """The precipitation train: tanks in series, a sectional population balance in each (compiled kernel).
 
 Python holds the arrays and the units; ``twin._core.precip.advance`` takes the steps. Sizes are
-class sizes in um (volume ratio 2 between classes), numbers per m3 of slurry, liquor in g/L.
+class sizes in um (volume ratio 2 between classes), numbers and concentrations per m3 of the liquor
+a tank holds (``volume_m3`` is a tank's liquor volume), liquor in g/L (= kg/m3).
 """
 from __future__ import annotations
 
@@ -10,10 +11,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin._core import precip
+from twin.refinery import liquor as _liquor
 from twin.refinery.liquor import RH_PARAMETER_SETS
 
 RHO_GIBBSITE = precip.GIBBSITE_DENSITY                 # kg/m3, as the kernel uses it
 AL2O3_IN_GIBBSITE = precip.GIBBSITE_AL2O3_FRACTION     # kg Al2O3 per kg Al(OH)3
+ROWS = {name: i for i, name in enumerate(precip.TANK_ROWS)}
+TOTALS = precip.TOTALS
+
+
+def feed_liquor(alumina: float, caustic: float, t_c: float, soda: float | None = None,
+                silica: float = 0.0) -> np.ndarray:
+    """The kernel's liquor row vector for a liquor given as g/L @25 (water from the BRAHMA density)."""
+    soda = caustic if soda is None else soda
+    water = float(_liquor.density(25.0, alumina, caustic, soda)) - alumina - soda - silica
+    return np.array([alumina, caustic, t_c, soda, silica, water])
 
 
 @dataclass
@@ -46,17 +58,19 @@ class PrecipitationTrain:
     solubility: str = "rosenberg_healy"
     growth: bool = True
     sizes_um: np.ndarray = field(init=False)
-    liquor: np.ndarray = field(init=False)       # (3, tanks): alumina g/L, caustic g/L Na2CO3, T degC
+    liquor: np.ndarray = field(init=False)       # (rows, tanks): ``precip.TANK_ROWS`` (g/L, degC, kg/m3)
     number: np.ndarray = field(init=False)       # (classes, tanks) #/m3
-    totals: np.ndarray = field(init=False)       # kg Al2O3: precipitated, in/out liquor, in seed, out product
+    totals: np.ndarray = field(init=False)       # flows in and out of the train, layout ``TOTALS``
+    passed: np.ndarray = field(init=False)       # particles (#) per class that left the last tank
 
     def __post_init__(self):
         if self.tanks < 1 or self.classes < 3:
             raise ValueError(f"need at least 1 tank and 3 classes, got {self.tanks} and {self.classes}")
         self.sizes_um = precip.class_sizes(self.classes, self.smallest_um)
-        self.liquor = np.zeros((3, self.tanks))
+        self.liquor = np.zeros((len(ROWS), self.tanks))
         self.number = np.zeros((self.classes, self.tanks))
-        self.totals = np.zeros(5)
+        self.totals = np.zeros(TOTALS["size"])
+        self.passed = np.zeros(self.classes)
         if self.cooling_W is None:
             self.cooling_W = np.zeros(self.tanks)
         self.cooling_W = np.ascontiguousarray(self.cooling_W, dtype=float)
@@ -77,17 +91,32 @@ class PrecipitationTrain:
                          self.agglomeration_k, self.heat_capacity_J_per_kgK, self.density_kg_per_m3,
                          self.heat_of_precipitation_J_per_kg])
 
-    def advance(self, seconds: float, feed: tuple[float, float, float], seed: np.ndarray, dt: float = 60.0) -> None:
-        """Advance ``seconds`` (whole steps of ``dt``) with feed liquor (A g/L, C g/L, T degC) and seed (#/m3)."""
+    def fill(self, feed: np.ndarray) -> None:
+        """Every tank holds the liquor ``feed`` (row vector of ``feed_liquor``)."""
+        self.liquor[:] = np.asarray(feed, dtype=float)[:, None]
+
+    def advance(self, seconds: float, feed, seed: np.ndarray, dt: float = 60.0) -> None:
+        """Advance ``seconds`` (whole steps of ``dt``) with feed liquor and seed (#/m3 of feed liquor).
+
+        ``feed`` is the row vector of ``feed_liquor`` or (A g/L, C g/L, T degC) for a pure liquor.
+        """
+        feed = np.asarray(feed, dtype=float)
+        if feed.shape == (3,):
+            feed = feed_liquor(*feed)
         steps = round(seconds / dt)
         precip.advance(self.liquor, self.number, self.sizes_um, self.params(), self.cooling_W,
-                       np.asarray(feed, dtype=float), np.ascontiguousarray(seed, dtype=float),
-                       np.array(RH_PARAMETER_SETS[self.solubility], dtype=float), steps, dt, self.totals)
+                       feed, np.ascontiguousarray(seed, dtype=float),
+                       np.array(RH_PARAMETER_SETS[self.solubility], dtype=float), steps, dt, self.totals,
+                       self.passed)
 
     def alumina_inventory_kg(self) -> float:
         """Al2O3 held in the train: dissolved in the liquor plus in the gibbsite."""
         solids = RHO_GIBBSITE * AL2O3_IN_GIBBSITE * (self.particle_volumes_m3 @ self.number)
-        return float(self.volume_m3 * np.sum(self.liquor[0] + solids))
+        return float(self.volume_m3 * np.sum(self.liquor[ROWS["alumina"]] + solids))
+
+    def hydrate_kg(self) -> float:
+        """Gibbsite (Al(OH)3) held in the train."""
+        return float(self.volume_m3 * RHO_GIBBSITE * np.sum(self.particle_volumes_m3 @ self.number))
 
     def solids_kg_per_m3(self) -> np.ndarray:
         """Gibbsite solids per m3 of slurry in each tank."""

@@ -35,7 +35,7 @@ def write(tmp_path, text):
                                                                      "did you mean 'potlines'?"]),
     (GOOD + "\n[smelter.cell]\nfoo = 1\n", ["smelter.cell.foo", "unknown key", "allowed keys: anodes"]),
     (GOOD.replace("days = 1.0", "days = inf"), ["run.days", "inf", "finite"]),
-    ("[run]\ndays = 1\n", ["smelter", "required key is missing"]),
+    ("[run]\ndays = 1\n", ["[smelter]", "[refinery]", "found neither"]),
     (GOOD + "\n[[smelter.potlines]]\nname = \"A\"\ncells = 2\n", ["potline names must be unique"]),
     (GOOD.replace("cells = 4", "cells = 4\nschedule = [{hour = 5, current_kA = 500}, {hour = 2, current_kA = 400}]"),
      ["schedule hours must not decrease"]),

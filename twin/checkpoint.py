@@ -1,9 +1,10 @@
 """Checkpoints: everything a run needs to continue exactly where it was, in one file beside its results.
 
 A checkpoint holds the validated configuration, the clock, every per-cell and per-line block of
-the potlines, the summary tallies and how many output records the results file held when it was
-taken. It is written to a temporary file and renamed into place, so a kill at any moment leaves
-either the previous checkpoint or the new one, never a half-written file.
+the potlines and every state block of the refinery, the summary tallies and how many output
+records the results file held when it was taken. It is written to a temporary file and renamed
+into place, so a kill at any moment leaves either the previous checkpoint or the new one, never a
+half-written file.
 """
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 1
-BLOCKS = ("state", "params", "aux", "sums", "counters", "line", "line_params", "ops", "t_target")
+FORMAT = 2
 
 
 class CheckpointError(RuntimeError):
@@ -34,7 +34,7 @@ def save(path: Path, *, config: dict[str, Any], source: str, time_s: float, end_
     meta = {"format": FORMAT, "config": config, "source": source, "time_s": time_s, "end_s": end_s,
             "records": records, "events": events, "rng": rng,
             "tally": {k: v for k, v in tally.items() if not isinstance(v, np.ndarray)}}
-    arrays = {f"block_{name}": blocks[name] for name in BLOCKS}
+    arrays = {f"block_{name}": np.asarray(block) for name, block in blocks.items()}
     arrays.update({f"tally_{k}": v for k, v in tally.items() if isinstance(v, np.ndarray)})
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
@@ -51,7 +51,7 @@ def load(path: Path) -> dict[str, Any]:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            blocks = {name: data[f"block_{name}"].copy() for name in BLOCKS}
+            blocks = {k[len("block_"):]: data[k].copy() for k in data.files if k.startswith("block_")}
             tally_arrays = {k[len("tally_"):]: data[k].copy() for k in data.files if k.startswith("tally_")}
     except (OSError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from None

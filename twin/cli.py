@@ -29,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, calibration=args.calibration)
     seconds = args.hours * 3600.0 if args.hours is not None else (args.days or cfg.run.days) * 86400.0
     out = Path(args.out) if args.out else Path.cwd() / f"{Path(cfg.source).stem}-results.nc"
-    print(f"alutwin: {cfg.name} ({sum(p.cells for p in cfg.smelter.potlines)} cells) from {cfg.source}")
+    print(f"alutwin: {cfg.name} ({_describe(cfg)}) from {cfg.source}")
     park = Park(cfg)                                   # steady state first: it can fail on a bad design
     # the bar counts whole plant seconds (no float round-off at the end), shown in hours
     with tqdm(total=round(seconds), unit="h", unit_scale=1 / 3600, desc="plant time", disable=args.quiet,
@@ -41,9 +41,18 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    lines = ", ".join(f"{p.name}: {p.cells} cells at {p.current_kA:g} kA" for p in cfg.smelter.potlines)
-    print(f"{cfg.source}: valid ({lines})")
+    print(f"{cfg.source}: valid ({_describe(cfg)})")
     return 0
+
+
+def _describe(cfg) -> str:
+    """One line on what a park holds: its potlines and its refinery."""
+    parts = [f"{p.name}: {p.cells} cells at {p.current_kA:g} kA" for p in (cfg.smelter.potlines if cfg.smelter else [])]
+    if cfg.refinery is not None:
+        r = cfg.refinery
+        parts.append(f"refinery: {r.design.alumina_t_per_year / 1e6:g} Mt/yr alumina, {r.precipitation.trains} x "
+                     f"{r.precipitation.tanks} precipitators")
+    return ", ".join(parts)
 
 
 def _ingest(args: argparse.Namespace) -> int:

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from twin.refinery.flowsheet import Bauxite, DesignBasis
+
 __all__ = ["ConfigError", "ParkConfig", "default_config_path", "load_config"]
 
 Positive = Annotated[float, Field(gt=0)]
@@ -282,12 +284,85 @@ class SmelterConfig(_Section):
         return self.cell.model_copy(update=values) if values else self.cell
 
 
+class PrecipitationConfig(_Section):
+    """The precipitation circuit: identical parallel trains of stirred tanks, classification, seed."""
+
+    trains: Annotated[int, Field(ge=1, le=8)] = 2
+    tanks: Annotated[int, Field(ge=1, le=40)] = 14
+    tank_liquor_volume_m3: Annotated[float, Field(gt=10, le=20000)] = 3600.0   # liquor a tank holds
+    classes: Annotated[int, Field(ge=10, le=60)] = 30
+    smallest_um: Annotated[float, Field(gt=0.1, le=10)] = 1.0
+    fill_t_c: Annotated[float, Field(ge=40, le=100)] = 78.0           # pregnant liquor after heat interchange
+    interstage_cooling_MW: Annotated[float, Field(ge=0, le=50)] = 2.5   # heat taken out of each tank
+    seed_charge_kg_per_m3: Annotated[float, Field(ge=0, le=1200)] = 450.0  # hydrate seed per m3 of feed liquor
+    seed_size_um: Annotated[float, Field(gt=1, le=300)] = 60.0        # mass-median seed size at start-up
+    seed_store_h: Annotated[float, Field(gt=0, le=500)] = 24.0        # seed inventory aimed at, hours of charge
+    classifier_cut_um: Annotated[float, Field(gt=5, le=300)] = 90.0   # product cyclones' d50c
+    classifier_sharpness: Annotated[float, Field(ge=1, le=10)] = 3.0
+    nucleation_k: NonNegative = 5e8                   # #/(m2 h), Misra form
+    agglomeration_k: NonNegative = 5e-10              # m3/(# h), Ilievski 1991
+    solubility: Literal["rosenberg_healy", "rosenberg_healy_qal99", "rosenberg_healy_qal05",
+                        "rosenberg_healy_alpart"] = "rosenberg_healy"
+    dt_s: Annotated[float, Field(gt=0, le=3600)] = 600.0          # kernel step (sub-stepped where needed)
+
+
+class RefineryControlConfig(_Section):
+    """Closure controllers of the liquor loop (PI, acting once per refinery step)."""
+
+    bauxite_gain_per_ac: Annotated[float, Field(ge=0, le=100)] = 3.0     # relative bauxite per unit A/C error
+    bauxite_reset_h: Annotated[float, Field(gt=0)] = 12.0
+    evaporation_gain: Annotated[float, Field(ge=0, le=100)] = 2.0       # relative evaporation per relative level
+    evaporation_reset_h: Annotated[float, Field(gt=0)] = 24.0
+    caustic_gain: Annotated[float, Field(ge=0, le=500)] = 20.0          # relative make-up per relative C error
+    caustic_reset_h: Annotated[float, Field(gt=0)] = 24.0
+    seed_gain: Annotated[float, Field(ge=0, le=10)] = 0.5               # log cut size per relative seed shortfall
+    seed_reset_h: Annotated[float, Field(gt=0)] = 24.0
+
+
+class Disturbance(_Section):
+    """A step change of a refinery input at a run hour (what-if and disturbance studies)."""
+
+    hour: NonNegative
+    key: Literal["gibbsite", "kaolinite", "digestion_t_c", "fill_t_c", "seed_charge_kg_per_m3",
+                 "spent_flow_factor", "interstage_cooling_MW"]
+    value: Annotated[float, Field(ge=0)]
+
+
+class RefineryConfig(_Section):
+    """A Bayer refinery: design basis (steady liquor loop), holdups, precipitation and control."""
+
+    step_s: Annotated[float, Field(gt=0, le=86400)] = 3600.0     # refinery coordination step
+    spent_tank_m3: Annotated[float, Field(gt=0)] = 20000.0       # spent liquor inventory at the level aimed at
+    settler_washer_liquor_m3: Annotated[float, Field(gt=0)] = 30000.0   # liquor held in settlers and washers
+    spin_up_days: Annotated[float, Field(ge=0, le=60)] = 6.0     # precipitation circuit brought to steady state
+    bauxite: Bauxite = Field(default_factory=Bauxite)
+    design: DesignBasis = Field(default_factory=DesignBasis)
+    precipitation: PrecipitationConfig = Field(default_factory=PrecipitationConfig)
+    control: RefineryControlConfig = Field(default_factory=RefineryControlConfig)
+    disturbances: list[Disturbance] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _checks(self) -> RefineryConfig:
+        p = self.precipitation
+        steps = self.step_s / p.dt_s
+        if abs(steps - round(steps)) > 1e-9 or round(steps) < 1:
+            raise ValueError(f"step_s = {self.step_s} must be a whole multiple of precipitation.dt_s = {p.dt_s}")
+        if self.design.pregnant_ac <= self.design.spent_ac:
+            raise ValueError(f"design.pregnant_ac = {self.design.pregnant_ac} must exceed design.spent_ac = "
+                             f"{self.design.spent_ac}")
+        hours = [d.hour for d in self.disturbances]
+        if any(b < a for a, b in itertools.pairwise(hours)):
+            raise ValueError(f"disturbance hours must not decrease, got {hours}")
+        return self
+
+
 class ParkConfig(_Section):
-    """A whole plant as read from one TOML file."""
+    """A whole plant as read from one TOML file: a smelter, a refinery or both."""
 
     name: str = "alutwin park"
     run: RunConfig = Field(default_factory=RunConfig)
-    smelter: SmelterConfig
+    smelter: SmelterConfig | None = None
+    refinery: RefineryConfig | None = None
     source: str = Field(default="<memory>", exclude=True, description="file the config came from")
 
 
@@ -309,15 +384,22 @@ def _section_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part)
+        field = _fields(model).get(part)
         if field is None:
             return None
         annotation = field.annotation
-        inner = getattr(annotation, "__args__", None)          # list[PotlineConfig] -> PotlineConfig
+        inner = getattr(annotation, "__args__", None)          # list[X] -> X, X | None -> X
         model = inner[0] if inner else annotation
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        if not _fields(model):
             return None
     return model
+
+
+def _fields(model: Any) -> dict[str, Any]:
+    """Fields of a pydantic model or pydantic dataclass (empty for anything else)."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model.model_fields
+    return getattr(model, "__pydantic_fields__", {}) if isinstance(model, type) else {}
 
 
 def _format_errors(source: str, err: ValidationError) -> str:
@@ -326,7 +408,7 @@ def _format_errors(source: str, err: ValidationError) -> str:
         loc = ".".join(str(part) for part in e["loc"])
         if e["type"] == "extra_forbidden":
             section = _section_at(e["loc"])
-            known = [k for k in (section.model_fields if section else {}) if k != "source"]
+            known = [k for k in (_fields(section) if section else {}) if k != "source"]
             close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(known)}"
             lines.append(f"  {loc}: unknown key (value {e['input']!r}); {hint}")
@@ -345,7 +427,16 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
         cfg = ParkConfig.model_validate({**data, "source": source})
     except ValidationError as err:
         raise ConfigError(_format_errors(source, err)) from None
-    for ptl in cfg.smelter.potlines:
+    if cfg.smelter is None and cfg.refinery is None:
+        raise ConfigError(f"{source}: a park needs a [smelter], a [refinery] or both; found neither")
+    if cfg.refinery is not None:
+        step, out = cfg.refinery.step_s, cfg.run.output_interval_s
+        ratio = max(step, out) / min(step, out)
+        if abs(ratio - round(ratio)) > 1e-9 or (step > out and abs(86400.0 / step - round(86400.0 / step)) > 1e-9):
+            raise ConfigError(f"{source}: refinery.step_s = {step:g} and run.output_interval_s = {out:g} must be "
+                              "whole multiples of one another (and a refinery step longer than the output "
+                              "interval must divide a day)")
+    for ptl in (cfg.smelter.potlines if cfg.smelter else []):
         for key, amps in (("current_kA", ptl.current_kA * 1e3),
                           *((f"schedule hour {p.hour}", p.current_kA * 1e3) for p in ptl.schedule)):
             if amps / (cfg.smelter.cell.anodes * cfg.smelter.cell.anode_length_m * cfg.smelter.cell.anode_width_m

@@ -1,7 +1,8 @@
-"""The park and its run loop. For now the park is its smelter: potlines of Hall-Heroult cells.
+"""The park and its run loop: the smelter (potlines of Hall-Heroult cells) and the Bayer refinery.
 
-One coordination interval at a time (the output interval): scheduled events (taps, AlF3),
-one kernel call for every cell of every line, then one output record to the results file.
+One coordination interval at a time (the output interval): scheduled events (taps, AlF3), one
+kernel call for every cell of every line, the refinery's steps that fall in the interval, then
+one output record to the results file. A park has a smelter, a refinery or both.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from threadpoolctl import threadpool_limits
 from twin import __version__, checkpoint
 from twin._core.pot import AL_KG_PER_COULOMB
 from twin.config import ParkConfig, parse_config
-from twin.results import COUNTER_OUTPUTS, ResultsWriter
+from twin.refinery.plant import Refinery
+from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, refinery_layout, smelter_layout
 from twin.smelter.potline import Potlines
 
 __all__ = ["Park", "RunSummary", "run"]
@@ -23,24 +25,35 @@ __all__ = ["Park", "RunSummary", "run"]
 
 @dataclass(frozen=True)
 class RunSummary:
-    """Plant figures of a finished run (all cells of all lines)."""
+    """Plant figures of a finished run (all cells of all lines; the refinery's totals)."""
 
     path: Path
     hours: float
-    cells: int
-    metal_t: float
-    mean_voltage_V: float
-    current_efficiency: float
-    specific_energy_kWh_per_kg: float
-    ae_minutes_per_cell_day: float
+    cells: int = 0
+    metal_t: float = float("nan")
+    mean_voltage_V: float = float("nan")
+    current_efficiency: float = float("nan")
+    specific_energy_kWh_per_kg: float = float("nan")
+    ae_minutes_per_cell_day: float = float("nan")
+    alumina_t: float = float("nan")
+    caustic_kg_per_t: float = float("nan")
+    bauxite_factor: float = float("nan")
 
     def __str__(self) -> str:
-        return (f"{self.hours:g} h, {self.cells} cells -> {self.path}\n"
-                f"  metal made            {self.metal_t:,.1f} t\n"
-                f"  mean cell voltage     {self.mean_voltage_V:.3f} V\n"
-                f"  current efficiency    {100 * self.current_efficiency:.2f} %\n"
-                f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al\n"
-                f"  anode effects         {self.ae_minutes_per_cell_day:.3f} AE-min per cell-day")
+        text = f"{self.hours:g} h -> {self.path}"
+        if self.cells:
+            text += (f"\n  smelter: {self.cells} cells\n"
+                     f"  metal made            {self.metal_t:,.1f} t\n"
+                     f"  mean cell voltage     {self.mean_voltage_V:.3f} V\n"
+                     f"  current efficiency    {100 * self.current_efficiency:.2f} %\n"
+                     f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al\n"
+                     f"  anode effects         {self.ae_minutes_per_cell_day:.3f} AE-min per cell-day")
+        if np.isfinite(self.alumina_t):
+            text += (f"\n  refinery:\n"
+                     f"  alumina made          {self.alumina_t:,.1f} t\n"
+                     f"  caustic make-up       {self.caustic_kg_per_t:.1f} kg NaOH/t\n"
+                     f"  bauxite factor        {self.bauxite_factor:.3f} t/t")
+        return text
 
 
 class Park:
@@ -48,9 +61,24 @@ class Park:
 
     def __init__(self, config: ParkConfig):
         self.config = config
-        self.smelter = _potlines(config)
+        self.smelter = _potlines(config) if config.smelter is not None else None
+        self.refinery = Refinery(config.refinery) if config.refinery is not None else None
         self.time_s = 0.0
-        self.smelter.start(self.setpoints(0.0))
+        if self.smelter is not None:
+            self.smelter.start(self.setpoints(0.0))
+
+    def layout(self) -> Layout:
+        """What the results file holds for this park."""
+        layout = Layout()
+        if self.smelter is not None:
+            layout += smelter_layout([ln.name for ln in self.config.smelter.potlines], self.smelter.cell_line)
+        if self.refinery is not None:
+            layout += refinery_layout(self.refinery.train.tanks, self.refinery.sizes_um)
+        return layout
+
+    def blocks(self) -> dict[str, np.ndarray]:
+        blocks = self.smelter.blocks() if self.smelter is not None else {}
+        return {**blocks, **(self.refinery.blocks() if self.refinery is not None else {})}
 
     def setpoints(self, time_s: float) -> np.ndarray:
         hour = time_s / 3600.0
@@ -60,13 +88,30 @@ class Park:
         """Advance one output interval; return the record of means and counters for it."""
         run = self.config.run
         t0, t1 = self.time_s, self.time_s + run.output_interval_s
+        record: dict[str, np.ndarray] = {}
+        if self.refinery is not None:
+            record.update(self._refinery_interval(t1))
+        if self.smelter is not None:
+            record.update(self._smelter_interval(t0, t1))
+        self.time_s = t1
+        return record
+
+    def _refinery_interval(self, t1: float) -> dict[str, np.ndarray]:
+        """The refinery's steps that end by t1; an interval shorter than its step repeats its last record."""
+        step = self.config.refinery.step_s
+        due = np.floor((t1 + 1e-6) / step) * step - self.refinery.time_s
+        if due > 0.5 * step:
+            self._refinery_record = self.refinery.advance(due)
+        return self._refinery_record
+
+    def _smelter_interval(self, t0: float, t1: float) -> dict[str, np.ndarray]:
+        run = self.config.run
         if t0 > 0 and np.floor(t0 / 86400.0) != np.floor((t0 - run.output_interval_s) / 86400.0):
             self.smelter.new_day()
         self.smelter.operate(t0, t1)
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)
         self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.setpoints(t0), self.setpoints(t1))
-        self.time_s = t1
         record = self.smelter.take_means()
         for kernel_name, out_name in COUNTER_OUTPUTS.items():
             record[out_name] = self.smelter.counter(kernel_name).copy()
@@ -81,12 +126,15 @@ class Park:
         """
         run = self.config.run
         n_out = int(np.ceil(seconds / run.output_interval_s - 1e-9))
-        writer = ResultsWriter(out, run.start, [ln.name for ln in self.config.smelter.potlines],
-                               self.smelter.cell_line, buffer_size=run.buffer_records,
+        writer = ResultsWriter(out, run.start, self.layout(), buffer_size=run.buffer_records,
                                attrs={"source_config": self.config.source, "alutwin_version": __version__,
                                       "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
                                       "output_interval_s": run.output_interval_s})
-        tally = {"start_counters": self.smelter.counters.copy(), "charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
+        tally = {"charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
+        if self.smelter is not None:
+            tally["start_counters"] = self.smelter.counters.copy()
+        if self.refinery is not None:
+            tally["refinery_start"] = np.array(list(self.refinery.cumulative.values()))
         end_s = self.time_s + n_out * run.output_interval_s
         if run.checkpoint_interval_h > 0:
             self._checkpoint(writer, end_s, tally)      # so a run killed at any moment can resume
@@ -103,11 +151,17 @@ class Park:
         config = parse_config(ckpt["config"], source=ckpt["source"])
         park = cls.__new__(cls)
         park.config = config
-        park.smelter = _potlines(config)
-        park.smelter.restore(ckpt["blocks"], ckpt["rng"])
+        park.smelter = _potlines(config) if config.smelter is not None else None
+        park.refinery = Refinery(config.refinery) if config.refinery is not None else None
+        if park.smelter is not None:
+            park.smelter.restore(ckpt["blocks"], ckpt["rng"])
+        if park.refinery is not None:
+            park.refinery.restore(ckpt["blocks"])
+            park._refinery_record = {k[len("refrec_"):]: v for k, v in ckpt["blocks"].items()
+                                     if k.startswith("refrec_")}
         park.time_s = float(ckpt["time_s"])
         writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
-                                      n_cells=park.smelter.n_cells, buffer_size=config.run.buffer_records)
+                                      layout=park.layout(), buffer_size=config.run.buffer_records)
         if progress is not None:
             progress(park.time_s)              # plant time done before the checkpoint
         return park._loop(writer, ckpt["end_s"], ckpt["tally"], progress)
@@ -122,10 +176,12 @@ class Park:
         try:
             while self.time_s < end_s - 1e-6:
                 record = self.step_interval()
-                writer.append_events(self.smelter.ops.take_events())
+                if self.smelter is not None:
+                    writer.append_events(self.smelter.ops.take_events())
+                    tally["charge"] += (float(np.sum(record["line_current"][self.smelter.cell_line]))
+                                        * run.output_interval_s)
+                    tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
                 writer.append(self.time_s, record)
-                tally["charge"] += float(np.sum(record["line_current"][self.smelter.cell_line])) * run.output_interval_s
-                tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
                 tally["intervals"] += 1
                 if every > 0 and round(self.time_s / run.output_interval_s) % every == 0 and self.time_s < end_s - 1e-6:
                     self._checkpoint(writer, end_s, tally)
@@ -144,25 +200,35 @@ class Park:
         checkpoint.save(checkpoint.checkpoint_path(writer.path),
                         config=self.config.model_dump(mode="json"), source=self.config.source,
                         time_s=self.time_s, end_s=end_s, records=writer.written, events=writer.events_written,
-                        blocks=self.smelter.blocks(), rng=self.smelter.ops.rng_states(), tally=tally)
+                        blocks={**self.blocks(), **{f"refrec_{k}": np.asarray(v) for k, v in
+                                                    getattr(self, "_refinery_record", {}).items()}},
+                        rng=self.smelter.ops.rng_states() if self.smelter is not None else [], tally=tally)
 
     def _summary(self, path: Path, tally: dict) -> RunSummary:
         from twin.smelter.cell import COUNTER
 
-        delta = self.smelter.counters - tally["start_counters"]
         n_out = tally["intervals"]
         hours = n_out * self.config.run.output_interval_s / 3600.0
-        metal = float(delta[COUNTER["metal_produced"]].sum())
-        cells = self.smelter.n_cells
-        charge = tally["charge"]
-        return RunSummary(
-            path=path, hours=hours, cells=cells, metal_t=metal / 1e3,
-            mean_voltage_V=tally["voltage_sum"] / max(n_out, 1),
-            current_efficiency=metal / (charge * AL_KG_PER_COULOMB) if charge > 0 else float("nan"),
-            specific_energy_kWh_per_kg=float(delta[COUNTER["energy_dc"]].sum()) / metal if metal > 0 else float("nan"),
-            ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
-            if hours > 0 else float("nan"),
-        )
+        figures: dict[str, float] = {}
+        if self.smelter is not None:
+            delta = self.smelter.counters - tally["start_counters"]
+            metal = float(delta[COUNTER["metal_produced"]].sum())
+            cells = self.smelter.n_cells
+            charge = tally["charge"]
+            figures.update(
+                cells=cells, metal_t=metal / 1e3, mean_voltage_V=tally["voltage_sum"] / max(n_out, 1),
+                current_efficiency=metal / (charge * AL_KG_PER_COULOMB) if charge > 0 else float("nan"),
+                specific_energy_kWh_per_kg=float(delta[COUNTER["energy_dc"]].sum()) / metal if metal > 0
+                else float("nan"),
+                ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
+                if hours > 0 else float("nan"))
+        if self.refinery is not None:
+            made = dict(zip(self.refinery.cumulative, np.array(list(self.refinery.cumulative.values()))
+                            - tally["refinery_start"], strict=True))
+            alumina = made["alumina_produced"]
+            figures.update(alumina_t=alumina, caustic_kg_per_t=1e3 * made["caustic_used"] / alumina,
+                           bauxite_factor=made["bauxite_used"] / alumina)
+        return RunSummary(path=path, hours=hours, **figures)
 
 
 def _potlines(config: ParkConfig) -> Potlines:

@@ -83,8 +83,11 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     """Run the park from its steady state through the inputs' intervals, writing results to ``out``.
 
     With ``out=None`` nothing is written: the variables named in ``collect`` come back as arrays
-    (time x cell or line), which is what a calibration loop wants.
+    (time x cell or line), which is what a calibration loop wants. Only the smelter is replayed.
     """
+    if config.smelter is None:
+        raise ReplayError(f"{config.source}: replay drives potlines, and this config has no [smelter]")
+    config = config.model_copy(update={"refinery": None})
     park = Park(config)
     s = park.smelter
     dt = float(inputs.attrs.get("output_interval_s", config.run.output_interval_s))
@@ -99,7 +102,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     s.line_params[LINE_PARAM["tau"]] = 0.0               # the recorded current is the line current
     run = config.run
     writer = None if out is None else ResultsWriter(
-        out, run.start, [ln.name for ln in config.smelter.potlines], s.cell_line, buffer_size=run.buffer_records,
+        out, run.start, park.layout(), buffer_size=run.buffer_records,
         attrs={"source_config": config.source, "replay": 1, "output_interval_s": dt,
                "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s})
     collected: dict[str, list[np.ndarray]] = {name: [] for name in collect}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time as _time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5netcdf
@@ -22,7 +22,8 @@ import xarray as xr
 
 from twin.smelter.operations import EVENT_KINDS, EVENT_UNITS
 
-__all__ = ["VARIABLES", "ResultsWriter", "open_results"]
+__all__ = ["REFINERY_VARIABLES", "VARIABLES", "Layout", "ResultsWriter", "open_results", "refinery_layout",
+           "smelter_layout"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,75 @@ COUNTER_OUTPUTS = {
 }
 
 
+REFINERY_VARIABLES: dict[str, Variable] = {
+    "alumina_production": Variable(("time",), "t h-1", "alumina (Al2O3 in the product hydrate), interval mean"),
+    "precipitation_yield": Variable(("time",), "g L-1", "Al2O3 precipitated per litre of liquor through the trains"),
+    "pregnant_ac": Variable(("time",), "1", "A/C of the liquor filling the precipitators (Al2O3/Na2CO3 g/g)"),
+    "spent_ac": Variable(("time",), "1", "A/C of the liquor leaving the precipitators, flow-weighted mean"),
+    "caustic_consumption": Variable(("time",), "kg t-1", "caustic make-up, kg NaOH per t alumina"),
+    "bauxite_factor": Variable(("time",), "t t-1", "dry bauxite per t alumina"),
+    "red_mud": Variable(("time",), "t t-1", "dry residue per t alumina"),
+    "steam_energy": Variable(("time",), "GJ t-1", "live steam for digestion and evaporation per t alumina"),
+    "fuel_energy": Variable(("time",), "GJ t-1", "calcination fuel per t alumina"),
+    "soda_loss": Variable(("time",), "kg t-1", "Na2O lost with residue liquor and desilication product per t alumina"),
+    "gibbsite_extraction": Variable(("time",), "1", "fraction of the bauxite's gibbsite dissolved in digestion"),
+    "spent_caustic": Variable(("time",), "g L-1", "caustic (as Na2CO3 @25) in the spent liquor tank, end"),
+    "spent_tank_volume": Variable(("time",), "m3", "liquor in the spent liquor tank, end of interval"),
+    "seed_inventory": Variable(("time",), "t", "hydrate in the seed store, end of interval"),
+    "classifier_cut": Variable(("time",), "um", "product classifiers' cut size d50c, end of interval"),
+    "product_fines": Variable(("time",), "%", "product hydrate finer than 45 um, mass %"),
+    "product_d50": Variable(("time",), "um", "mass-median size of the product hydrate"),
+    "product_psd": Variable(("time", "size_class"), "1", "product hydrate mass fraction per size class"),
+    "tank_alumina": Variable(("time", "tank"), "g L-1", "liquor Al2O3 in each precipitator, end of interval"),
+    "tank_caustic": Variable(("time", "tank"), "g L-1", "liquor caustic (Na2CO3) in each precipitator, end"),
+    "tank_temperature": Variable(("time", "tank"), "degC", "slurry temperature in each precipitator, end"),
+    "tank_solids": Variable(("time", "tank"), "kg m-3", "hydrate solids per m3 of liquor in each precipitator"),
+    "tank_psd": Variable(("time", "tank", "size_class"), "m-3", "particles per m3 of liquor per size class, end"),
+    "alumina_produced": Variable(("time",), "t", "alumina produced since start", "f8", True),
+    "bauxite_used": Variable(("time",), "t", "dry bauxite digested since start", "f8", True),
+    "caustic_used": Variable(("time",), "t", "caustic make-up (NaOH) since start", "f8", True),
+    "steam_used": Variable(("time",), "GJ", "steam heat since start", "f8", True),
+    "fuel_used": Variable(("time",), "GJ", "calcination fuel since start", "f8", True),
+    "red_mud_made": Variable(("time",), "t", "dry residue since start", "f8", True),
+}
+
+
+@dataclass
+class Layout:
+    """What a results file holds: dimension sizes, coordinate variables and the output variables."""
+
+    dims: dict[str, int] = field(default_factory=dict)
+    coords: dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]] = field(default_factory=dict)
+    variables: dict[str, Variable] = field(default_factory=dict)
+
+    def __add__(self, other: Layout) -> Layout:
+        return Layout({**self.dims, **other.dims}, {**self.coords, **other.coords},
+                      {**self.variables, **other.variables})
+
+
+def smelter_layout(line_names: list[str], cell_line: np.ndarray) -> Layout:
+    """Potline outputs on ``cell`` and ``line``."""
+    n_cells = len(cell_line)
+    return Layout(
+        {"cell": n_cells, "line": len(line_names)},
+        {"cell": (("cell",), np.arange(n_cells, dtype="i4"), {"long_name": "cell index over all potlines",
+                                                               "units": "1"}),
+         "line": (("line",), np.array(line_names, dtype=object), {"long_name": "potline name"}),
+         "cell_line": (("cell",), np.asarray(cell_line, dtype="i4"),
+                       {"long_name": "index of the potline of each cell", "units": "1"})},
+        VARIABLES)
+
+
+def refinery_layout(tanks: int, sizes_um: np.ndarray) -> Layout:
+    """Refinery outputs on ``tank`` (precipitators of one train) and ``size_class``."""
+    return Layout(
+        {"tank": tanks, "size_class": len(sizes_um)},
+        {"tank": (("tank",), np.arange(tanks, dtype="i4"), {"long_name": "precipitator in train order", "units": "1"}),
+         "size_class": (("size_class",), np.asarray(sizes_um, dtype="f8"),
+                        {"long_name": "characteristic size of the class (volume ratio 2)", "units": "um"})},
+        REFINERY_VARIABLES)
+
+
 class ResultsWriter:
     """Append interval outputs to a netCDF4 file in blocks of ``buffer_size`` records.
 
@@ -105,33 +175,29 @@ class ResultsWriter:
     flush_seconds : also write when this much wall time has passed since the last write.
     """
 
-    def __init__(self, path: str | Path, start: dt.datetime, line_names: list[str], cell_line: np.ndarray,
+    def __init__(self, path: str | Path, start: dt.datetime, layout: Layout,
                  attrs: dict[str, str | float | int] | None = None, buffer_size: int = 144,
                  flush_seconds: float = 20.0):
         self.path = Path(path)
+        self.layout = layout
         self.buffer_size = int(buffer_size)
         self.flush_seconds = float(flush_seconds)
-        self.n_cells = len(cell_line)
-        self.n_lines = len(line_names)
         self.written = 0
         self.events_written = 0
         self._events: list[tuple[float, int, int, float]] = []
         self._times: list[float] = []
-        self._buffer: dict[str, list[np.ndarray]] = {name: [] for name in VARIABLES}
+        self._buffer: dict[str, list[np.ndarray]] = {name: [] for name in layout.variables}
         self._last_flush = _time.monotonic()
         stamp = start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with h5netcdf.File(self.path, "w") as f:
-            f.dimensions = {"time": None, "cell": self.n_cells, "line": self.n_lines, "event": None}
+            f.dimensions = {"time": None, **layout.dims, "event": None}
             t = f.create_variable("time", ("time",), "f8", chunks=(self.buffer_size,))
             t.attrs.update({"units": f"seconds since {stamp}", "long_name": "end of the output interval",
                             "standard_name": "time", "calendar": "proleptic_gregorian"})
-            c = f.create_variable("cell", ("cell",), "i4", data=np.arange(self.n_cells, dtype="i4"))
-            c.attrs.update({"long_name": "cell index over all potlines", "units": "1"})
-            ln = f.create_variable("line", ("line",), h5py.string_dtype(), data=np.array(line_names, dtype=object))
-            ln.attrs["long_name"] = "potline name"
-            cl = f.create_variable("cell_line", ("cell",), "i4", data=np.asarray(cell_line, dtype="i4"))
-            cl.attrs.update({"long_name": "index of the potline of each cell", "units": "1"})
+            for name, (dims, values, coord_attrs) in layout.coords.items():
+                dtype = h5py.string_dtype() if values.dtype == object else values.dtype
+                f.create_variable(name, dims, dtype, data=values).attrs.update(coord_attrs)
             et = f.create_variable("event_time", ("event",), "f8", chunks=(4096,))
             et.attrs.update({"units": f"seconds since {stamp}", "long_name": "time of an operations event",
                              "calendar": "proleptic_gregorian"})
@@ -144,16 +210,16 @@ class ResultsWriter:
             ev = f.create_variable("event_value", ("event",), "f8", chunks=(4096,))
             ev.attrs.update({"long_name": "value of the event, in the unit of its kind",
                              "units_by_kind": "; ".join(f"{k}: {u}" for k, u in EVENT_UNITS.items())})
-            for name, var in VARIABLES.items():
-                shape = (self.buffer_size, self.n_lines if var.dims[1] == "line" else self.n_cells)
+            for name, var in layout.variables.items():
+                shape = (self.buffer_size, *(layout.dims[d] for d in var.dims[1:]))
                 v = f.create_variable(name, var.dims, var.dtype, chunks=shape)
                 v.attrs.update({"units": var.units, "long_name": var.long_name,
                                 "cell_methods": "time: point" if var.cumulative else "time: mean"})
-            f.attrs.update({"Conventions": "CF-1.10", "title": "alutwin potline results",
+            f.attrs.update({"Conventions": "CF-1.10", "title": "alutwin results",
                             "run_complete": 0, **(attrs or {})})
 
     @classmethod
-    def reopen(cls, path: str | Path, records: int, events: int, n_cells: int, buffer_size: int = 144,
+    def reopen(cls, path: str | Path, records: int, events: int, layout: Layout, buffer_size: int = 144,
                flush_seconds: float = 20.0) -> ResultsWriter:
         """Continue writing an existing results file after its first ``records`` records.
 
@@ -162,21 +228,21 @@ class ResultsWriter:
         """
         self = cls.__new__(cls)
         self.path = Path(path)
+        self.layout = layout
         self.buffer_size = int(buffer_size)
         self.flush_seconds = float(flush_seconds)
         self._times = []
         self._events = []
-        self._buffer = {name: [] for name in VARIABLES}
+        self._buffer = {name: [] for name in layout.variables}
         self._last_flush = _time.monotonic()
         if not self.path.is_file():
             raise FileNotFoundError(f"{self.path}: no results file to resume")
         with h5netcdf.File(self.path, "a") as f:
-            self.n_cells = f.dimensions["cell"].size
-            self.n_lines = f.dimensions["line"].size
+            sizes = {name: f.dimensions[name].size for name in layout.dims if name in f.dimensions}
             have = f.dimensions["time"].size
-            if self.n_cells != n_cells or have < records:
-                raise ValueError(f"{self.path}: holds {have} records of {self.n_cells} cells; the checkpoint "
-                                 f"needs at least {records} records of {n_cells} cells")
+            if sizes != layout.dims or have < records:
+                raise ValueError(f"{self.path}: holds {have} records of {sizes}; the checkpoint "
+                                 f"needs at least {records} records of {layout.dims}")
             f.resize_dimension("time", records)
             f.resize_dimension("event", events)
             f.attrs["run_complete"] = 0
@@ -189,13 +255,14 @@ class ResultsWriter:
         self._events.extend(events)
 
     def append(self, time_s: float, values: dict[str, np.ndarray]) -> None:
-        """Buffer one output record (every variable of VARIABLES); write when the buffer is full."""
-        missing = set(VARIABLES) - set(values)
+        """Buffer one output record (every variable of the layout); write when the buffer is full."""
+        variables = self.layout.variables
+        missing = set(variables) - set(values)
         if missing:
             raise KeyError(f"output record lacks {sorted(missing)}")
         self._times.append(float(time_s))
-        for name in VARIABLES:
-            self._buffer[name].append(np.asarray(values[name], dtype=VARIABLES[name].dtype))
+        for name, var in variables.items():
+            self._buffer[name].append(np.asarray(values[name], dtype=var.dtype))
         if (len(self._times) >= self.buffer_size
                 or _time.monotonic() - self._last_flush >= self.flush_seconds):
             self.flush()
@@ -232,7 +299,7 @@ class ResultsWriter:
             f.resize_dimension("time", n1)
             f.variables["time"][n0:n1] = np.asarray(self._times)
             for name, rows in self._buffer.items():
-                f.variables[name][n0:n1, :] = np.stack(rows)
+                f.variables[name][n0:n1, ...] = np.stack(rows)
         self.written = n1
         self.events_written = e1
         self._events.clear()

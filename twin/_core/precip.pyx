@@ -53,6 +53,7 @@ cdef enum:
 # the same constants for the Python side
 GIBBSITE_DENSITY = RHO_GIBBSITE
 GIBBSITE_AL2O3_FRACTION = AL2O3_IN_GIBBSITE
+HYDRATE_WATER_PER_AL2O3 = WATER_PER_AL2O3
 
 TANK_ROWS = ("alumina", "caustic", "temperature", "soda", "silica", "water")
 TRAIN_PARAMS = ("flow", "volume", "growth_on", "nucleation_k", "agglomeration_k", "heat_capacity", "density",

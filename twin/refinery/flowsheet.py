@@ -15,66 +15,75 @@ specified; its flow is solved).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
-from scipy.optimize import brentq, root
+from pydantic import ConfigDict, Field, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+from scipy.optimize import root
 
 from twin.refinery import liquor
 from twin.refinery import stoichiometry as S
-
-COMPONENTS = ("al2o3", "na2o", "co2", "sio2", "h2o")
-AL, NA, CO2, SI, H2O = range(5)
-M_CO2 = 44.009
-M_CACO3 = S.M_CAO + M_CO2
-M_KAOLINITE = S.M_AL2O3 + 2 * S.M_SIO2 + 2 * S.M_H2O
-M_DSP = 4 * S.M_NA2O + 3 * S.M_AL2O3 + 6 * S.M_SIO2 + 3 * S.M_H2O     # hydroxysodalite per 6 SiO2
+from twin.refinery import units as U
+from twin.refinery.units import CO2, H2O, NA, liquor_components, liquor_concentrations
 
 
 class FlowsheetError(RuntimeError):
     """The liquor loop did not converge, or converged outside what the plant can do."""
 
 
-@dataclass(frozen=True)
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+@pydantic_dataclass(frozen=True, config=_STRICT)
 class Bauxite:
     """Dry bauxite by mineralogy (mass fractions; the rest is other inert minerals)."""
 
-    gibbsite: float = 0.62
-    boehmite: float = 0.03
-    kaolinite: float = 0.045            # reactive silica carrier
-    quartz: float = 0.01                # unreactive at low-temperature digestion
-    iron_oxides: float = 0.20
-    titania: float = 0.03
-    moisture: float = 0.08              # t water per t wet bauxite
-    carbonate_kg_per_t: float = 4.0     # Na2CO3 formed from organics per t dry bauxite
+    gibbsite: Fraction = 0.62
+    boehmite: Fraction = 0.03
+    kaolinite: Fraction = 0.045           # reactive silica carrier
+    quartz: Fraction = 0.01               # unreactive at low-temperature digestion
+    iron_oxides: Fraction = 0.20
+    titania: Fraction = 0.03
+    moisture: Annotated[float, Field(ge=0, lt=0.5)] = 0.08     # t water per t wet bauxite
+    carbonate_kg_per_t: Annotated[float, Field(ge=0)] = 4.0    # Na2CO3 formed from organics per t dry bauxite
 
-    def __post_init__(self):
+    @model_validator(mode="after")
+    def _sums_to_at_most_one(self):
         parts = (self.gibbsite, self.boehmite, self.kaolinite, self.quartz, self.iron_oxides, self.titania)
-        if min(parts) < 0 or sum(parts) > 1.0 + 1e-12:
-            raise ValueError(f"bauxite mineral fractions must be >= 0 and sum to <= 1, got {parts}")
+        if sum(parts) > 1.0 + 1e-12:
+            raise ValueError(f"bauxite mineral fractions must sum to <= 1, got {sum(parts):.4g}")
+        return self
 
 
-@dataclass(frozen=True)
+@pydantic_dataclass(frozen=True, config=_STRICT)
 class DesignBasis:
     """Design specifications of a low-temperature (gibbsitic) Bayer refinery (notes sec. 4, 5)."""
 
-    alumina_t_per_year: float = 2.0e6
-    hours_per_year: float = 8760.0
-    pregnant_ac: float = 0.70
-    spent_ac: float = 0.38
-    spent_caustic: float = 240.0        # g/L as Na2CO3 @25
-    causticity: float = 0.85            # C/S of spent liquor
-    spent_silica: float = 0.6           # g/L SiO2
-    gibbsite_extraction: float = 0.97
-    digestion_t_c: float = 145.0
-    mud_underflow_solids: float = 0.50  # mass fraction of solids in the last washer underflow
-    washers: int = 6
-    wash_ratio: float = 2.0             # wash water / underflow liquor
-    lime_efficiency: float = 0.6
-    hydrate_moisture: float = 0.08      # t free water per t dry hydrate to the calciner
-    calciner_efficiency: float = 0.70   # reaction + moisture heat / fuel heat
-    digestion_heating_K: float = 40.0   # live-steam heating after regenerative heaters
-    evaporator_economy: float = 3.0     # t water per t steam
-    steam_latent_GJ_per_t: float = 2.1
+    alumina_t_per_year: Positive = 2.0e6
+    hours_per_year: Annotated[float, Field(gt=0, le=8784)] = 8760.0
+    pregnant_ac: Annotated[float, Field(gt=0, lt=1)] = 0.70
+    spent_ac: Annotated[float, Field(gt=0, lt=1)] = 0.38
+    spent_caustic: Annotated[float, Field(ge=100, le=400)] = 240.0   # g/L as Na2CO3 @25
+    causticity: Annotated[float, Field(gt=0.5, le=1)] = 0.85         # C/S of spent liquor
+    spent_silica: Annotated[float, Field(ge=0, le=5)] = 0.6          # g/L SiO2
+    digestion_t_c: Annotated[float, Field(ge=100, le=160)] = 145.0   # low-temperature digestion
+    digestion_residence_min: Positive = 30.0
+    digestion_rate_per_min: Positive = 0.5     # 1/min at 145 degC [E], units.gibbsite_extraction
+    slurry_feed_t_c: Annotated[float, Field(ge=20, le=110)] = 100.0  # slurry out of pre-desilication
+    flash_t_c: Annotated[float, Field(ge=100, le=120)] = 106.0       # blow-off flashed to atmospheric boiling
+    heater_recovery: Fraction = 0.85           # share of the flash vapour's heat the slurry heaters recover
+    mud_underflow_solids: Annotated[float, Field(gt=0.1, lt=0.9)] = 0.50   # solids mass fraction, last washer
+    washers: Annotated[int, Field(ge=1, le=12)] = 6
+    wash_ratio: Positive = 2.0                 # wash water / underflow liquor
+    washer_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.9    # Scandrett mixing efficiency per washer
+    lime_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.6
+    hydrate_moisture: Annotated[float, Field(ge=0, lt=0.5)] = 0.08  # t free water per t dry hydrate
+    calciner_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.70  # reaction + moisture heat / fuel heat
+    evaporator_economy: Positive = 3.0         # t water per t steam
+    steam_latent_GJ_per_t: Positive = 2.1
 
 
 @dataclass
@@ -93,32 +102,6 @@ class SteadyState:
     kpi: dict[str, float] = field(default_factory=dict)
 
 
-def liquor_components(flow_m3: float, a: float, c: float, s: float, silica: float) -> np.ndarray:
-    """Component flows (kg/h) of a liquor given as m3/h @25 and g/L (A, C, S as Na2CO3, SiO2)."""
-    rho = liquor.density(25.0, a, c, s)
-    carbonate = s - c                                          # g/L Na2CO3
-    comp = np.array([a, S.M_NA2O / S.M_NA2CO3 * s, M_CO2 / S.M_NA2CO3 * carbonate, silica, 0.0])
-    comp[H2O] = rho - comp[:H2O].sum()
-    return flow_m3 * comp
-
-
-def liquor_concentrations(comp: np.ndarray) -> dict[str, float]:
-    """m3/h @25 and g/L of a liquor from its component flows (the density closes the volume)."""
-    def volume_error(q):
-        c = _concentrations(comp, q)
-        return q * liquor.density(25.0, c["alumina"], c["caustic"], c["soda"]) - comp.sum()
-
-    q0 = comp.sum() / 1300.0
-    q = brentq(volume_error, 0.5 * q0, 2.0 * q0, xtol=1e-12, rtol=1e-14)
-    return {"flow_m3": q, **_concentrations(comp, q)}
-
-
-def _concentrations(comp: np.ndarray, q: float) -> dict[str, float]:
-    soda = comp[NA] * S.M_NA2CO3 / S.M_NA2O / q
-    carbonate = comp[CO2] * S.M_NA2CO3 / M_CO2 / q
-    return {"alumina": comp[AL] / q, "caustic": soda - carbonate, "soda": soda, "silica": comp[SI] / q}
-
-
 def _loop(x: np.ndarray, bx: Bauxite, d: DesignBasis) -> dict:
     """One pass round the loop from the spent liquor; returns streams and the closure residuals."""
     q_spent, bauxite, evap, naoh, lime, dsp_silica_t = x
@@ -126,45 +109,29 @@ def _loop(x: np.ndarray, bx: Bauxite, d: DesignBasis) -> dict:
     c = d.spent_caustic
     spent = liquor_components(q_spent, d.spent_ac * c, c, c / d.causticity, d.spent_silica)
     b = bauxite * 1e3                                                      # kg/h dry
-    ins = np.zeros(5)
+    extraction = U.gibbsite_extraction(d.digestion_t_c, d.digestion_residence_min, c, d.spent_ac * c,
+                                       b * bx.gibbsite * S.AL2O3_IN_GIBBSITE / q_spent, d.digestion_rate_per_min)
+    into_liquor = U.bauxite_to_liquor(b, bx.gibbsite, bx.kaolinite, bx.moisture, bx.carbonate_kg_per_t, extraction)
+    passing = U.minerals_passing(b, bx.gibbsite, bx.boehmite, bx.quartz, extraction)
+    ins = into_liquor + passing
     outs = np.zeros(5)
-    # bauxite: water with it, gibbsite and kaolinite (reactive) dissolve, organics make carbonate
-    gib = b * bx.gibbsite
-    kao = b * bx.kaolinite
-    dissolved_gibbsite = d.gibbsite_extraction * gib
-    into_liquor = np.zeros(5)
-    into_liquor[AL] = dissolved_gibbsite * S.AL2O3_IN_GIBBSITE + kao * S.M_AL2O3 / M_KAOLINITE
-    into_liquor[SI] = kao * 2 * S.M_SIO2 / M_KAOLINITE
-    into_liquor[H2O] = (dissolved_gibbsite * S.LOI_GIBBSITE + kao * 2 * S.M_H2O / M_KAOLINITE
-                        + b * bx.moisture / (1.0 - bx.moisture))
-    into_liquor[CO2] = bauxite * bx.carbonate_kg_per_t * M_CO2 / S.M_NA2CO3
-    ins += into_liquor
-    # minerals that pass digestion untouched into the mud: unextracted gibbsite, boehmite, quartz
-    passing = np.zeros(5)
-    passing[AL] = (gib - dissolved_gibbsite) * S.AL2O3_IN_GIBBSITE + b * bx.boehmite * S.AL2O3_IN_BOEHMITE
-    passing[H2O] = (gib - dissolved_gibbsite) * S.LOI_GIBBSITE + b * bx.boehmite * (1 - S.AL2O3_IN_BOEHMITE)
-    passing[SI] = b * bx.quartz
-    ins += passing
     # make-up caustic (as NaOH = 1/2 Na2O + 1/2 H2O) and the wash water
     make_up = np.zeros(5)
     make_up[NA] = naoh * 1e3 * S.M_NA2O / (2 * S.M_NAOH)
     make_up[H2O] = naoh * 1e3 * S.M_H2O / (2 * S.M_NAOH)
     ins += make_up
-    inerts = b * (bx.quartz + bx.iron_oxides + bx.titania
+    inerts = b * (bx.iron_oxides + bx.titania
                   + (1.0 - bx.gibbsite - bx.boehmite - bx.kaolinite - bx.quartz - bx.iron_oxides - bx.titania))
-    undissolved = (gib - dissolved_gibbsite) + b * bx.boehmite
     # digestion with desilication: reactive silica beyond the spent level leaves as DSP
-    digest = spent + into_liquor
-    dsp = dsp_silica_t * 1e3 / (6 * S.M_SIO2) * np.array([3 * S.M_AL2O3, 4 * S.M_NA2O, 0.0, 6 * S.M_SIO2, 3 * S.M_H2O])
-    digest = digest - dsp
+    dsp = U.desilication_product(dsp_silica_t * 1e3)
+    digest = spent + into_liquor - dsp
     # causticisation (on the washer circuit): lime takes carbonate out as CaCO3
-    co2_removed = d.lime_efficiency * lime * 1e3 * M_CO2 / S.M_CAO
+    co2_removed, lime_solids = U.causticisation(lime * 1e3, d.lime_efficiency)
     digest[CO2] -= co2_removed
-    mud_solids = inerts + undissolved + dsp.sum() + co2_removed / M_CO2 * M_CACO3 \
-        + (1 - d.lime_efficiency) * lime * 1e3
+    mud_solids = inerts + passing.sum() + dsp.sum() + lime_solids
     # washing: the underflow liquor leaves with the mud; ideal CCD returns all but a fraction of its solutes
     underflow_liquor = mud_solids * (1.0 - d.mud_underflow_solids) / d.mud_underflow_solids
-    lost = S.ccd_soluble_loss(d.washers, d.wash_ratio)
+    lost = U.washing_loss(d.washers, d.wash_ratio, d.washer_efficiency)
     solutes_per_kg = digest[:H2O] / digest.sum()
     mud_liquor = np.zeros(5)
     mud_liquor[:H2O] = lost * solutes_per_kg * underflow_liquor
@@ -173,7 +140,7 @@ def _loop(x: np.ndarray, bx: Bauxite, d: DesignBasis) -> dict:
     ins[H2O] += wash_water
     pregnant = digest + np.array([0, 0, 0, 0, wash_water]) - mud_liquor
     # precipitation: the production leaves as hydrate Al2O3.3H2O
-    hydrate = np.array([production, 0.0, 0.0, 0.0, 3 * S.M_H2O / S.M_AL2O3 * production])
+    hydrate = U.hydrate_components(production)
     after = pregnant - hydrate
     after[H2O] -= evap * 1e3
     new_spent = after + make_up
@@ -186,7 +153,7 @@ def _loop(x: np.ndarray, bx: Bauxite, d: DesignBasis) -> dict:
     residual = np.append((new_spent - spent) * scale, (preg["alumina"] / preg["caustic"] - d.pregnant_ac) * 100)
     return {"residual": residual, "spent": spent, "pregnant": pregnant, "preg": preg, "ins": ins, "outs": outs,
             "mud_solids": mud_solids, "dsp": dsp, "production": production, "wash_water": wash_water,
-            "hydrate": hydrate}
+            "hydrate": hydrate, "extraction": extraction, "digest": digest}
 
 
 def solve(bauxite: Bauxite | None = None, design: DesignBasis | None = None,
@@ -201,7 +168,7 @@ def solve(bauxite: Bauxite | None = None, design: DesignBasis | None = None,
         # a design-spec estimate: liquor for the yield, bauxite for the alumina, nothing else
         b0 = production / (bx.gibbsite * S.AL2O3_IN_GIBBSITE)
         guess = np.array([production * 1e3 / yield_g_l, b0, 0.5 * production, 0.05 * production,
-                          0.01 * production, b0 * bx.kaolinite * 2 * S.M_SIO2 / M_KAOLINITE])
+                          0.01 * production, b0 * bx.kaolinite * 2 * S.M_SIO2 / U.M_KAOLINITE])
     sol = root(lambda x: _loop(x, bx, d)["residual"], np.asarray(guess, float), method="hybr",
                options={"xtol": 1e-13, "maxfev": 2000})
     r = _loop(sol.x, bx, d)
@@ -218,10 +185,8 @@ def solve(bauxite: Bauxite | None = None, design: DesignBasis | None = None,
                              f"{a_eq:.1f} g/L at {d.digestion_t_c} degC: lower pregnant_ac or raise the temperature")
     q_spent, b, evap, naoh, lime, _ = sol.x
     p = production
-    calcination = (S.calcination_enthalpy_GJ_per_t() + d.hydrate_moisture / S.AL2O3_IN_GIBBSITE
-                   * 2.44) / d.calciner_efficiency
-    slurry_t_h = (r["spent"].sum() + b * 1e3) / 1e3
-    steam = (slurry_t_h * 3.4e-3 * d.digestion_heating_K
+    calcination = U.calcination_fuel_GJ(p * 1e3, d.hydrate_moisture, d.calciner_efficiency)
+    steam = (digestion_steam_GJ_per_h(r["digest"], b * 1e3, d)
              + evap / d.evaporator_economy * d.steam_latent_GJ_per_t) / p
     kpi = {
         "alumina_t_per_h": p,
@@ -230,9 +195,19 @@ def solve(bauxite: Bauxite | None = None, design: DesignBasis | None = None,
         "caustic_kg_naoh_per_t": naoh * 1e3 / p,
         "bauxite_factor": b / p,
         "red_mud_t_per_t": r["mud_solids"] / 1e3 / p,
-        "fuel_calcination_GJ_per_t": calcination,
+        "fuel_calcination_GJ_per_t": calcination / p,
+        "gibbsite_extraction": r["extraction"],
         "steam_GJ_per_t": steam,
         "lime_kg_per_t": lime * 1e3 / p,
     }
     return SteadyState(q_spent, b, evap, naoh, lime, liquor_concentrations(r["pregnant"]),
                        liquor_concentrations(r["spent"]), r["ins"], r["outs"], kpi)
+
+
+def digestion_steam_GJ_per_h(digest: np.ndarray, bauxite_kg_h: float, d: DesignBasis) -> float:
+    """Live steam of digestion: slurry heated to temperature, less what the flash vapour gives back."""
+    c = liquor_concentrations(digest)
+    cp = float(liquor.heat_capacity(d.digestion_t_c, c["alumina"], c["soda"]))
+    vapour = U.flash_vapour_kg(digest.sum(), cp, d.digestion_t_c, d.flash_t_c)
+    return U.digestion_live_steam_GJ(digest.sum() + bauxite_kg_h, cp, d.slurry_feed_t_c, d.digestion_t_c,
+                                     vapour, d.heater_recovery)

@@ -27,3 +27,34 @@ def test_liquor_loop_steady_state(benchmark):
     from twin.refinery.flowsheet import solve
 
     benchmark.pedantic(solve, rounds=5, iterations=1)
+
+
+def test_dynamic_refinery_one_week(benchmark):
+    """The reference refinery (configs/refinery.toml, 1 h steps, 2 trains x 12 tanks x 30 classes), one plant-week.
+
+    Extrapolated to a refinery-year (goal < 10 s on 2 cores)."""
+    import copy
+
+    from twin.config import default_config_path, load_config
+    from twin.refinery.plant import Refinery
+
+    started = Refinery(load_config(default_config_path().parent / "refinery.toml").refinery)
+
+    def setup():
+        return (copy.deepcopy(started),), {}
+
+    def one_week(r):
+        for _ in range(7):
+            r.advance(86400.0)
+
+    benchmark.pedantic(one_week, setup=setup, rounds=3, iterations=1)
+    benchmark.extra_info["refinery_year_s_extrapolated"] = benchmark.stats.stats.mean * 365 / 7
+
+
+def test_dynamic_refinery_start(benchmark):
+    """Steady liquor loop, precipitation circuit spun up (20 days) and the loop re-solved: the initial state."""
+    from twin.config import default_config_path, load_config
+    from twin.refinery.plant import Refinery
+
+    cfg = load_config(default_config_path().parent / "refinery.toml").refinery
+    benchmark.pedantic(Refinery, args=(cfg,), rounds=3, iterations=1)

@@ -25,13 +25,13 @@ def small_park(cells: int = 4, lines: int = 2, run: dict[str, Any] | None = None
 
 
 def reference_with_cells(cells: int, **run: Any) -> ParkConfig:
-    """The reference park (its two potlines, cell design, control) with ``cells`` cells per line."""
+    """The reference park's smelter (its two potlines, cell design, control) with ``cells`` cells per line."""
     from twin import load_config
 
     cfg = load_config(**run)
     smelter = cfg.smelter.model_copy(update={"potlines": [p.model_copy(update={"cells": cells})
                                                           for p in cfg.smelter.potlines]})
-    return cfg.model_copy(update={"smelter": smelter})
+    return cfg.model_copy(update={"smelter": smelter, "refinery": None})
 
 
 @pytest.fixture

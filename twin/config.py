@@ -431,11 +431,9 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
         raise ConfigError(f"{source}: a park needs a [smelter], a [refinery] or both; found neither")
     if cfg.refinery is not None:
         step, out = cfg.refinery.step_s, cfg.run.output_interval_s
-        ratio = max(step, out) / min(step, out)
-        if abs(ratio - round(ratio)) > 1e-9 or (step > out and abs(86400.0 / step - round(86400.0 / step)) > 1e-9):
-            raise ConfigError(f"{source}: refinery.step_s = {step:g} and run.output_interval_s = {out:g} must be "
-                              "whole multiples of one another (and a refinery step longer than the output "
-                              "interval must divide a day)")
+        if abs(out / step - round(out / step)) > 1e-9 or round(out / step) < 1:
+            raise ConfigError(f"{source}: run.output_interval_s = {out:g} must be a whole multiple of "
+                              f"refinery.step_s = {step:g} (each record covers whole refinery steps)")
     for ptl in (cfg.smelter.potlines if cfg.smelter else []):
         for key, amps in (("current_kA", ptl.current_kA * 1e3),
                           *((f"schedule hour {p.hour}", p.current_kA * 1e3) for p in ptl.schedule)):
@@ -459,6 +457,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+def _include_refinery(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``[refinery] include = "FILE"`` takes FILE's [refinery] (path relative to the including file);
+    keys given beside ``include`` replace the included ones, table by table."""
+    refinery = data.get("refinery")
+    if not isinstance(refinery, dict) or "include" not in refinery:
+        return data
+    name = refinery["include"]
+    target = path.parent / str(name)
+    if not isinstance(name, str) or not target.is_file():
+        raise ConfigError(f"{path}: refinery.include = {name!r}: no such file beside {path.name} (expected "
+                          f"a TOML with a [refinery] table, e.g. 'refinery.toml')")
+    included = _read_toml(target).get("refinery")
+    if not isinstance(included, dict):
+        raise ConfigError(f"{target}: has no [refinery] table for {path}'s refinery.include")
+    merged = dict(included)
+    for key, value in refinery.items():
+        if key == "include":
+            continue
+        merged[key] = {**merged[key], **value} if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return {**data, "refinery": merged}
+
+
 def load_config(path: str | Path | None = None, calibration: str | Path | None = None,
                 **run_overrides: Any) -> ParkConfig:
     """Read and validate a park TOML file (the packaged reference park when ``path`` is None).
@@ -467,7 +488,7 @@ def load_config(path: str | Path | None = None, calibration: str | Path | None =
     appended to the park's own. ``run_overrides`` replace keys of ``[run]`` (e.g. ``days=2``).
     """
     path = Path(path) if path is not None else default_config_path()
-    data = _read_toml(path)
+    data = _include_refinery(_read_toml(path), path)
     source = str(path)
     if calibration is not None:
         extra = _read_toml(Path(calibration))

@@ -90,19 +90,11 @@ class Park:
         t0, t1 = self.time_s, self.time_s + run.output_interval_s
         record: dict[str, np.ndarray] = {}
         if self.refinery is not None:
-            record.update(self._refinery_interval(t1))
+            record.update(self.refinery.advance(run.output_interval_s))
         if self.smelter is not None:
             record.update(self._smelter_interval(t0, t1))
         self.time_s = t1
         return record
-
-    def _refinery_interval(self, t1: float) -> dict[str, np.ndarray]:
-        """The refinery's steps that end by t1; an interval shorter than its step repeats its last record."""
-        step = self.config.refinery.step_s
-        due = np.floor((t1 + 1e-6) / step) * step - self.refinery.time_s
-        if due > 0.5 * step:
-            self._refinery_record = self.refinery.advance(due)
-        return self._refinery_record
 
     def _smelter_interval(self, t0: float, t1: float) -> dict[str, np.ndarray]:
         run = self.config.run
@@ -157,8 +149,6 @@ class Park:
             park.smelter.restore(ckpt["blocks"], ckpt["rng"])
         if park.refinery is not None:
             park.refinery.restore(ckpt["blocks"])
-            park._refinery_record = {k[len("refrec_"):]: v for k, v in ckpt["blocks"].items()
-                                     if k.startswith("refrec_")}
         park.time_s = float(ckpt["time_s"])
         writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
                                       layout=park.layout(), buffer_size=config.run.buffer_records)
@@ -200,8 +190,7 @@ class Park:
         checkpoint.save(checkpoint.checkpoint_path(writer.path),
                         config=self.config.model_dump(mode="json"), source=self.config.source,
                         time_s=self.time_s, end_s=end_s, records=writer.written, events=writer.events_written,
-                        blocks={**self.blocks(), **{f"refrec_{k}": np.asarray(v) for k, v in
-                                                    getattr(self, "_refinery_record", {}).items()}},
+                        blocks=self.blocks(),
                         rng=self.smelter.ops.rng_states() if self.smelter is not None else [], tally=tally)
 
     def _summary(self, path: Path, tally: dict) -> RunSummary:

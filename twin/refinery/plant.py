@@ -116,7 +116,10 @@ class Refinery:
         self.steady = steady
         self.silica_eq = steady.spent["silica"]
         # feed-forwards of the controllers: the steady loop's closure values
-        self.ff = {"spent_m3_per_h": steady.spent_m3_per_h, "bauxite_kg_per_h": steady.bauxite_t_per_h * 1e3,
+        spent_per_h = _spent_flow(steady)
+        spill = flowsheet.liquor_loss(spent_per_h, steady.spent_m3_per_h, steady.kpi["alumina_t_per_h"] * 1e3, design)
+        self.ff = {"spent_m3_per_h": steady.spent_m3_per_h, "spill_m3_per_h": U.liquor_volume(spill),
+                   "bauxite_kg_per_h": steady.bauxite_t_per_h * 1e3,
                    "evaporation_kg_per_h": steady.evaporation_t_per_h * 1e3, "naoh_kg_per_h": steady.naoh_t_per_h * 1e3,
                    "lime_per_bauxite": steady.lime_t_per_h / steady.bauxite_t_per_h}
         self.spent = U.liquor_components(cfg.spent_tank_m3, steady.spent["alumina"], steady.spent["caustic"],
@@ -125,8 +128,6 @@ class Refinery:
         self.settler = preg / U.liquor_volume(preg) * cfg.settler_washer_liquor_m3
         self.targets = {"pregnant_ac": design.pregnant_ac, "spent_m3": cfg.spent_tank_m3,
                         "spent_caustic": design.spent_caustic}
-        self.train.totals[:] = 0.0
-        self.train.passed[:] = 0.0
         self.ins[:] = 0.0
         self.outs[:] = 0.0
         self.inventory_at_start = self.inventory()
@@ -137,10 +138,9 @@ class Refinery:
         self.train.fill(rows)
         self.train.flow_m3_per_s = q
         mass = np.exp(-0.5 * (np.log(self.sizes_um / p.seed_size_um) / 0.5) ** 2)
-        per_m3 = p.seed_charge_kg_per_m3 * mass / mass.sum() / self.particle_kg
-        self.train.number[:] = per_m3[:, None]
-        store = p.seed_charge_kg_per_m3 * q * p.seed_store_h * 3600.0           # kg per train
-        self.seed = per_m3 / p.seed_charge_kg_per_m3 * store
+        per_kg = mass / mass.sum() / self.particle_kg                            # particles per kg of seed
+        self.train.number[:] = (p.seed_charge_kg_per_m3 * per_kg)[:, None]
+        self.seed = per_kg * p.seed_charge_kg_per_m3 * q * p.seed_store_h * 3600.0   # the store, per train
         self.cut_um = p.classifier_cut_um
         self.cut_integral = 0.0
 
@@ -157,16 +157,17 @@ class Refinery:
         # seed: the store's size distribution at the charge aimed at; a store below a tenth of its aim
         # gives proportionally less (the seed filters run short)
         store_kg = float(self.particle_kg @ self.seed)
-        aim = p.seed_charge_kg_per_m3 * q * p.seed_store_h * 3600.0
+        aim = self.inputs["seed_charge_kg_per_m3"] * q * p.seed_store_h * 3600.0
         want = self.inputs["seed_charge_kg_per_m3"] * q * seconds
-        charge = min(want * min(1.0, store_kg / (0.1 * aim)), 0.8 * store_kg)
-        seed_per_m3 = self.seed * (charge / store_kg) / (q * seconds) if store_kg > 0 else np.zeros_like(self.seed)
-        totals0, passed0 = t.totals.copy(), t.passed.copy()
+        charge = min(want * min(1.0, store_kg / (0.1 * aim)), 0.8 * store_kg) if aim > 0 else 0.0
+        seed_per_m3 = self.seed * (charge / store_kg / (q * seconds)) if charge > 0 else np.zeros_like(self.seed)
+        t.totals[:] = 0.0                                # the kernel accumulates this step's flows
+        t.passed[:] = 0.0
         t.advance(seconds, rows, seed_per_m3, dt=p.dt_s)
-        totals, passed = t.totals - totals0, t.passed - passed0
+        totals, passed = t.totals, t.passed
         # classification: coarse to product, the rest back to the seed store; the cut moves (PI on the
         # logarithm of the cut size) to hold the store at its aim
-        shortfall = (aim - store_kg) / aim
+        shortfall = (aim - store_kg) / aim if aim > 0 else 0.0
         gain, reset_h = self.cfg.control.seed_gain, self.cfg.control.seed_reset_h
         self.cut_integral = min(max(self.cut_integral + gain * shortfall * seconds / 3600.0 / reset_h, -1.5), 1.5)
         self.cut_um = p.classifier_cut_um * math.exp(min(max(gain * shortfall + self.cut_integral, -1.5), 1.5))
@@ -210,6 +211,7 @@ class Refinery:
             raise RefineryError(f"hour {self.time_s / 3600:.1f}: the spent liquor tank is nearly empty "
                                 f"({spent_m3:.0f} m3 for a draw of {draw_m3:.0f} m3)")
         drawn = self.spent * (draw_m3 / spent_m3)
+        spilled = self.spent * (self.ff["spill_m3_per_h"] * flow_factor * hours / spent_m3)
         # digestion (kinetics), desilication, causticisation
         gibbsite = inp["gibbsite"]
         extraction = U.gibbsite_extraction(inp["digestion_t_c"], d.digestion_residence_min, spent["caustic"],
@@ -246,10 +248,10 @@ class Refinery:
         # evaporation and make-up back to the spent tank
         evaporated = np.array([0.0, 0.0, 0.0, 0.0, min(evaporation, 0.5 * pr["liquor"][U.H2O])])
         makeup = naoh * NAOH_COMPONENTS
-        self.spent = self.spent - drawn + pr["liquor"] - evaporated + makeup
+        self.spent = self.spent - drawn - spilled + pr["liquor"] - evaporated + makeup
         # the ledger: what crossed the plant's boundary
         self.ins += dissolved + passing + makeup + wash
-        self.outs += hydrate + passing + mud_liquor + dsp + evaporated
+        self.outs += hydrate + passing + mud_liquor + dsp + evaporated + spilled
         self.outs[U.CO2] += co2_removed
         self.time_s += seconds
         # energy: live steam for digestion, steam for evaporation, fuel for calcination
@@ -262,7 +264,8 @@ class Refinery:
         return {"product_al2o3": pr["product_al2o3"], "product_mass": pr["product_mass"],
                 "precipitated": pr["precipitated"], "liquor_m3": pr["liquor_m3"], "pregnant_ac": pr["feed_ac"],
                 "spent_ac": pr["spent_ac"], "naoh": naoh, "bauxite": bauxite, "mud": mud, "steam_GJ": steam,
-                "fuel_GJ": fuel, "extraction": extraction, "soda_lost": float(mud_liquor[U.NA] + dsp[U.NA]),
+                "fuel_GJ": fuel, "extraction": extraction,
+                "soda_lost": float(mud_liquor[U.NA] + dsp[U.NA] + spilled[U.NA]),
                 "evaporation": float(evaporated[U.H2O]), "spent_m3": U.liquor_volume(self.spent),
                 "spent_caustic": U.concentrations(self.spent, U.liquor_volume(self.spent))["caustic"],
                 "seed_store": float(self.particle_kg @ self.seed) * self.trains, "classifier_cut": self.cut_um}
@@ -364,6 +367,12 @@ def _median_size(sizes_um: np.ndarray, mass_fraction: np.ndarray) -> float:
     if cum[-1] <= 0:
         return float("nan")
     return float(np.exp(np.interp(0.5 * cum[-1], cum, np.log(sizes_um))))
+
+
+def _spent_flow(steady: flowsheet.SteadyState) -> np.ndarray:
+    """The steady loop's spent liquor as component flows (kg/h)."""
+    sp = steady.spent
+    return U.liquor_components(sp["flow_m3"], sp["alumina"], sp["caustic"], sp["soda"], sp["silica"])
 
 
 def _pregnant_flow(steady: flowsheet.SteadyState) -> np.ndarray:

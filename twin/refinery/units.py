@@ -7,6 +7,8 @@ balances. Both the steady liquor loop (``twin.refinery.flowsheet``) and the dyna
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.optimize import brentq
 
@@ -81,7 +83,7 @@ def hydrate_components(al2o3_kg: float) -> np.ndarray:
 # -- digestion ------------------------------------------------------------------------------------------
 
 def gibbsite_extraction(t_c: float, residence_min: float, caustic: float, alumina_in: float, available: float,
-                        rate_per_min: float, activation_J_per_mol: float = 82e3, steps: int = 24) -> float:
+                        rate_per_min: float, activation_J_per_mol: float = 82e3) -> float:
     """Fraction of the gibbsite that dissolves in a plug-flow digester (shrinking particles).
 
     dX/dt = k(T) (1 - X)^(2/3) (1 - A/A*), A = alumina_in + X available (g/L), A* the Rosenberg-Healy
@@ -89,7 +91,7 @@ def gibbsite_extraction(t_c: float, residence_min: float, caustic: float, alumin
     approach to equilibrium). k(T) = rate_per_min at 145 degC with the Arrhenius energy of J. Japan
     Inst. Light Metals 30 (1980) 98 (82 kJ/mol, gibbsite). ``rate_per_min`` is a site constant [E]:
     "gibbsite dissolves in minutes at 140-150 degC". Valid for low-temperature digestion, 100-160 degC.
-    Integrated by classical RK4 in ``steps`` steps.
+    Integrated by classical RK4 in steps of at most a quarter of the rate's time constant.
     """
     if available <= 0.0 or residence_min <= 0.0:
         return 0.0
@@ -100,6 +102,7 @@ def gibbsite_extraction(t_c: float, residence_min: float, caustic: float, alumin
         x = min(max(x, 0.0), 1.0)
         return k * (1.0 - x) ** (2.0 / 3.0) * max(0.0, 1.0 - (alumina_in + x * available) / a_eq)
 
+    steps = max(8, math.ceil(4.0 * k * residence_min))
     x, h = 0.0, residence_min / steps
     for _ in range(steps):
         k1 = rate(x)

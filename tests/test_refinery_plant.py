@@ -1,0 +1,191 @@
+"""The dynamic refinery: a steady start, closed balances over disturbed runs, responses in physics'
+directions, results through `twin run`, resume, and bad refinery configs."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import twin
+from twin.config import ConfigError, Disturbance, default_config_path, load_config, parse_config
+from twin.refinery import units as U
+from twin.refinery.plant import Refinery, RefineryError
+from twin.refinery.stoichiometry import ccd_soluble_loss
+
+REFINERY_TOML = default_config_path().parent / "refinery.toml"
+TONNES_PER_HOUR = 2.0e6 / 8760
+
+
+@pytest.fixture(scope="module")
+def reference() -> Refinery:
+    return Refinery(load_config(REFINERY_TOML).refinery)
+
+
+def disturbed(reference: Refinery, *changes: tuple[float, str, float]) -> Refinery:
+    """A copy of the started reference refinery with step changes (hour, key, value)."""
+    r = copy.deepcopy(reference)
+    r.cfg = r.cfg.model_copy(update={"disturbances": [Disturbance(hour=h, key=k, value=v) for h, k, v in changes]})
+    return r
+
+
+def run_hours(r: Refinery, hours: int) -> list[dict]:
+    return [r.advance(3600.0) for _ in range(hours)]
+
+
+def test_starts_on_its_steady_state_and_stays_there(reference):
+    r = copy.deepcopy(reference)
+    records = run_hours(r, 48)
+    made = np.array([rec["alumina_production"] for rec in records])
+    spent_ac = np.array([rec["spent_ac"] for rec in records])
+    assert made == pytest.approx(TONNES_PER_HOUR, rel=2e-3)      # 2 Mt/yr from the first hour on
+    assert np.ptp(spent_ac) < 2e-3
+    assert abs(records[-1]["spent_tank_volume"] - 20000.0) < 50.0
+    assert abs(records[-1]["spent_caustic"] - r.design.spent_caustic) < 0.5
+
+
+def test_reference_refinery_in_the_design_ranges_of_the_notes(reference):
+    """Refinery notes 4.5-4.7, 5.2: yield 70-95 g/L, spent A/C 0.30-0.40, caustic 50-150 kg NaOH/t,
+    bauxite 2.1-3 t/t (gibbsitic), residue 0.6-1.5 t/t, calcination fuel 2.7-3.2 GJ/t, product fines
+    (-45 um) a few per cent at most."""
+    rec = run_hours(copy.deepcopy(reference), 6)[-1]
+    assert 70.0 < rec["precipitation_yield"] < 95.0
+    assert 0.30 < rec["spent_ac"] < 0.40
+    assert 50.0 < rec["caustic_consumption"] < 150.0
+    assert 2.1 < rec["bauxite_factor"] < 3.0
+    assert 0.6 < rec["red_mud"] < 1.5
+    assert 2.7 < rec["fuel_energy"] < 3.2
+    assert 0.0 <= rec["product_fines"] < 5.0
+    assert 60.0 < rec["product_d50"] < 150.0
+    assert rec["product_psd"].sum() == pytest.approx(1.0)
+    assert 0.95 < rec["gibbsite_extraction"] <= 1.0
+    # the trains cool down the line and take alumina out of the liquor
+    assert np.all(np.diff(rec["tank_temperature"]) < 0) and np.all(np.diff(rec["tank_alumina"]) < 0)
+
+
+def test_balances_close_over_a_disturbed_run(reference):
+    """Al, Na, C, Si and water (oxide components) closed to 1e-6 of what entered, through every kind of step."""
+    r = disturbed(reference, (6, "gibbsite", 0.57), (12, "seed_charge_kg_per_m3", 380.0),
+                  (18, "spent_flow_factor", 1.1), (24, "fill_t_c", 74.0), (30, "digestion_t_c", 150.0),
+                  (36, "interstage_cooling_MW", 3.0))
+    run_hours(r, 60)
+    assert np.all(r.ins > 0)
+    np.testing.assert_allclose(r.balance(), 0.0, atol=1e-6)
+    change = r.inventory() - r.inventory_at_start
+    assert np.max(np.abs(change) / r.ins) > 1e-4      # the holdups did move: the test sees the inventory
+
+
+def test_disturbances_move_the_plant_as_physics_says(reference):
+    base = run_hours(copy.deepcopy(reference), 48)[-1]
+    lean = run_hours(disturbed(reference, (0, "gibbsite", 0.56)), 48)[-1]
+    assert lean["bauxite_factor"] > base["bauxite_factor"] * 1.05        # more bauxite for the same liquor
+    assert lean["red_mud"] > base["red_mud"]
+    assert lean["pregnant_ac"] == pytest.approx(base["pregnant_ac"], abs=0.01)   # the charge control held A/C
+    seeded = run_hours(disturbed(reference, (0, "seed_charge_kg_per_m3", 450.0)), 48)[-1]
+    assert seeded["spent_ac"] < base["spent_ac"] - 0.001               # more seed area, deeper precipitation
+    assert seeded["precipitation_yield"] > base["precipitation_yield"]
+    # ... but the circuit must first hold more hydrate: the classifiers keep product back as seed
+    assert seeded["alumina_production"] < 0.8 * base["alumina_production"]
+    assert seeded["classifier_cut"] > base["classifier_cut"] * 1.2
+    warm = run_hours(disturbed(reference, (0, "interstage_cooling_MW", 0.5)), 24)[-1]
+    assert warm["tank_temperature"][-1] > base["tank_temperature"][-1] + 5.0
+    assert warm["spent_ac"] > base["spent_ac"]                         # warmer: more soluble, less yield
+
+
+def test_washing_with_stage_efficiency():
+    for n, ratio in ((6, 2.0), (6, 1.5), (5, 3.0), (3, 1.0)):
+        assert U.washing_loss(n, ratio, 1.0) == pytest.approx(ccd_soluble_loss(n, ratio), rel=1e-12)
+        assert U.washing_loss(n, ratio, 0.8) > U.washing_loss(n, ratio, 1.0)
+    assert U.washing_loss(6, 2.0, 0.5) > U.washing_loss(6, 2.0, 0.8)
+
+
+def test_digestion_kinetics_approach_equilibrium():
+    base = {"t_c": 145.0, "residence_min": 30.0, "caustic": 260.0, "alumina_in": 85.0, "available": 95.0,
+            "rate_per_min": 0.5}
+    x = U.gibbsite_extraction(**base)
+    assert 0.9 < x < 1.0
+    assert U.gibbsite_extraction(**{**base, "residence_min": 5.0}) < x
+    assert U.gibbsite_extraction(**{**base, "t_c": 125.0}) < x
+    # never beyond solubility: far more gibbsite than the liquor can take stops at A*
+    a_eq = float(twin.refinery.liquor.gibbsite_solubility(145.0, 260.0))
+    flood = U.gibbsite_extraction(**{**base, "available": 400.0, "residence_min": 600.0})
+    assert 85.0 + flood * 400.0 <= a_eq + 1e-6
+    assert 85.0 + flood * 400.0 == pytest.approx(a_eq, rel=1e-3)
+
+
+def test_a_circuit_that_cannot_precipitate_fails_clearly():
+    cfg = load_config(REFINERY_TOML).refinery
+    cfg = cfg.model_copy(update={"precipitation": cfg.precipitation.model_copy(
+        update={"seed_charge_kg_per_m3": 0.0, "nucleation_k": 0.0}), "spin_up_days": 1.0})
+    with pytest.raises(RefineryError, match="spent A/C"):
+        Refinery(cfg)
+
+
+def test_refinery_runs_through_twin_run_with_tanks_and_size_classes(tmp_path):
+    cfg = load_config(REFINERY_TOML)
+    summary = twin.run(cfg, tmp_path / "refinery.nc", hours=6)
+    ds = twin.open_results(tmp_path / "refinery.nc")
+    assert ds.attrs["run_complete"] == 1
+    assert {"time": 6, "tank": 12, "size_class": 30}.items() <= dict(ds.sizes).items()
+    for name in ("alumina_production", "precipitation_yield", "pregnant_ac", "spent_ac", "caustic_consumption",
+                 "bauxite_factor", "red_mud", "steam_energy", "fuel_energy", "product_psd", "product_fines",
+                 "tank_temperature", "tank_psd"):
+        assert ds[name].attrs["units"] and ds[name].attrs["long_name"], name
+        assert np.all(np.isfinite(ds[name].values)), name
+    assert ds.size_class.attrs["units"] == "um"
+    assert summary.alumina_t == pytest.approx(float(ds.alumina_produced[-1]), rel=1e-9)
+    assert summary.alumina_t == pytest.approx(6 * TONNES_PER_HOUR, rel=3e-3)
+
+
+def test_refinery_run_resumes_identically(tmp_path):
+    cfg = load_config(REFINERY_TOML, checkpoint_interval_h=2.0, buffer_records=1)
+    cfg = cfg.model_copy(update={"refinery": cfg.refinery.model_copy(update={"disturbances": [
+        Disturbance(hour=3, key="gibbsite", value=0.58)]})})
+    twin.Park(cfg).run(tmp_path / "whole.nc", 8 * 3600.0)
+
+    class Stop(Exception):
+        pass
+
+    done = {"s": 0.0}
+
+    def stop_after_5_hours(seconds):
+        done["s"] += seconds
+        if done["s"] >= 5 * 3600:
+            raise Stop
+
+    with pytest.raises(Stop):
+        twin.Park(cfg).run(tmp_path / "cut.nc", 8 * 3600.0, progress=stop_after_5_hours)
+    twin.Park.resume(tmp_path / "cut.nc")
+    whole, cut = twin.open_results(tmp_path / "whole.nc"), twin.open_results(tmp_path / "cut.nc")
+    assert cut.attrs["run_complete"] == 1 and cut.sizes == whole.sizes
+    for name in whole.data_vars:
+        np.testing.assert_array_equal(whole[name].values, cut[name].values, err_msg=name)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"precipitaton": {}}, ["refinery.precipitaton", "did you mean 'precipitation'"]),
+    ({"bauxite": {"gibbsite": 0.9, "iron_oxides": 0.3}}, ["refinery.bauxite", "sum to <= 1"]),
+    ({"design": {"pregnant_ac": 0.30, "spent_ac": 0.33}}, ["pregnant_ac = 0.3", "must exceed"]),
+    ({"design": {"washers": 0}}, ["refinery.design.washers", "greater than or equal to 1"]),
+    ({"precipitation": {"dt_s": 700.0}}, ["step_s = 3600", "dt_s = 700"]),
+    ({"disturbances": [{"hour": 5, "key": "bauxite_grade", "value": 0.5}]}, ["disturbances.0.key", "gibbsite"]),
+    ({"step_s": 7200.0}, ["output_interval_s = 3600", "refinery.step_s = 7200"]),
+    ({"spent_tank_m3": -5}, ["refinery.spent_tank_m3 = -5", "greater than 0"]),
+])
+def test_bad_refinery_configs_are_rejected_clearly(change, words):
+    import tomllib
+    data = tomllib.loads(REFINERY_TOML.read_text())
+    data["refinery"] = {**data["refinery"], **change}
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, source="bad-refinery.toml")
+    message = str(err.value)
+    assert "bad-refinery.toml" in message
+    for word in words:
+        assert word in message, message
+
+
+def test_include_names_a_missing_file(tmp_path):
+    path = tmp_path / "park.toml"
+    path.write_text('[refinery]\ninclude = "nowhere.toml"\n')
+    with pytest.raises(ConfigError, match=r"refinery.include = 'nowhere.toml'"):
+        load_config(path)

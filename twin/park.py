@@ -18,6 +18,7 @@ from twin._core.pot import AL_KG_PER_COULOMB
 from twin.config import ParkConfig, parse_config
 from twin.refinery.plant import Refinery
 from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, refinery_layout, smelter_layout
+from twin.site.site import Site, interval_of
 from twin.smelter.potline import Potlines
 
 __all__ = ["Park", "RunSummary", "run"]
@@ -63,9 +64,11 @@ class Park:
         self.config = config
         self.smelter = _potlines(config) if config.smelter is not None else None
         self.refinery = Refinery(config.refinery) if config.refinery is not None else None
+        self.site = (Site(config, self.smelter.n_cells, coupled=self.refinery is not None)
+                     if self.smelter is not None else None)
         self.time_s = 0.0
         if self.smelter is not None:
-            self.smelter.start(self.setpoints(0.0))
+            self.smelter.start(self.line_setpoints(0.0))
 
     def layout(self) -> Layout:
         """What the results file holds for this park."""
@@ -74,6 +77,8 @@ class Park:
             layout += smelter_layout([ln.name for ln in self.config.smelter.potlines], self.smelter.cell_line)
         if self.refinery is not None:
             layout += refinery_layout(self.refinery.train.tanks, self.refinery.sizes_um)
+        if self.site is not None:
+            layout += self.site.layout()
         return layout
 
     def blocks(self) -> dict[str, np.ndarray]:
@@ -81,8 +86,13 @@ class Park:
         return {**blocks, **(self.refinery.blocks() if self.refinery is not None else {})}
 
     def setpoints(self, time_s: float) -> np.ndarray:
+        """The potline schedules' line-current set-points (A) at a run time."""
         hour = time_s / 3600.0
         return np.array([ln.setpoint_A(hour) for ln in self.config.smelter.potlines])
+
+    def line_setpoints(self, time_s: float) -> np.ndarray:
+        """The set-points the lines run at: the schedules after the power programs."""
+        return self.site.line_setpoints(time_s / 3600.0, self.setpoints(time_s), self.smelter)
 
     def step_interval(self) -> dict[str, np.ndarray]:
         """Advance one output interval; return the record of means and counters for it."""
@@ -90,9 +100,17 @@ class Park:
         t0, t1 = self.time_s, self.time_s + run.output_interval_s
         record: dict[str, np.ndarray] = {}
         if self.refinery is not None:
+            if self.site is not None:
+                self.site.before_refinery(self.refinery)
             record.update(self.refinery.advance(run.output_interval_s))
+            if self.site is not None:
+                self.site.after_refinery(record, run.output_interval_s)
         if self.smelter is not None:
+            before = self.smelter.counters.copy()
+            self.site.before_smelter(self.smelter, run.output_interval_s)
             record.update(self._smelter_interval(t0, t1))
+            done = interval_of(self.smelter, before, record, run.output_interval_s)
+            record.update(self.site.after_smelter(self.smelter, done, t0 / 3600.0))
         self.time_s = t1
         return record
 
@@ -103,7 +121,7 @@ class Park:
         self.smelter.operate(t0, t1)
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)
-        self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.setpoints(t0), self.setpoints(t1))
+        self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.line_setpoints(t0), self.line_setpoints(t1))
         record = self.smelter.take_means()
         for kernel_name, out_name in COUNTER_OUTPUTS.items():
             record[out_name] = self.smelter.counter(kernel_name).copy()
@@ -149,6 +167,10 @@ class Park:
             park.smelter.restore(ckpt["blocks"], ckpt["rng"])
         if park.refinery is not None:
             park.refinery.restore(ckpt["blocks"])
+        park.site = (Site(config, park.smelter.n_cells, coupled=park.refinery is not None)
+                     if park.smelter is not None else None)
+        if park.site is not None:
+            park.site.restore(ckpt["tally"])
         park.time_s = float(ckpt["time_s"])
         writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
                                       layout=park.layout(), buffer_size=config.run.buffer_records)
@@ -185,6 +207,8 @@ class Park:
 
     def _checkpoint(self, writer: ResultsWriter, end_s: float, tally: dict) -> None:
         """Flush the results, then save the checkpoint that matches them."""
+        if self.site is not None:
+            tally.update(self.site.state())
         if not writer.flush(wait=120.0):
             raise OSError(f"{writer.path}: a reader has held the file for 2 minutes; cannot checkpoint")
         checkpoint.save(checkpoint.checkpoint_path(writer.path),

@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from twin.park import Park, RunSummary
-from twin.results import COUNTER_OUTPUTS, ResultsWriter
+from twin.results import COUNTER_OUTPUTS, ResultsWriter, smelter_layout
 from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
 __all__ = ["ReplayError", "inputs_from_historian", "inputs_from_results", "replay"]
@@ -102,7 +102,8 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     s.line_params[LINE_PARAM["tau"]] = 0.0               # the recorded current is the line current
     run = config.run
     writer = None if out is None else ResultsWriter(
-        out, run.start, park.layout(), buffer_size=run.buffer_records,
+        out, run.start, smelter_layout([ln.name for ln in config.smelter.potlines], s.cell_line),
+        buffer_size=run.buffer_records,
         attrs={"source_config": config.source, "replay": 1, "output_interval_s": dt,
                "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s})
     collected: dict[str, list[np.ndarray]] = {name: [] for name in collect}

@@ -70,6 +70,7 @@ class Refinery:
         self.particle_kg = RHO_GIBBSITE * self.train.particle_volumes_m3      # hydrate per particle
         self.fines = self.sizes_um < FINES_UM
         self.time_s = 0.0
+        self.throttle = 1.0                 # throughput factor the park sets (a full silo slows the refinery)
         self.inputs = {"gibbsite": cfg.bauxite.gibbsite, "kaolinite": cfg.bauxite.kaolinite,
                        "digestion_t_c": cfg.design.digestion_t_c, "fill_t_c": p.fill_t_c,
                        "seed_charge_kg_per_m3": p.seed_charge_kg_per_m3, "spent_flow_factor": 1.0,
@@ -197,7 +198,7 @@ class Refinery:
         spent = U.concentrations(self.spent, spent_m3)
         settled = U.concentrations(self.settler, cfg.settler_washer_liquor_m3)
         c = self.control
-        flow_factor = inp["spent_flow_factor"]
+        flow_factor = inp["spent_flow_factor"] * self.throttle
         bauxite = self.ff["bauxite_kg_per_h"] * flow_factor * hours * c["bauxite"].act(
             (self.targets["pregnant_ac"] - settled["alumina"] / settled["caustic"]), hours)
         evaporation = self.ff["evaporation_kg_per_h"] * hours * c["evaporation"].act(
@@ -312,8 +313,8 @@ class Refinery:
 
     def blocks(self) -> dict[str, np.ndarray]:
         """Every state of the refinery as arrays (for a checkpoint)."""
-        scalars = [self.time_s, self.cut_um, self.cut_integral, *(c.integral for c in self.control.values()),
-                   *self.inputs.values(), *self.cumulative.values()]
+        scalars = [self.time_s, self.throttle, self.cut_um, self.cut_integral,
+                   *(c.integral for c in self.control.values()), *self.inputs.values(), *self.cumulative.values()]
         return {"refinery_spent": self.spent, "refinery_settler": self.settler, "refinery_liquor": self.train.liquor,
                 "refinery_number": self.train.number, "refinery_seed": self.seed, "refinery_ins": self.ins,
                 "refinery_outs": self.outs, "refinery_start": self.inventory_at_start,
@@ -327,7 +328,8 @@ class Refinery:
                                           blocks["refinery_outs"].copy())
         self.inventory_at_start = blocks["refinery_start"].copy()
         values = iter(blocks["refinery_scalars"].tolist())
-        self.time_s, self.cut_um, self.cut_integral = next(values), next(values), next(values)
+        self.time_s, self.throttle = next(values), next(values)
+        self.cut_um, self.cut_integral = next(values), next(values)
         for c in self.control.values():
             c.integral = next(values)
         for key in self.inputs:

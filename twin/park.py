@@ -68,7 +68,8 @@ class Park:
                      if self.smelter is not None else None)
         self.time_s = 0.0
         if self.smelter is not None:
-            self.smelter.start(self.line_setpoints(0.0))
+            # the steady start is at the schedules' set-points; power programs act from then on
+            self.smelter.start(self.setpoints(0.0))
 
     def layout(self) -> Layout:
         """What the results file holds for this park."""
@@ -107,7 +108,7 @@ class Park:
                 self.site.after_refinery(record, run.output_interval_s)
         if self.smelter is not None:
             before = self.smelter.counters.copy()
-            self.site.before_smelter(self.smelter, run.output_interval_s)
+            self.site.before_smelter(self.smelter, self.setpoints(t0))
             record.update(self._smelter_interval(t0, t1))
             done = interval_of(self.smelter, before, record, run.output_interval_s)
             record.update(self.site.after_smelter(self.smelter, done, t0 / 3600.0))

@@ -98,6 +98,7 @@ class Refinery:
             feed = U.liquor_concentrations(flow)
             rows = U.train_rows(flow, feed["flow_m3"], p.fill_t_c)
             q = feed["flow_m3"] / 3600.0 / self.trains
+            self.q_design = q                  # the seed store is sized on the design flow
             if self.seed is None:
                 self._first_fill(rows, q)
             for _step in range(max(1, math.ceil(cfg.spin_up_days * 86400.0 / cfg.step_s))):
@@ -156,9 +157,9 @@ class Refinery:
         t.flow_m3_per_s = q
         t.cooling_W[:] = self.inputs["interstage_cooling_MW"] * 1e6
         # seed: the store's size distribution at the charge aimed at; a store below a tenth of its aim
-        # gives proportionally less (the seed filters run short)
+        # (``seed_store_h`` of charge at the design flow) gives proportionally less (the filters run short)
         store_kg = float(self.particle_kg @ self.seed)
-        aim = self.inputs["seed_charge_kg_per_m3"] * q * p.seed_store_h * 3600.0
+        aim = self.inputs["seed_charge_kg_per_m3"] * self.q_design * p.seed_store_h * 3600.0
         want = self.inputs["seed_charge_kg_per_m3"] * q * seconds
         charge = min(want * min(1.0, store_kg / (0.1 * aim)), 0.8 * store_kg) if aim > 0 else 0.0
         seed_per_m3 = self.seed * (charge / store_kg / (q * seconds)) if charge > 0 else np.zeros_like(self.seed)

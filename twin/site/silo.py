@@ -20,9 +20,10 @@ class Silo:
     def fill(self) -> float:
         return self.inventory_t / self.cfg.capacity_t
 
-    def feeding_allowed(self, demand_t_per_h: float) -> bool:
-        """Enough alumina for the feeders (more than ``reserve_h`` of demand)?"""
-        return self.inventory_t > self.cfg.reserve_h * demand_t_per_h
+    def feeding_allowed(self, demand_t_per_h: float, feeding: bool) -> bool:
+        """Enough alumina for the feeders? They stop below ``reserve_h`` of demand and start again
+        above twice that (the bunkers are refilled first), so a starved line does not chatter."""
+        return self.inventory_t > (1.0 if feeding else 2.0) * self.cfg.reserve_h * demand_t_per_h
 
     def refinery_throttle(self) -> float:
         """Refinery throughput factor: 1 below ``throttle_start``, falling linearly to ``throttle_min`` when full."""

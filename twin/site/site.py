@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin._core.pot import AL_KG_PER_COULOMB
 from twin.carbon import CO2_PER_C, FUEL_EF, GWP100, LOW_CARBON_LINE
 from twin.config import ParkConfig
 from twin.results import Layout, Variable
@@ -87,21 +88,21 @@ class Site:
         resistance = smelter.line[LINE["sum_resistance"]] + smelter.line_params[LINE_PARAM["r_bus"]]
         return self.power.setpoints(hour, base_A, emf, resistance)
 
-    def before_smelter(self, smelter, seconds: float) -> None:
+    def before_smelter(self, smelter, setpoints_A: np.ndarray) -> None:
         """Feeders stop while the silo holds less than its reserve of demand."""
         if self.silo is None:
             return
         if self.fed_design is None:
-            self.fed_design = smelter.params[PARAM["feed_enabled"]].copy()
-        demand_t_per_h = self._alumina_demand_t_per_h(smelter)
-        self.feeding = self.silo.feeding_allowed(demand_t_per_h)
-        smelter.params[PARAM["feed_enabled"]] = self.fed_design if self.feeding else 0.0
+            self.fed_design = smelter.params[[PARAM["feed_enabled"], PARAM["quench_mass"]]].copy()
+        self.feeding = self.silo.feeding_allowed(self._alumina_demand_t_per_h(smelter, setpoints_A), self.feeding)
+        # no alumina in the bunkers: neither the feeders nor the anode-effect quench dump have any
+        rows = [PARAM["feed_enabled"], PARAM["quench_mass"]]
+        smelter.params[rows] = self.fed_design if self.feeding else 0.0
 
     @staticmethod
-    def _alumina_demand_t_per_h(smelter) -> float:
-        from twin._core.pot import AL_KG_PER_COULOMB
-        current = smelter.line[LINE["current"]][smelter.cell_line]
-        return float(np.sum(current)) * AL_KG_PER_COULOMB * 1.93 * 3.6       # t/h at ~1.93 t alumina per t Al
+    def _alumina_demand_t_per_h(smelter, setpoints_A: np.ndarray) -> float:
+        """The lines' demand at their set-points: Faraday at 100 % CE, ~1.93 t alumina per t Al (notes sec. 3)."""
+        return float(np.sum(setpoints_A[smelter.cell_line])) * AL_KG_PER_COULOMB * 1.93 * 3.6
 
     def after_smelter(self, smelter, done: Interval, hour: float) -> dict[str, float | np.ndarray]:
         record: dict[str, float | np.ndarray] = {}

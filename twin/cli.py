@@ -73,6 +73,21 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from twin.report import report
+
+    if not Path(args.results).is_file():
+        print(f"twin: error: {args.results}: no such results file", file=sys.stderr)
+        return 2
+    try:
+        index = report(args.results, args.out)
+    except (ValueError, KeyError) as exc:
+        print(f"twin: error: {args.results}: cannot report it ({exc})", file=sys.stderr)
+        return 2
+    print(f"alutwin: report written to {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twin", description="alutwin: digital twin of a green-aluminium park")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--start", help="first time (UTC, ISO 8601); default: the first value")
     ing.add_argument("--end", help="last time (UTC, ISO 8601); default: the last value")
     ing.set_defaults(func=_ingest)
+    rep = sub.add_parser("report", help="an HTML page with figures of a results file")
+    rep.add_argument("results", help="results file of twin run")
+    rep.add_argument("--out", metavar="DIR", help="directory for index.html and figures (default: <results>-report)")
+    rep.set_defaults(func=_report)
     check = sub.add_parser("check-config", help="validate a park TOML file and exit")
     check.add_argument("config")
     check.set_defaults(func=_check)

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from twin import __version__, checkpoint
 from twin._core.pot import AL_KG_PER_COULOMB
+from twin.carbon import LOW_CARBON_LINE
 from twin.config import ParkConfig, parse_config
 from twin.refinery.plant import Refinery
 from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, refinery_layout, smelter_layout
@@ -39,6 +40,11 @@ class RunSummary:
     alumina_t: float = float("nan")
     caustic_kg_per_t: float = float("nan")
     bauxite_factor: float = float("nan")
+    footprint: dict[str, float] | None = None     # t CO2e per t Al by source (scope 1 and 2)
+
+    @property
+    def co2e_per_t(self) -> float:
+        return sum(self.footprint.values()) if self.footprint else float("nan")
 
     def __str__(self) -> str:
         text = f"{self.hours:g} h -> {self.path}"
@@ -49,6 +55,11 @@ class RunSummary:
                      f"  current efficiency    {100 * self.current_efficiency:.2f} %\n"
                      f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al\n"
                      f"  anode effects         {self.ae_minutes_per_cell_day:.3f} AE-min per cell-day")
+        if self.footprint:
+            line = "under" if self.co2e_per_t < LOW_CARBON_LINE else "over"
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in self.footprint.items())
+            text += (f"\n  footprint             {self.co2e_per_t:.2f} t CO2e/t Al, {line} the "
+                     f"{LOW_CARBON_LINE:g} t low-carbon line\n    by source: {parts}")
         if np.isfinite(self.alumina_t):
             text += (f"\n  refinery:\n"
                      f"  alumina made          {self.alumina_t:,.1f} t\n"
@@ -235,7 +246,8 @@ class Park:
                 specific_energy_kWh_per_kg=float(delta[COUNTER["energy_dc"]].sum()) / metal if metal > 0
                 else float("nan"),
                 ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
-                if hours > 0 else float("nan"))
+                if hours > 0 else float("nan"),
+                footprint=self.site.footprint())
         if self.refinery is not None:
             made = dict(zip(self.refinery.cumulative, np.array(list(self.refinery.cumulative.values()))
                             - tally["refinery_start"], strict=True))

@@ -599,6 +599,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+def _read_with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A config file with what it builds on: ``base = "FILE"`` (relative to it) is read first and this
+    file's tables are merged into it key by key (lists and values replace the base's)."""
+    if path.resolve() in seen:
+        raise ConfigError(f"{path}: base files include each other ({' -> '.join(map(str, seen))})")
+    data = _include_refinery(_read_toml(path), path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    target = path.parent / str(base)
+    if not isinstance(base, str) or not target.is_file():
+        raise ConfigError(f"{path}: base = {base!r}: no such file beside {path.name}")
+    return _merge(_read_with_base(target, (*seen, path.resolve())), data)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = (_merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict)
+                       else value)
+    return merged
+
+
 def _include_refinery(data: dict[str, Any], path: Path) -> dict[str, Any]:
     """``[refinery] include = "FILE"`` takes FILE's [refinery] (path relative to the including file);
     keys given beside ``include`` replace the included ones, table by table."""
@@ -630,7 +653,7 @@ def load_config(path: str | Path | None = None, calibration: str | Path | None =
     appended to the park's own. ``run_overrides`` replace keys of ``[run]`` (e.g. ``days=2``).
     """
     path = Path(path) if path is not None else default_config_path()
-    data = _include_refinery(_read_toml(path), path)
+    data = _read_with_base(path)
     source = str(path)
     if calibration is not None:
         extra = _read_toml(Path(calibration))

@@ -78,10 +78,11 @@ def test_killed_run_opens_and_resumes_identically(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "run", str(config), "--hours", "24", "--out", str(out),
                              "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        # kill it mid-run: past its first checkpoints, with records flushed (however fast this machine is)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not checkpoint_path(out).exists() and proc.poll() is None:
+        while time.monotonic() < deadline and proc.poll() is None and not (
+                checkpoint_path(out).exists() and twin.open_results(out).sizes["time"] >= 9):
             time.sleep(0.05)
-        time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()

@@ -481,6 +481,12 @@ class LiningConfig(_Section):
     spl_t_per_reline: Annotated[float, Field(ge=0, le=500)] = 180.0   # ~22 kg SPL/t Al at this life [D]
 
 
+class HeatConfig(_Section):
+    """Waste heat: about half of the smelter's energy leaves the cells as low-grade heat (park notes sec. 3)."""
+
+    recoverable_fraction: Fraction = 0.3     # share a shell/exhaust heat recovery can take [A]
+
+
 class CarbonAccountingConfig(_Section):
     """How the footprint is counted (park notes sec. 4.3)."""
 
@@ -504,6 +510,7 @@ class ParkConfig(_Section):
     carbon_plant: CarbonPlantConfig = Field(default_factory=CarbonPlantConfig)
     casthouse: CasthouseConfig = Field(default_factory=CasthouseConfig)
     lining: LiningConfig = Field(default_factory=LiningConfig)
+    heat: HeatConfig = Field(default_factory=HeatConfig)
     carbon: CarbonAccountingConfig = Field(default_factory=CarbonAccountingConfig)
     source: str = Field(default="<memory>", exclude=True, description="file the config came from")
 

@@ -194,6 +194,9 @@ def _circular_table(ds: xr.Dataset) -> list[tuple[str, str]]:
     rows = [(label, f"{_last(ds, name):,.1f} {unit}") for name, label, unit in CIRCULAR if name in ds]
     if "waste_heat" in ds:
         rows.append(("waste heat of the cells (mean)", f"{float(ds.waste_heat.mean()):,.0f} MW"))
+        rows.append(("of it recoverable (mean)", f"{float(ds.recoverable_heat.mean()):,.0f} MW"))
+    if "water_used" in ds:
+        rows.append(("refinery fresh water", f"{_last(ds, 'water_used'):,.0f} m3"))
     return rows
 
 

@@ -103,6 +103,7 @@ REFINERY_VARIABLES: dict[str, Variable] = {
     "steam_energy": Variable(("time",), "GJ t-1", "live steam for digestion and evaporation per t alumina"),
     "fuel_energy": Variable(("time",), "GJ t-1", "calcination fuel per t alumina"),
     "soda_loss": Variable(("time",), "kg t-1", "Na2O lost with residue liquor and desilication product per t alumina"),
+    "fresh_water": Variable(("time",), "m3 t-1", "fresh water (wash water beyond the flash condensate) per t alumina"),
     "gibbsite_extraction": Variable(("time",), "1", "fraction of the bauxite's gibbsite dissolved in digestion"),
     "spent_caustic": Variable(("time",), "g L-1", "caustic (as Na2CO3 @25) in the spent liquor tank, end"),
     "spent_tank_volume": Variable(("time",), "m3", "liquor in the spent liquor tank, end of interval"),
@@ -122,6 +123,7 @@ REFINERY_VARIABLES: dict[str, Variable] = {
     "steam_used": Variable(("time",), "GJ", "steam heat since start", "f8", True),
     "fuel_used": Variable(("time",), "GJ", "calcination fuel since start", "f8", True),
     "red_mud_made": Variable(("time",), "t", "dry residue since start", "f8", True),
+    "water_used": Variable(("time",), "m3", "fresh water since start", "f8", True),
 }
 
 

@@ -81,7 +81,7 @@ class Refinery:
                         "caustic": _Controller(c.caustic_gain, c.caustic_reset_h)}
         self.ins = np.zeros(5)              # kg since start into the plant, by component
         self.cumulative = dict.fromkeys(("alumina_produced", "bauxite_used", "caustic_used", "steam_used",
-                                         "fuel_used", "red_mud_made"), 0.0)    # t (GJ for energy) since start
+                                         "fuel_used", "red_mud_made", "water_used"), 0.0)   # t (GJ, m3) since start
         self.outs = np.zeros(5)             # kg since start out of it
         self._start()
 
@@ -269,6 +269,8 @@ class Refinery:
                 "fuel_GJ": fuel, "extraction": extraction,
                 "soda_lost": float(mud_liquor[U.NA] + dsp[U.NA] + spilled[U.NA]),
                 "evaporation": float(evaporated[U.H2O]), "spent_m3": U.liquor_volume(self.spent),
+                # wash water not covered by the flash condensate comes from outside (notes 5.3 item 3)
+                "fresh_water": max(0.0, float(wash[U.H2O]) - vapour),
                 "spent_caustic": U.concentrations(self.spent, U.liquor_volume(self.spent))["caustic"],
                 "seed_store": float(self.particle_kg @ self.seed) * self.trains, "classifier_cut": self.cut_um}
 
@@ -286,7 +288,8 @@ class Refinery:
                 sums[key] = sums.get(key, 0.0) + rec[key] / n
         for key, total in (("alumina_produced", sums["product_al2o3"]), ("bauxite_used", sums["bauxite"]),
                            ("caustic_used", sums["naoh"]), ("steam_used", sums["steam_GJ"] * 1e3),
-                           ("fuel_used", sums["fuel_GJ"] * 1e3), ("red_mud_made", sums["mud"])):
+                           ("fuel_used", sums["fuel_GJ"] * 1e3), ("red_mud_made", sums["mud"]),
+                           ("water_used", sums["fresh_water"])):
             self.cumulative[key] += total / 1e3
         t = sums["product_al2o3"] / 1e3                       # t alumina in the interval
         per_t = (lambda x: x / t) if t > 0 else (lambda x: float("nan"))
@@ -300,6 +303,7 @@ class Refinery:
             "caustic_consumption": per_t(sums["naoh"]), "bauxite_factor": per_t(sums["bauxite"] / 1e3),
             "red_mud": per_t(sums["mud"] / 1e3), "steam_energy": per_t(sums["steam_GJ"]),
             "fuel_energy": per_t(sums["fuel_GJ"]), "soda_loss": per_t(sums["soda_lost"]),
+            "fresh_water": per_t(sums["fresh_water"] / 1e3),
             "gibbsite_extraction": sums["extraction"], "spent_caustic": rec["spent_caustic"],
             "spent_tank_volume": rec["spent_m3"], "seed_inventory": rec["seed_store"] / 1e3,
             "classifier_cut": rec["classifier_cut"],
@@ -361,7 +365,7 @@ class Refinery:
 
 
 _SUMMED = ("product_al2o3", "product_mass", "precipitated", "liquor_m3", "naoh", "bauxite", "mud", "steam_GJ",
-           "fuel_GJ", "soda_lost")
+           "fuel_GJ", "soda_lost", "fresh_water")
 
 
 def _median_size(sizes_um: np.ndarray, mass_fraction: np.ndarray) -> float:

@@ -157,7 +157,8 @@ class Site:
             butts_recycled=self.carbon_plant.totals["butts_recycled"],
             metal_cast=self.casthouse.totals["cast"], dross=self.casthouse.totals["dross"],
             dross_metal_lost=self.casthouse.totals["metal_lost"], spent_pot_lining=self.linings.totals["spl_t"],
-            relines=self.linings.totals["relines"], waste_heat=done.heat_loss_W / 1e6)
+            relines=self.linings.totals["relines"], waste_heat=done.heat_loss_W / 1e6,
+            recoverable_heat=self.config.heat.recoverable_fraction * done.heat_loss_W / 1e6)
         if self.config.casthouse.products:
             record["products"] = np.array([self.casthouse.totals[f"product_{p.name}"]
                                            for p in self.config.casthouse.products])
@@ -265,6 +266,7 @@ SITE_VARIABLES: dict[str, Variable] = {
     "spent_pot_lining": Variable(("time",), "t", "spent pot lining from relined cells since start", "f8", True),
     "relines": Variable(("time",), "1", "cells relined since start", "f8", True),
     "waste_heat": Variable(("time",), "MW", "heat the cells lose (top, sides, bottom), interval mean"),
+    "recoverable_heat": Variable(("time",), "MW", "waste heat a recovery system could take, interval mean"),
 }
 
 

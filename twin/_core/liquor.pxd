@@ -56,13 +56,32 @@ cdef inline double misra_solubility(double t_k, double caustic) noexcept nogil:
     return cn * exp(6.2106 - 2486.7 / t_k + 1.08753 * cn / t_k)
 
 
+cdef inline double brahma_water(double t_c) noexcept nogil:
+    """The solute-free term of BRAHMA, kg/m3: the density a liquor would have without solutes."""
+    cdef double dt = t_c - 25.0
+    return 1000.0 * (1.0149 - 3.0501e-4 * dt - 2.877e-6 * dt * dt)
+
+
+cdef inline double brahma_solutes(double alumina, double caustic, double soda, double so4, double cl,
+                                  double toc) noexcept nogil:
+    """The solutes' term of BRAHMA, kg/m3 per the given g/L (linear: also kg for kg of solutes per m3)."""
+    return 1000.0 * (7.0127e-4 * caustic + 4.4411e-4 * alumina + 7.4899e-4 * (soda - caustic)
+                     + 7.8e-4 * so4 * 142.0 / 96.0 + 9.576e-4 * cl * 58.0 / 35.5 + 1.6847e-3 * toc)
+
+
 cdef inline double brahma_density(double t_c, double alumina, double caustic, double soda, double so4,
                                   double cl, double toc) noexcept nogil:
     """Worsley 'BRAHMA new' liquor density, kg/m3 (explicit in g/L; SO4, Cl as g/L of the ions)."""
-    cdef double dt = t_c - 25.0
-    return 1000.0 * (1.0149 + 7.0127e-4 * caustic + 4.4411e-4 * alumina + 7.4899e-4 * (soda - caustic)
-                     + 7.8e-4 * so4 * 142.0 / 96.0 + 9.576e-4 * cl * 58.0 / 35.5 + 1.6847e-3 * toc
-                     - 3.0501e-4 * dt - 2.877e-6 * dt * dt)
+    return brahma_water(t_c) + brahma_solutes(alumina, caustic, soda, so4, cl, toc)
+
+
+cdef inline double brahma_volume(double t_c, double alumina_kg, double caustic_kg, double soda_kg,
+                                 double total_kg) noexcept nogil:
+    """m3 of a liquor of ``total_kg`` holding the given kg of solutes (as Al2O3 and Na2CO3) at t_c.
+
+    BRAHMA is linear in the concentrations, so V rho(m/V) = M solves in closed form:
+    V = (M - solutes term of the masses) / solute-free term."""
+    return (total_kg - brahma_solutes(alumina_kg, caustic_kg, soda_kg, 0.0, 0.0, 0.0)) / brahma_water(t_c)
 
 
 cdef inline double langa_heat_capacity(double t_c, double alumina, double soda) noexcept nogil:

@@ -14,7 +14,7 @@ from twin._core.bath cimport (
     bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
 )
 from twin._core.liquor cimport (
-    NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, langa_heat_capacity, dewey_bpr, worsley_bpr,
+    NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, brahma_volume, langa_heat_capacity, dewey_bpr, worsley_bpr,
     veesler_boistelle_growth, white_growth,
 )
 from libc.math cimport exp, log
@@ -195,6 +195,11 @@ def misra_solubility_(t_c, caustic):
 
 def brahma_density_(t_c, alumina, caustic, soda, so4, cl, toc):
     return vectorise(_brahma_density, (t_c, alumina, caustic, soda, so4, cl, toc))
+
+
+def brahma_volume_(double t_c, double alumina_kg, double caustic_kg, double soda_kg, double total_kg):
+    """Scalar: m3 of a liquor of total_kg with the given kg of Al2O3, caustic and total soda (as Na2CO3)."""
+    return brahma_volume(t_c, alumina_kg, caustic_kg, soda_kg, total_kg)
 
 
 def langa_heat_capacity_(t_c, alumina, soda):

@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
-from twin._core import precip
+from twin._core import precip, props
 from twin.refinery import liquor
 from twin.refinery import stoichiometry as S
 
@@ -40,13 +39,11 @@ def liquor_components(flow_m3: float, a: float, c: float, s: float, silica: floa
 
 
 def liquor_volume(comp: np.ndarray) -> float:
-    """m3 @25 of a liquor of component masses ``comp`` (kg): the volume its BRAHMA density closes."""
-    def volume_error(q):
-        c = concentrations(comp, q)
-        return q * liquor.density(25.0, c["alumina"], c["caustic"], c["soda"]) - comp.sum()
-
-    q0 = comp.sum() / 1300.0
-    return brentq(volume_error, 0.5 * q0, 2.0 * q0, xtol=1e-12, rtol=1e-14)
+    """m3 @25 of a liquor of component masses ``comp`` (kg): the volume its BRAHMA density closes
+    (in closed form, BRAHMA being linear in the concentrations)."""
+    soda = comp[NA] * S.M_NA2CO3 / S.M_NA2O
+    caustic = soda - comp[CO2] * S.M_NA2CO3 / M_CO2
+    return props.brahma_volume_(25.0, float(comp[AL]), float(caustic), float(soda), float(comp.sum()))
 
 
 def concentrations(comp: np.ndarray, volume: float) -> dict[str, float]:

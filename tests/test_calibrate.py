@@ -107,3 +107,62 @@ def test_bad_cell_overrides(tmp_path, table, words):
         assert w in str(err.value), str(err.value)
 
 
+
+
+def test_a_batch_fits_every_cell_as_if_alone(tmp_path):
+    """Cells fitted together in one replay (block-diagonal Jacobian) land where each lands alone."""
+    from twin.calibrate import calibrate_batch
+    from twin.config import parse_config
+
+    base = twin.load_config(output_interval_s=600.0)
+    data = base.model_dump(mode="json", by_alias=True)
+    data["smelter"]["potlines"] = [{**data["smelter"]["potlines"][0], "cells": 3}]
+    truths = [0.56, 0.63, 0.69]
+    data["smelter"]["cell_overrides"] = [{"cells": [k], "r_anode_uohm": r} for k, r in enumerate(truths)]
+    data["refinery"] = None
+    twin.run(parse_config(data, source="<plant>"), tmp_path / "plant.nc", hours=12)
+    rec = twin.open_results(tmp_path / "plant.nc")
+    inputs = inputs_from_results(rec)
+    rng = np.random.default_rng(3)
+    problems = {k: (inputs.isel(cell=[k], line=[0]),
+                    [Measurement("cell_voltage", rec.cell_voltage.values[:, k] + rng.normal(0, 0.005, 72), 0.005)])
+                for k in range(3)}
+    parameters = [Parameter("r_anode_uohm", 0.2, 1.5)]
+    together = calibrate_batch(base, problems, parameters)
+    # cell 0 starts at the same place in its tap and anode cycles alone as on its line (phase 0)
+    alone = calibrate_cell(base, *problems[0], parameters)
+    for fit, truth in zip(together, truths, strict=True):
+        assert fit.success and abs(fit.estimates[0] - truth) < max(2 * fit.std_errors[0], 0.005 * truth)
+    assert together[0].estimates[0] == pytest.approx(alone.estimates[0], rel=1e-4)
+    assert together[0].std_errors[0] == pytest.approx(alone.std_errors[0], rel=0.05)
+
+
+def test_twin_calibrate_from_files(tmp_path, capsys):
+    """`twin calibrate CONFIG --data RESULTS --fit FIT --out OUT`: estimates by cell and a TOML for twin run."""
+    from twin.cli import main
+    from twin.config import default_config_path
+
+    config = tmp_path / "park.toml"
+    config.write_text('base = "' + str(default_config_path()).replace("\\", "/") + '"\n'
+                      "[run]\noutput_interval_s = 600.0\n[[smelter.potlines]]\nname = \"A\"\ncells = 2\n")
+    cfg = twin.load_config(config)
+    cfg = cfg.model_copy(update={"refinery": None})
+    twin.run(cfg, tmp_path / "plant.nc", hours=12)
+    fit = tmp_path / "fit.toml"
+    fit.write_text('[[parameter]]\nname = "r_anode_uohm"\nlower = 0.2\nupper = 1.5\n'
+                   '[[measurement]]\nvariable = "cell_voltage"\nnoise = 0.01\n')
+    out = tmp_path / "cal.nc"
+    assert main(["calibrate", str(config), "--data", str(tmp_path / "plant.nc"), "--fit", str(fit), "--out", str(out),
+                 "--workers", "1"]) == 0
+    import xarray as xr
+
+    result = xr.open_dataset(out, engine="h5netcdf").load()
+    assert list(result.cell.values) == [0, 1] and bool(result.success.all())
+    np.testing.assert_allclose(result.estimate.values[:, 0], cfg.smelter.cell.r_anode_uohm, rtol=0.01)
+    assert (tmp_path / "cal.toml").read_text().count("[[smelter.cell_overrides]]") == 2
+    assert "2 of 2 fits converged" in capsys.readouterr().out
+    # bad fit files and unknown measurements are named
+    fit.write_text('[[parameter]]\nname = "colour"\nlower = 0\nupper = 1\n[[measurement]]\nvariable = "x"\nnoise = 1\n')
+    assert main(["calibrate", str(config), "--data", str(tmp_path / "plant.nc"), "--fit", str(fit), "--out",
+                 str(out)]) == 2
+    assert "is not a per-cell parameter" in capsys.readouterr().err

@@ -14,15 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import least_squares
 
-from twin.config import ParkConfig
+from twin.config import PER_CELL_KEYS, CellOverride, ConfigError, ParkConfig
 from twin.replay import replay
 
-__all__ = ["CellFit", "Measurement", "Parameter", "calibrate_cell", "calibrate_cells", "write_calibration"]
+__all__ = ["CellFit", "FitSpec", "Measurement", "Parameter", "batch_config", "batch_inputs", "calibrate_batch",
+           "calibrate_cell", "calibrate_cells", "load_fit", "one_cell_config", "problems_from_data",
+           "write_calibration"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,57 @@ def one_cell_config(config: ParkConfig, values: dict[str, float]) -> ParkConfig:
     cell = config.smelter.cell.model_validate({**config.smelter.cell.model_dump(), **values})
     line = config.smelter.potlines[0].model_copy(update={"cells": 1, "name": "replay"})
     smelter = config.smelter.model_copy(update={"cell": cell, "potlines": [line]})
-    return config.model_copy(update={"smelter": smelter})
+    return config.model_copy(update={"smelter": smelter, "refinery": None})
+
+
+def batch_config(config: ParkConfig, values: list[dict[str, float]], line_sizes: list[int]) -> ParkConfig:
+    """A park for a batch of calibration problems: lines of ``line_sizes`` cells, cell k with its own
+    parameter ``values[k]``.
+
+    In replay every line runs at its recorded current (the regulator is bypassed), so the cells do not
+    feel each other: one kernel call advances a whole batch of independent problems.
+    """
+    line = config.smelter.potlines[0]
+    lines = [line.model_copy(update={"cells": size, "name": f"batch{j}", "schedule": []})
+             for j, size in enumerate(line_sizes)]
+    overrides = [CellOverride.model_validate({"cells": [k], **v}) for k, v in enumerate(values) if v]
+    smelter = config.smelter.model_copy(update={"potlines": lines, "cell_overrides": overrides})
+    return config.model_copy(update={"smelter": smelter, "refinery": None, "fume": None})
+
+
+def batch_inputs(inputs: list[xr.Dataset]) -> tuple[xr.Dataset, np.ndarray, list[int]]:
+    """Replay inputs of one-cell problems side by side.
+
+    Problems whose line current is the same series share a line (cells of one potline do), so a
+    batch has as few lines as the plant. Returns the inputs, the batch cell of each problem and
+    the number of cells on each line.
+    """
+    times = inputs[0].time.values
+    for i, ds in enumerate(inputs):
+        if ds.sizes["time"] != len(times) or not np.array_equal(ds.time.values, times):
+            raise ValueError(f"problem {i}: its inputs are on another clock than problem 0's; a batch shares one")
+    groups: list[list[int]] = []
+    currents: list[np.ndarray] = []
+    for i, ds in enumerate(inputs):
+        current = np.asarray(ds["line_current"].values, float).reshape(-1) if "line_current" in ds else np.zeros(0)
+        for g, c in enumerate(currents):
+            if np.array_equal(c, current, equal_nan=True):
+                groups[g].append(i)
+                break
+        else:
+            currents.append(current)
+            groups.append([i])
+    order = [i for g in groups for i in g]                  # problems in batch-cell order
+    position = np.empty(len(inputs), dtype=int)
+    position[order] = np.arange(len(order))
+    out = xr.Dataset(coords={"time": times}, attrs=dict(inputs[0].attrs))
+    for name in inputs[0].data_vars:
+        if "line" in inputs[0][name].dims:
+            out[name] = (("time", "line"), np.stack(currents, axis=1))
+        else:
+            out[name] = (("time", "cell"), np.concatenate(
+                [np.asarray(inputs[i][name].values, float).reshape(len(times), -1)[:, :1] for i in order], axis=1))
+    return out, position, [len(g) for g in groups]
 
 
 def calibrate_cell(config: ParkConfig, inputs: xr.Dataset, measurements: list[Measurement],
@@ -79,44 +133,80 @@ def calibrate_cell(config: ParkConfig, inputs: xr.Dataset, measurements: list[Me
     ``inputs`` are one cell's and one line's replay inputs (``twin.replay``); ``start`` defaults to
     the configured values. Measurement NaNs are not observations.
     """
+    return calibrate_batch(config, {0: (inputs, measurements)}, parameters, start, loss)[0]
+
+
+def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, list[Measurement]]],
+                    parameters: list[Parameter], start: dict[str, float] | None = None,
+                    loss: str = "soft_l1") -> list[CellFit]:
+    """Fit every cell of ``problems`` (index -> one-cell inputs and measurements) in one joint problem.
+
+    One replay evaluates every cell (``batch_config``); the joint Jacobian is block-diagonal (a cell's
+    residuals depend on its own parameters only), which ``least_squares`` is told through
+    ``jac_sparsity``: its finite differences then perturb one parameter of every cell at once, so a
+    Jacobian costs as many replays as there are parameters, however many cells. Each cell's standard
+    errors and correlations come from its own block. Returns the fits in the order of ``sorted(problems)``.
+    """
+    from scipy.sparse import lil_matrix
+
     names = [p.name for p in parameters]
-    unknown = [n for n in names if n not in type(config.smelter.cell).model_fields]
+    unknown = [n for n in names if n not in PER_CELL_KEYS]
     if unknown:
-        raise ValueError(f"not cell parameters: {unknown}; see [smelter.cell] in the README")
-    x0 = np.array([p.to_search((start or {}).get(p.name, getattr(config.smelter.cell, p.name)))
-                   for p in parameters])
-    lower = np.array([p.to_search(p.lower) for p in parameters])
-    upper = np.array([p.to_search(p.upper) for p in parameters])
-    observed = [np.isfinite(m.values) for m in measurements]
-    n_obs = int(sum(o.sum() for o in observed))
-    if n_obs <= len(parameters):
-        raise ValueError(f"{n_obs} observations cannot determine {len(parameters)} parameters")
+        raise ValueError(f"not cell parameters: {unknown}; calibration fits the keys of "
+                         f"twin.config.PER_CELL_KEYS: {', '.join(PER_CELL_KEYS)}")
+    cells = sorted(problems)
+    n, p = len(cells), len(parameters)
+    inputs, position, line_sizes = batch_inputs([problems[k][0] for k in cells])
+    measured = [problems[k][1] for k in cells]
+    variables = tuple(sorted({m.variable for ms in measured for m in ms}))
+    observed = [[np.isfinite(m.values) for m in ms] for ms in measured]
+    counts = [int(sum(o.sum() for o in obs)) for obs in observed]
+    for k, count in zip(cells, counts, strict=True):
+        if count <= p:
+            raise ValueError(f"cell {k}: {count} observations cannot determine {p} parameters")
+    x0 = np.tile([p_.to_search((start or {}).get(p_.name, getattr(config.smelter.cell, p_.name)))
+                  for p_ in parameters], n)
+    lower = np.tile([p_.to_search(p_.lower) for p_ in parameters], n)
+    upper = np.tile([p_.to_search(p_.upper) for p_ in parameters], n)
+    rows = np.concatenate([[0], np.cumsum(counts)])
+    sparsity = lil_matrix((int(rows[-1]), n * p), dtype=int)
+    for i in range(n):
+        sparsity[rows[i]:rows[i + 1], i * p:(i + 1) * p] = 1
     calls = {"n": 0}
 
     def residuals(z: np.ndarray) -> np.ndarray:
         calls["n"] += 1
-        values = {p.name: p.from_search(v) for p, v in zip(parameters, z, strict=True)}
-        got = replay(one_cell_config(config, values), inputs, None,
-                     collect=tuple({m.variable for m in measurements}))
-        res = [(got[m.variable][:, 0] - m.values)[o] / m.noise for m, o in zip(measurements, observed, strict=True)]
-        return np.concatenate(res)
+        values: list[dict[str, float]] = [{} for _ in range(n)]
+        for i in range(n):
+            values[position[i]] = {par.name: par.from_search(z[i * p + j]) for j, par in enumerate(parameters)}
+        got = replay(batch_config(config, values, line_sizes), inputs, None, collect=variables)
+        return np.concatenate([(got[m.variable][:, position[i]] - m.values)[o] / m.noise
+                               for i in range(n) for m, o in zip(measured[i], observed[i], strict=True)])
 
-    fit = least_squares(residuals, x0, bounds=(lower, upper), loss=loss, x_scale="jac",
-                        diff_step=1e-4, xtol=1e-8, ftol=1e-10)
-    jac = fit.jac
-    dof = max(n_obs - len(parameters), 1)
-    s2 = float(np.sum(fit.fun ** 2)) / dof      # residual variance: misfit the noise model did not explain
-    try:
-        cov_z = np.linalg.inv(jac.T @ jac) * s2 * _autocorrelation_factor(fit.fun, observed)
-    except np.linalg.LinAlgError:
-        cov_z = np.full((len(parameters), len(parameters)), np.nan)
-    est = np.array([p.from_search(v) for p, v in zip(parameters, fit.x, strict=True)])
-    # standard errors in the parameters' own units (delta method for log-searched ones)
-    scale = np.array([e if p.log else 1.0 for p, e in zip(parameters, est, strict=True)])
-    se = np.sqrt(np.diag(cov_z)) * scale
-    d = np.sqrt(np.diag(cov_z))
-    corr = cov_z / np.outer(d, d)
-    return CellFit(names, est, se, corr, float(fit.cost), n_obs, calls["n"], bool(fit.success), fit.message)
+    # one cell: a small dense problem (scipy's sparse path needs more than one unknown)
+    sparse = {"jac_sparsity": sparsity, "tr_solver": "lsmr"} if n > 1 else {}
+    fit = least_squares(residuals, x0, bounds=(lower, upper), loss=loss, x_scale="jac", diff_step=1e-4,
+                        xtol=1e-8, ftol=1e-10, **sparse)
+    jac = fit.jac.tocsr() if hasattr(fit.jac, "tocsr") else np.asarray(fit.jac)
+    fits = []
+    for i in range(n):
+        block = slice(rows[i], rows[i + 1])
+        cols = slice(i * p, (i + 1) * p)
+        j_i = jac[block][:, cols]
+        j_i = j_i.toarray() if hasattr(j_i, "toarray") else np.asarray(j_i)
+        r_i = fit.fun[block]
+        s2 = float(np.sum(r_i ** 2)) / max(counts[i] - p, 1)   # misfit the noise model did not explain
+        try:
+            cov_z = np.linalg.inv(j_i.T @ j_i) * s2 * _autocorrelation_factor(r_i, observed[i])
+        except np.linalg.LinAlgError:
+            cov_z = np.full((p, p), np.nan)
+        est = np.array([par.from_search(v) for par, v in zip(parameters, fit.x[cols], strict=True)])
+        # standard errors in the parameters' own units (delta method for log-searched ones)
+        scale = np.array([e if par.log else 1.0 for par, e in zip(parameters, est, strict=True)])
+        d = np.sqrt(np.diag(cov_z))
+        fits.append(CellFit(names, est, d * scale, cov_z / np.outer(d, d), 0.5 * float(np.sum(r_i ** 2)),
+                            counts[i], calls["n"], bool(fit.success), fit.message))
+    return fits
 
 
 def _autocorrelation_factor(residuals: np.ndarray, observed: list[np.ndarray]) -> float:
@@ -136,24 +226,33 @@ def _autocorrelation_factor(residuals: np.ndarray, observed: list[np.ndarray]) -
 
 
 def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, list[Measurement]]],
-                    parameters: list[Parameter], scheduler: str | None = None, n_workers: int = 2) -> xr.Dataset:
-    """Calibrate many cells independently on Dask: a LocalCluster, or the scheduler at ``scheduler``.
+                    parameters: list[Parameter], scheduler: str | None = None, n_workers: int = 2,
+                    batch_size: int | None = None) -> xr.Dataset:
+    """Calibrate many cells on Dask: a LocalCluster, or the scheduler at ``scheduler``.
 
-    ``problems`` maps a cell index to its replay inputs and measurements. Returns estimates, standard
-    errors, cost, observations and evaluations by ``cell`` (and the correlations) as a dataset.
+    ``problems`` maps a cell index to its replay inputs and measurements. Cells go to the workers in
+    batches (``batch_size``; default: as many batches as workers), each batch one ``calibrate_batch``.
+    Returns estimates, standard errors, cost, observations and evaluations by ``cell`` (and the
+    correlations) as a dataset.
     """
     from dask.distributed import Client, LocalCluster
 
+    cells = sorted(problems)
+    size = batch_size or max(1, -(-len(cells) // max(n_workers, 1)))
+    batches = [cells[i:i + size] for i in range(0, len(cells), size)]
     if scheduler:
         client, cluster = Client(scheduler), None
     else:
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        # no dashboard port of its own (":0": any free one), so several clusters can run side by side
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
     try:
-        cells = sorted(problems)
-        futures = [client.submit(calibrate_cell, config, problems[k][0], problems[k][1], parameters,
-                                 key=f"calibrate-cell-{k}", pure=False) for k in cells]
-        fits: list[CellFit] = client.gather(futures)
+        # the data go to the workers once, as futures, not inside the task graph
+        data = [client.scatter({k: problems[k] for k in batch}, direct=cluster is not None) for batch in batches]
+        futures = [client.submit(calibrate_batch, config, part, parameters,
+                                 key=f"calibrate-cells-{batch[0]}-{batch[-1]}", pure=False)
+                   for part, batch in zip(data, batches, strict=True)]
+        fits: list[CellFit] = [f for part in client.gather(futures) for f in part]
     finally:
         client.close()
         if cluster is not None:
@@ -170,7 +269,7 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
             "success": ("cell", np.array([f.success for f in fits])),
         },
         coords={"cell": cells, "parameter": names, "parameter_2": names},
-        attrs={"title": "alutwin calibration by cell", "method": "scipy.optimize.least_squares (trf), replay"},
+        attrs={"title": "alutwin calibration by cell", "method": "scipy.optimize.least_squares (trf), batched replay"},
     )
 
 
@@ -194,3 +293,102 @@ def write_calibration(result: xr.Dataset, path: str | Path) -> Path:
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+# -- batch calibration from files (``twin calibrate``) -------------------------------------------------------
+
+class _FitParameter(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    name: str
+    lower: float
+    upper: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _bounds(self) -> _FitParameter:
+        if not self.lower < self.upper:
+            raise ValueError(f"{self.name}: lower = {self.lower:g} must be below upper = {self.upper:g}")
+        if self.name not in PER_CELL_KEYS:
+            raise ValueError(f"{self.name!r} is not a per-cell parameter; allowed: {', '.join(PER_CELL_KEYS)}")
+        if self.log and self.lower <= 0:
+            raise ValueError(f"{self.name}: a log-searched parameter needs lower > 0, got {self.lower:g}")
+        return self
+
+
+class _FitMeasurement(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    variable: str
+    noise: Annotated[float, Field(gt=0)]
+
+
+class FitSpec(BaseModel):
+    """What ``twin calibrate`` fits (``[[parameter]]``) and against what (``[[measurement]]``)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    parameter: Annotated[list[_FitParameter], Field(min_length=1)]
+    measurement: Annotated[list[_FitMeasurement], Field(min_length=1)]
+
+    def parameters(self) -> list[Parameter]:
+        return [Parameter(p.name, p.lower, p.upper, p.log) for p in self.parameter]
+
+
+def load_fit(path: str | Path) -> FitSpec:
+    """Read a fit TOML (see ``configs/calibration/``); errors name the file, key and value."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the fit file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return FitSpec.model_validate(data)
+    except ValidationError as err:
+        lines = [f"{path}: invalid fit ({err.error_count()} problem(s))"]
+        for e in err.errors():
+            loc = ".".join(str(x) for x in e["loc"])
+            lines.append(f"  {loc}: {e['msg']}" + (f" (value {e['input']!r})" if not isinstance(e["input"], dict)
+                                                  else ""))
+        raise ConfigError("\n".join(lines)) from None
+
+
+def problems_from_data(data: xr.Dataset, cells: list[int], spec: FitSpec) -> dict[int, tuple[xr.Dataset,
+                                                                                             list[Measurement]]]:
+    """One-cell replay inputs and measurements for ``cells`` from an ingested historian dataset
+    (``twin ingest``) or a twin results file.
+
+    Signals (``time`` x ``cell``) are measurements as they are; manual samples (historian records with
+    their own timestamps, e.g. bath temperatures) count in the output interval that holds them.
+    """
+    from twin.replay import inputs_from_historian, inputs_from_results
+
+    historian = "sample_variable" in data
+    inputs = inputs_from_historian(data) if historian else inputs_from_results(data)
+    cell_line = np.asarray(data["cell_line"].values, dtype=int)
+    n_time = data.sizes["time"]
+    known = {str(v) for v in np.unique(data.sample_variable.values)} if historian else set()
+    known |= {name for name in data.data_vars if data[name].dims == ("time", "cell")}
+    for m in spec.measurement:
+        if m.variable not in known:
+            raise ValueError(f"measurement {m.variable!r} is not in the data; it holds: {', '.join(sorted(known))}")
+    problems = {}
+    for k in cells:
+        if not 0 <= k < data.sizes["cell"]:
+            raise ValueError(f"cell {k} is not in the data (cells 0..{data.sizes['cell'] - 1})")
+        measured = []
+        for m in spec.measurement:
+            if m.variable in data and data[m.variable].dims == ("time", "cell"):
+                values = np.asarray(data[m.variable].values[:, k], float)
+            else:
+                values = np.full(n_time, np.nan)
+                chosen = (data.sample_variable.values == m.variable) & (data.sample_index.values == k)
+                bins = np.searchsorted(data.time.values, data.sample_time.values[chosen], side="left")
+                inside = bins < n_time
+                values[bins[inside]] = data.sample_value.values[chosen][inside]
+            measured.append(Measurement(m.variable, values, m.noise))
+        problems[k] = (inputs.isel(cell=[k], line=[int(cell_line[k])]), measured)
+    return problems

@@ -1,9 +1,11 @@
-"""The ``twin`` command: run a park, or check a configuration."""
+"""The ``twin`` command: run, calibrate, ingest, report, check-config."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from twin.checkpoint import CheckpointError
 from twin.config import ConfigError, default_config_path, load_config
@@ -73,6 +75,55 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cells(spec: str | None, n: int) -> list[int]:
+    """'0-9,15' -> [0, ..., 9, 15]; None -> every cell."""
+    if not spec:
+        return list(range(n))
+    cells: list[int] = []
+    for part in spec.split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            cells += list(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            raise ValueError(f"--cells {spec!r}: {part!r} is not a cell or a range like 3-17") from None
+    return sorted(set(cells))
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    import xarray as xr
+
+    from twin.calibrate import calibrate_cells, load_fit, problems_from_data, write_calibration
+
+    cfg = load_config(args.config)
+    spec = load_fit(args.fit)
+    if not Path(args.data).is_file():
+        print(f"twin: error: --data {args.data}: no such file", file=sys.stderr)
+        return 2
+    with xr.open_dataset(args.data, engine="h5netcdf") as ds:
+        data = ds.load()
+    try:
+        cells = _cells(args.cells, data.sizes["cell"])
+        problems = problems_from_data(data, cells, spec)
+    except (ValueError, KeyError) as exc:
+        print(f"twin: error: {args.data}: {exc}", file=sys.stderr)
+        return 2
+    print(f"alutwin: calibrating {len(cells)} cells ({', '.join(p.name for p in spec.parameter)}) "
+          f"against {', '.join(m.variable for m in spec.measurement)} from {args.data}")
+    result = calibrate_cells(cfg, problems, spec.parameters(), scheduler=args.scheduler, n_workers=args.workers,
+                             batch_size=args.batch_size)
+    out = Path(args.out)
+    result.to_netcdf(out, engine="h5netcdf")
+    toml = write_calibration(result, out.with_suffix(".toml"))
+    ok = int(result.success.sum())
+    print(f"  {ok} of {len(cells)} fits converged -> {out}, {toml} (use: twin run CONFIG --calibration {toml})")
+    for name in spec.parameter:
+        est = result.estimate.sel(parameter=name.name).values
+        se = result.std_error.sel(parameter=name.name).values
+        print(f"  {name.name}: median {np.nanmedian(est):.4g}, range {np.nanmin(est):.4g}..{np.nanmax(est):.4g}, "
+              f"median standard error {np.nanmedian(se):.3g}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from twin.report import report
 
@@ -111,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--start", help="first time (UTC, ISO 8601); default: the first value")
     ing.add_argument("--end", help="last time (UTC, ISO 8601); default: the last value")
     ing.set_defaults(func=_ingest)
+    cal = sub.add_parser("calibrate", help="fit cell parameters to plant data by replay, in batches on Dask")
+    cal.add_argument("config", help="park TOML (its output interval must be the data's)")
+    cal.add_argument("--data", required=True, help="ingested historian data (twin ingest) or a twin results file")
+    cal.add_argument("--fit", required=True, help="fit TOML: [[parameter]] and [[measurement]] (configs/calibration/)")
+    cal.add_argument("--out", required=True, help="netCDF of estimates by cell; the TOML for twin run goes beside it")
+    cal.add_argument("--cells", help="cells to fit, e.g. 0-359,400 (default: all)")
+    cal.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
+    cal.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
+    cal.add_argument("--batch-size", type=int, help="cells per Dask task (default: cells / workers)")
+    cal.set_defaults(func=_calibrate)
     rep = sub.add_parser("report", help="an HTML page with figures of a results file")
     rep.add_argument("results", help="results file of twin run")
     rep.add_argument("--out", metavar="DIR", help="directory for index.html and figures (default: <results>-report)")

@@ -250,6 +250,9 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
     times = (t0 + pd.to_timedelta(interval_s * np.arange(1, n_bins + 1), unit="s")).tz_localize(None)
     ds = xr.Dataset(coords={"time": times.to_numpy(), "cell": np.arange(tag_map.cells),
                             "line": np.arange(tag_map.lines)})
+    # the tag map numbers cells line by line: (line - 1) * cells_per_line + pot - 1
+    ds["cell_line"] = ("cell", np.arange(tag_map.cells) // max(tag_map.cells // tag_map.lines, 1),
+                       {"long_name": "index of the potline of each cell", "units": "1"})
     signals = clean[clean["kind"] == "signal"]
     coverage = {}
     for variable, group in signals.groupby("variable"):

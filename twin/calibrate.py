@@ -23,6 +23,9 @@ from scipy.optimize import least_squares
 
 from twin.config import PER_CELL_KEYS, CellOverride, ConfigError, ParkConfig
 from twin.replay import replay
+from twin.smelter.steady import SteadyStateError
+
+INFEASIBLE_RESIDUAL = 1e3     # per observation, in noise units, for trial parameters without a steady state
 
 __all__ = ["CellFit", "FitSpec", "Measurement", "Parameter", "batch_config", "batch_inputs", "calibrate_batch",
            "calibrate_cell", "calibrate_cells", "load_fit", "one_cell_config", "problems_from_data",
@@ -179,7 +182,12 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
         values: list[dict[str, float]] = [{} for _ in range(n)]
         for i in range(n):
             values[position[i]] = {par.name: par.from_search(z[i * p + j]) for j, par in enumerate(parameters)}
-        got = replay(batch_config(config, values, line_sizes), inputs, None, collect=variables)
+        try:
+            got = replay(batch_config(config, values, line_sizes), inputs, None, collect=variables)
+        except SteadyStateError:
+            # a trial design with no steady heat balance: a cost far above any fit's, so the trust
+            # region draws back from it (a finite value: least_squares cannot take inf)
+            return np.full(int(rows[-1]), INFEASIBLE_RESIDUAL)
         return np.concatenate([(got[m.variable][:, position[i]] - m.values)[o] / m.noise
                                for i in range(n) for m, o in zip(measured[i], observed[i], strict=True)])
 

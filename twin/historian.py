@@ -36,6 +36,8 @@ MODEL_VARIABLES = {
     "tap_weight": ("kg", "cell"),
     "alf3_addition": ("kg", "cell"),
     "beam_move": ("mm", "cell"),
+    "alumina_fed": ("kg", "cell"),          # the pot control system's feed log (shots x shot mass)
+    "anodes_set": ("dimensionless", "cell"),
 }
 QUALITY = ("good", "substituted", "questionable", "bad")
 _UREG = pint.UnitRegistry()

@@ -55,7 +55,8 @@ def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
 
 def inputs_from_historian(data: xr.Dataset) -> xr.Dataset:
     """Replay inputs from an ingested historian dataset (``twin.historian.ingest``): signals as they
-    are, event samples (taps in kg, AlF3 additions, beam moves in mm) summed into their intervals."""
+    are, event samples (taps in kg, AlF3 additions, beam moves in mm, the feed log in kg, anodes set)
+    summed into their intervals (the feed log as a rate)."""
     dt = float(data.attrs["interval_s"])
     out = xr.Dataset(coords={"time": data.time, "cell": data.cell, "line": data.line},
                      attrs={"output_interval_s": dt})
@@ -64,7 +65,8 @@ def inputs_from_historian(data: xr.Dataset) -> xr.Dataset:
             out[name] = data[name]
     ends = data.time.values
     for variable, target, scale in (("tap_weight", "metal_tapped", 1.0), ("alf3_addition", "alf3_added", 1.0),
-                                    ("beam_move", "beam_move", 1e-3)):
+                                    ("beam_move", "beam_move", 1e-3), ("alumina_fed", "feed_rate", 1.0 / dt),
+                                    ("anodes_set", "anodes_set", 1.0)):
         chosen = data.sample_variable.values == variable
         if not chosen.any():
             continue
@@ -97,6 +99,8 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     for name, size in (("cell", s.n_cells), ("line", len(s.lines))):
         if name in inputs.dims and inputs.sizes[name] != size:
             raise ReplayError(f"inputs have {inputs.sizes[name]} {name}s, the park has {size}")
+    if "line_current" in inputs:
+        inputs = inputs.assign(line_current=_fill_gaps(inputs["line_current"]))
     s.params[PARAM["resistance_control"]] = 0.0
     s.params[PARAM["quench_mass"]] = 0.0
     s.line_params[LINE_PARAM["tau"]] = 0.0               # the recorded current is the line current
@@ -148,6 +152,22 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     if out is None:
         return {name: np.array(rows) for name, rows in collected.items()}
     return park._summary(Path(out), tally)
+
+
+def _fill_gaps(current: xr.DataArray) -> xr.DataArray:
+    """Line current over historian gaps: linear between the values on either side, held at the ends.
+
+    The rectifier holds the line current near its set-point, so a gap of minutes to hours is bridged
+    well by its neighbours. A line with no value at all cannot be replayed.
+    """
+    values = np.array(current.values, dtype=float)
+    index = np.arange(values.shape[0])
+    for j in range(values.shape[1]):
+        known = np.isfinite(values[:, j])
+        if not known.any():
+            raise ReplayError(f"line {j}: no line current in the inputs at all; cannot replay it")
+        values[:, j] = np.interp(index, index[known], values[known, j])
+    return current.copy(data=values)
 
 
 def _apply_actions(park: Park, row: xr.Dataset) -> None:

@@ -54,6 +54,7 @@ def historian_export(results: str | Path, out: str | Path, defects: Defects | No
         values = ds.line_current.values[:, j] / 1e3 + rng.normal(0.0, d.current_noise_kA, len(mid))
         frames.append(_signal(f"PL{j + 1}.AMPS", mid, values, 10 * d.deadband_mV * 1e-3, d, rng))
     frames.append(_events(ds, cell_line, first_of_line))
+    frames.append(_control_log(ds, mid, cell_line, first_of_line))
     table = pd.concat(frames, ignore_index=True)
     out = Path(out)
     table.to_csv(out, index=False)
@@ -81,6 +82,24 @@ def _signal(tag: str, times: pd.DatetimeIndex, values: np.ndarray, deadband: flo
     stamps = (times[idx] + jitter).tz_localize("UTC")
     return pd.DataFrame({"timestamp": stamps.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "tag": tag,
                          "value": np.round(stored, 6), "quality": quality})
+
+
+def _control_log(ds, mid: pd.DatetimeIndex, cell_line: np.ndarray, first_of_line: dict[int, int]) -> pd.DataFrame:
+    """The pot control system's log of each interval: alumina fed (kg), beam moves (mm), AlF3 added (kg),
+    anodes set; stamped at the interval's middle, only where something happened. Control logs are
+    event records, not compressed signals: no noise, gaps or flags."""
+    rows = []
+    stamps = mid.tz_localize("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    for name, suffix, scale in (("alumina_fed", "FEED", 1.0), ("beam_position", "BEAM", 1e3),
+                                ("alf3_added", "ALF3ADD", 1.0), ("anodes_set", "ANODE", 1.0)):
+        counter = ds[name].values
+        per_interval = np.diff(counter, axis=0, prepend=np.zeros((1, counter.shape[1])))
+        for i, k in zip(*np.nonzero(np.abs(per_interval) > 1e-12), strict=True):
+            line = int(cell_line[k])
+            tag = f"PL{line + 1}.P{int(k) - first_of_line[line] + 1:03d}.{suffix}"
+            rows.append({"timestamp": stamps[i], "tag": tag, "value": round(float(per_interval[i, k]) * scale, 9),
+                         "quality": "good"})
+    return pd.DataFrame(rows, columns=["timestamp", "tag", "value", "quality"])
 
 
 def _events(ds, cell_line: np.ndarray, first_of_line: dict[int, int]) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Shared helpers: small parks built from the reference cell, so tests run in seconds."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from twin.config import ParkConfig, parse_config
@@ -37,3 +39,36 @@ def reference_with_cells(cells: int, **run: Any) -> ParkConfig:
 @pytest.fixture
 def make_park():
     return small_park
+
+
+class Stop(Exception):
+    """Raised from a progress callback to stop a run as a kill would."""
+
+
+def interrupted_then_resumed(config: ParkConfig, out: Path, seconds: float, stop_after_s: float) -> None:
+    """Run ``config`` toward ``seconds``, stop it after ``stop_after_s`` of plant time, resume it to the end."""
+    import twin
+
+    done = {"s": 0.0}
+
+    def stop(step_s: float) -> None:
+        done["s"] += step_s
+        if done["s"] >= stop_after_s:
+            raise Stop
+
+    with pytest.raises(Stop):
+        twin.Park(config).run(out, seconds, progress=stop)
+    assert twin.open_results(out).attrs["run_complete"] == 0
+    twin.Park.resume(out)
+
+
+def assert_identical(a: Path, b: Path) -> None:
+    """Two results files hold the same records, bit for bit, and the second is complete."""
+    import twin
+
+    da, db = twin.open_results(a), twin.open_results(b)
+    assert da.sizes == db.sizes
+    assert db.attrs["run_complete"] == 1
+    np.testing.assert_array_equal(da.time.values, db.time.values)
+    for name in da.data_vars:
+        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)

@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from conftest import Stop, assert_identical
 
 import twin
 from twin.checkpoint import CheckpointError, checkpoint_path
@@ -34,19 +34,6 @@ def write_config(tmp_path: Path, cells: int, every: float) -> Path:
     path = tmp_path / "park.toml"
     path.write_text(CONFIG.format(cells=cells, every=every))
     return path
-
-
-def assert_identical(a: Path, b: Path) -> None:
-    da, db = twin.open_results(a), twin.open_results(b)
-    assert da.sizes == db.sizes
-    assert db.attrs["run_complete"] == 1
-    np.testing.assert_array_equal(da.time.values, db.time.values)
-    for name in da.data_vars:
-        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
-
-
-class Stop(Exception):
-    pass
 
 
 def test_resume_after_an_interruption_is_bit_identical(tmp_path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import assert_identical, interrupted_then_resumed
 
 import twin
 from twin.carbon import LOW_CARBON_LINE
@@ -131,21 +132,5 @@ def test_park_resumes_bit_identically(tmp_path):
                                                 {"hour": 3, "power_fraction": 0.85}]},
                     run={"checkpoint_interval_h": 1.0, "buffer_records": 2})
     twin.Park(cfg).run(tmp_path / "whole.nc", 5 * 3600.0)
-
-    class Stop(Exception):
-        pass
-
-    done = {"s": 0.0}
-
-    def stop(seconds):
-        done["s"] += seconds
-        if done["s"] >= 3.5 * 3600:
-            raise Stop
-
-    with pytest.raises(Stop):
-        twin.Park(cfg).run(tmp_path / "cut.nc", 5 * 3600.0, progress=stop)
-    twin.Park.resume(tmp_path / "cut.nc")
-    whole, cut = twin.open_results(tmp_path / "whole.nc"), twin.open_results(tmp_path / "cut.nc")
-    assert cut.sizes == whole.sizes
-    for name in whole.data_vars:
-        np.testing.assert_array_equal(whole[name].values, cut[name].values, err_msg=name)
+    interrupted_then_resumed(cfg, tmp_path / "cut.nc", 5 * 3600.0, 3.5 * 3600.0)
+    assert_identical(tmp_path / "whole.nc", tmp_path / "cut.nc")

@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+from conftest import assert_identical, interrupted_then_resumed
 
 import twin
 from twin.config import ConfigError, Disturbance, default_config_path, load_config, parse_config
@@ -142,24 +143,8 @@ def test_refinery_run_resumes_identically(tmp_path):
     cfg = cfg.model_copy(update={"refinery": cfg.refinery.model_copy(update={"disturbances": [
         Disturbance(hour=3, key="gibbsite", value=0.58)]})})
     twin.Park(cfg).run(tmp_path / "whole.nc", 8 * 3600.0)
-
-    class Stop(Exception):
-        pass
-
-    done = {"s": 0.0}
-
-    def stop_after_5_hours(seconds):
-        done["s"] += seconds
-        if done["s"] >= 5 * 3600:
-            raise Stop
-
-    with pytest.raises(Stop):
-        twin.Park(cfg).run(tmp_path / "cut.nc", 8 * 3600.0, progress=stop_after_5_hours)
-    twin.Park.resume(tmp_path / "cut.nc")
-    whole, cut = twin.open_results(tmp_path / "whole.nc"), twin.open_results(tmp_path / "cut.nc")
-    assert cut.attrs["run_complete"] == 1 and cut.sizes == whole.sizes
-    for name in whole.data_vars:
-        np.testing.assert_array_equal(whole[name].values, cut[name].values, err_msg=name)
+    interrupted_then_resumed(cfg, tmp_path / "cut.nc", 8 * 3600.0, 5 * 3600.0)
+    assert_identical(tmp_path / "whole.nc", tmp_path / "cut.nc")
 
 
 @pytest.mark.parametrize(("change", "words"), [

@@ -101,6 +101,11 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             raise ReplayError(f"inputs have {inputs.sizes[name]} {name}s, the park has {size}")
     if "line_current" in inputs:
         inputs = inputs.assign(line_current=_fill_gaps(inputs["line_current"]))
+    if "feed_rate" in inputs:
+        # each interval's recorded feed is whole shots; with the feeder half a shot into its demand the
+        # replay fires that many shots in the interval, centred in their periods. From an empty demand
+        # it would fire the last one an interval late, and run a shot's alumina (~0.015 wt %) short.
+        s.state[STATE["feed_demand"]] = 0.5 * s.params[PARAM["shot_mass"]]
     s.params[PARAM["resistance_control"]] = 0.0
     s.params[PARAM["quench_mass"]] = 0.0
     s.line_params[LINE_PARAM["tau"]] = 0.0               # the recorded current is the line current

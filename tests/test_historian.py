@@ -159,5 +159,9 @@ def test_synthetic_export_recovered_by_ingest(tmp_path, tag_map):
     # the lab and tap records come back as samples at their own times
     kinds = set(data.sample_variable.values)
     assert {"bath_temperature", "excess_alf3", "tap_weight"} <= kinds
+    # and the pot control system's logs as event tables: feed, beam moves, anodes, AlF3 added
+    assert {"alumina_fed", "beam_move", "anodes_set", "alf3_addition"} <= kinds
+    fed = data.sample_value.values[data.sample_variable.values == "alumina_fed"].sum()
+    assert fed == pytest.approx(float(truth.alumina_fed.isel(time=-1).sum()), rel=1e-9)
     taps = data.sample_value.values[data.sample_variable.values == "tap_weight"]
     assert 3000 < np.median(taps) < 5000                              # t in the export -> kg in the model

@@ -38,6 +38,7 @@ MODEL_VARIABLES = {
     "beam_move": ("mm", "cell"),
     "alumina_fed": ("kg", "cell"),          # the pot control system's feed log (shots x shot mass)
     "anodes_set": ("dimensionless", "cell"),
+    "anode_effect": ("dimensionless", "cell"),   # anode effects started (the pot control system's AE log)
 }
 QUALITY = ("good", "substituted", "questionable", "bad")
 _UREG = pint.UnitRegistry()

@@ -86,12 +86,13 @@ def _signal(tag: str, times: pd.DatetimeIndex, values: np.ndarray, deadband: flo
 
 def _control_log(ds, mid: pd.DatetimeIndex, cell_line: np.ndarray, first_of_line: dict[int, int]) -> pd.DataFrame:
     """The pot control system's log of each interval: alumina fed (kg), beam moves (mm), AlF3 added (kg),
-    anodes set; stamped at the interval's middle, only where something happened. Control logs are
+    anodes set, anode effects started; stamped at the interval's middle, only where something happened. Control logs are
     event records, not compressed signals: no noise, gaps or flags."""
     rows = []
     stamps = mid.tz_localize("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
     for name, suffix, scale in (("alumina_fed", "FEED", 1.0), ("beam_position", "BEAM", 1e3),
-                                ("alf3_added", "ALF3ADD", 1.0), ("anodes_set", "ANODE", 1.0)):
+                                ("alf3_added", "ALF3ADD", 1.0), ("anodes_set", "ANODE", 1.0),
+                                ("anode_effect_count", "AE", 1.0)):
         counter = ds[name].values
         per_interval = np.diff(counter, axis=0, prepend=np.zeros((1, counter.shape[1])))
         for i, k in zip(*np.nonzero(np.abs(per_interval) > 1e-12), strict=True):

@@ -194,7 +194,7 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     # one cell: a small dense problem (scipy's sparse path needs more than one unknown)
     sparse = {"jac_sparsity": sparsity, "tr_solver": "lsmr"} if n > 1 else {}
     fit = least_squares(residuals, x0, bounds=(lower, upper), loss=loss, x_scale="jac", diff_step=1e-4,
-                        xtol=1e-8, ftol=1e-10, **sparse)
+                        xtol=1e-6, ftol=1e-8, **sparse)   # 1e-6 of a parameter: far below its standard error
     jac = fit.jac.tocsr() if hasattr(fit.jac, "tocsr") else np.asarray(fit.jac)
     fits = []
     for i in range(n):

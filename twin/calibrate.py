@@ -21,7 +21,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import least_squares
 
-from twin.config import PER_CELL_KEYS, CellOverride, ConfigError, ParkConfig
+from twin.config import PER_CELL_KEYS, CellOverride, ConfigError, ParkConfig, read_toml
 from twin.replay import replay
 from twin.smelter.steady import SteadyStateError
 
@@ -342,17 +342,10 @@ class FitSpec(BaseModel):
 
 def load_fit(path: str | Path) -> FitSpec:
     """Read a fit TOML (see ``configs/calibration/``); errors name the file, key and value."""
-    import tomllib
-
     from pydantic import ValidationError
 
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the fit file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path)
     try:
         return FitSpec.model_validate(data)
     except ValidationError as err:

@@ -595,7 +595,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
     return cfg
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -611,7 +611,7 @@ def _read_with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     file's tables are merged into it key by key (lists and values replace the base's)."""
     if path.resolve() in seen:
         raise ConfigError(f"{path}: base files include each other ({' -> '.join(map(str, seen))})")
-    data = _include_refinery(_read_toml(path), path)
+    data = _include_refinery(read_toml(path), path)
     base = data.pop("base", None)
     if base is None:
         return data
@@ -640,7 +640,7 @@ def _include_refinery(data: dict[str, Any], path: Path) -> dict[str, Any]:
     if not isinstance(name, str) or not target.is_file():
         raise ConfigError(f"{path}: refinery.include = {name!r}: no such file beside {path.name} (expected "
                           f"a TOML with a [refinery] table, e.g. 'refinery.toml')")
-    included = _read_toml(target).get("refinery")
+    included = read_toml(target).get("refinery")
     if not isinstance(included, dict):
         raise ConfigError(f"{target}: has no [refinery] table for {path}'s refinery.include")
     merged = dict(included)
@@ -663,7 +663,7 @@ def load_config(path: str | Path | None = None, calibration: str | Path | None =
     data = _read_with_base(path)
     source = str(path)
     if calibration is not None:
-        extra = _read_toml(Path(calibration))
+        extra = read_toml(Path(calibration))
         unknown = set(extra) - {"smelter"} or set(extra.get("smelter", {})) - {"cell_overrides"}
         if unknown:
             raise ConfigError(f"{calibration}: a calibration file holds only [[smelter.cell_overrides]]; "

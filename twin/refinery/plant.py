@@ -263,15 +263,16 @@ class Refinery:
                                            vapour, d.heater_recovery)
                  + evaporated[U.H2O] / 1e3 / d.evaporator_economy * d.steam_latent_GJ_per_t)
         fuel = U.calcination_fuel_GJ(pr["product_al2o3"], d.hydrate_moisture, d.calciner_efficiency)
+        spent_after = U.liquor_volume(self.spent)
         return {"product_al2o3": pr["product_al2o3"], "product_mass": pr["product_mass"],
                 "precipitated": pr["precipitated"], "liquor_m3": pr["liquor_m3"], "pregnant_ac": pr["feed_ac"],
                 "spent_ac": pr["spent_ac"], "naoh": naoh, "bauxite": bauxite, "mud": mud, "steam_GJ": steam,
                 "fuel_GJ": fuel, "extraction": extraction,
                 "soda_lost": float(mud_liquor[U.NA] + dsp[U.NA] + spilled[U.NA]),
-                "evaporation": float(evaporated[U.H2O]), "spent_m3": U.liquor_volume(self.spent),
+                "evaporation": float(evaporated[U.H2O]), "spent_m3": spent_after,
                 # wash water not covered by the flash condensate comes from outside (notes 5.3 item 3)
                 "fresh_water": max(0.0, float(wash[U.H2O]) - vapour),
-                "spent_caustic": U.concentrations(self.spent, U.liquor_volume(self.spent))["caustic"],
+                "spent_caustic": U.concentrations(self.spent, spent_after)["caustic"],
                 "seed_store": float(self.particle_kg @ self.seed) * self.trains, "classifier_cut": self.cut_um}
 
     def advance(self, seconds: float) -> dict[str, float | np.ndarray]:

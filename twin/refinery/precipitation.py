@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin._core import precip
-from twin.refinery import liquor as _liquor
 from twin.refinery.liquor import RH_PARAMETER_SETS
 
 RHO_GIBBSITE = precip.GIBBSITE_DENSITY                 # kg/m3, as the kernel uses it
@@ -22,10 +21,11 @@ TOTALS = precip.TOTALS
 
 def feed_liquor(alumina: float, caustic: float, t_c: float, soda: float | None = None,
                 silica: float = 0.0) -> np.ndarray:
-    """The kernel's liquor row vector for a liquor given as g/L @25 (water from the BRAHMA density)."""
-    soda = caustic if soda is None else soda
-    water = float(_liquor.density(25.0, alumina, caustic, soda)) - alumina - soda - silica
-    return np.array([alumina, caustic, t_c, soda, silica, water])
+    """The kernel's liquor row vector for a liquor given as g/L @25 (as ``units.liquor_components`` makes it)."""
+    from twin.refinery import units
+
+    comp = units.liquor_components(1.0, alumina, caustic, caustic if soda is None else soda, silica)
+    return units.train_rows(comp, 1.0, t_c)
 
 
 @dataclass

@@ -21,6 +21,7 @@ class FumeTreatment:
     def __init__(self, cfg: FumeConfig):
         self.cfg = cfg
         self.store_f_kg: float | None = None          # fluorine on the secondary alumina
+        self.start_store_f_kg: float | None = None    # ... when the run started (for the balance)
         self.totals = {"evolved": 0.0, "captured": 0.0, "returned": 0.0, "stack": 0.0}
 
     def step(self, metal_kg: np.ndarray, fed_kg: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin._core.pot import AL_KG_PER_COULOMB
+from twin._core.pot import ALUMINA_KG_PER_COULOMB
 from twin.carbon import CO2_PER_C, FUEL_EF, GWP100, LOW_CARBON_LINE
 from twin.config import ParkConfig
 from twin.results import Layout, Variable
@@ -101,8 +101,10 @@ class Site:
 
     @staticmethod
     def _alumina_demand_t_per_h(smelter, setpoints_A: np.ndarray) -> float:
-        """The lines' demand at their set-points: Faraday at 100 % CE, ~1.93 t alumina per t Al (notes sec. 3)."""
-        return float(np.sum(setpoints_A[smelter.cell_line])) * AL_KG_PER_COULOMB * 1.93 * 3.6
+        """The lines' alumina demand (t/h, as fed) at their set-points: Faraday at 100 % CE, with the Na2O
+        the alumina carries (the kernel's constant and the cells' own Na2O)."""
+        current = setpoints_A[smelter.cell_line]
+        return float(np.sum(current / (1.0 - smelter.params[PARAM["na2o"]]))) * ALUMINA_KG_PER_COULOMB * 3.6
 
     def after_smelter(self, smelter, done: Interval, hour: float) -> dict[str, float | np.ndarray]:
         record: dict[str, float | np.ndarray] = {}
@@ -194,7 +196,7 @@ class Site:
         return {"site": {
             "silo": None if self.silo is None else {"inventory_t": self.silo.inventory_t, **self.silo.totals},
             "fume": None if self.fume is None else {"store": self.fume.store_f_kg,
-                                                    "start": getattr(self.fume, "start_store_f_kg", None),
+                                                    "start": self.fume.start_store_f_kg,
                                                     **self.fume.totals},
             "power": {**self.power.totals, "last_other_MW": self.power.last_other_MW,
                       "power_fraction": self.power.power_fraction},

@@ -36,6 +36,14 @@ def reference_with_cells(cells: int, **run: Any) -> ParkConfig:
     return cfg.model_copy(update={"smelter": smelter, "refinery": None})
 
 
+def with_run(cfg: ParkConfig, **run: Any) -> ParkConfig:
+    """``cfg`` with keys of ``[run]`` replaced and validated (for a smelter alone: the reference park's
+    refinery would hold the output interval to whole refinery steps)."""
+    from twin.config import RunConfig
+
+    return cfg.model_copy(update={"run": RunConfig.model_validate({**cfg.run.model_dump(), **run})})
+
+
 @pytest.fixture
 def make_park():
     return small_park

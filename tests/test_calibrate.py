@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import with_run
 
 import twin
 from twin.calibrate import Measurement, Parameter, calibrate_cell, one_cell_config
@@ -150,7 +151,8 @@ def test_twin_calibrate_from_files(tmp_path, capsys):
     twin.run(cfg, tmp_path / "plant.nc", hours=12)
     fit = tmp_path / "fit.toml"
     fit.write_text('[[parameter]]\nname = "r_anode_uohm"\nlower = 0.2\nupper = 1.5\n'
-                   '[[measurement]]\nvariable = "cell_voltage"\nnoise = 0.01\n')
+                   '[[measurement]]\nvariable = "cell_voltage"\nnoise = 0.01\n'
+                   '[[input]]\nvariable = "line_current"\nnoise = 200.0\n')
     out = tmp_path / "cal.nc"
     assert main(["calibrate", str(config), "--data", str(tmp_path / "plant.nc"), "--fit", str(fit), "--out", str(out),
                  "--workers", "1"]) == 0
@@ -160,7 +162,9 @@ def test_twin_calibrate_from_files(tmp_path, capsys):
     assert list(result.cell.values) == [0, 1] and bool(result.success.all())
     np.testing.assert_allclose(result.estimate.values[:, 0], cfg.smelter.cell.r_anode_uohm, rtol=0.01)
     assert (tmp_path / "cal.toml").read_text().count("[[smelter.cell_overrides]]") == 2
-    assert "2 of 2 fits converged" in capsys.readouterr().out
+    assert np.all(result.std_error_inputs.values > 0) and result.attrs["input_noise_line_current"] == 200.0
+    printed = capsys.readouterr().out
+    assert "2 of 2 fits converged" in printed and "line_current: noise 200 per value" in printed
     # bad fit files and unknown measurements are named
     fit.write_text('[[parameter]]\nname = "colour"\nlower = 0\nupper = 1\n[[measurement]]\nvariable = "x"\nnoise = 1\n')
     assert main(["calibrate", str(config), "--data", str(tmp_path / "plant.nc"), "--fit", str(fit), "--out",
@@ -170,12 +174,13 @@ def test_twin_calibrate_from_files(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_recover_parameters_from_a_messy_historian_export(tmp_path):
-    """Truth -> twin run -> export with noise, compression, gaps, bad flags, jitter and the control logs
-    -> twin ingest -> replay -> fit: both parameters within 1 %, the top heat loss within 2 SE.
+    """Truth -> twin run (1-min records) -> export with noise, compression, gaps, bad flags, jitter and the
+    control logs -> twin ingest (10-min clock) -> replay on 1-min input steps -> fit with the line
+    current's noise carried into the standard errors: both parameters within 2 SE and within 1 %.
 
-    (The anode resistance lands 0.5 % low, outside 2 SE: replay reproduces the feed as interval totals,
-    which leaves the bath ~0.01 wt % leaner in alumina than the plant was and the voltage ~1 mV higher;
-    the resistance absorbs it. Replaying feed shots at their own times is what would remove it.)"""
+    Without the 1-min steps replay puts feed-cycle switches and beam moves minutes off (3.6 mV RMS in
+    10-min voltages, where the voltage is most sensitive), and without the input noise the standard
+    errors miss that the bath integrates a noisy current: each moved the top heat loss 3-5 SE off."""
     from twin.calibrate import FitSpec, problems_from_data
     from twin.config import default_config_path
     from twin.historian import ingest, load_tag_map
@@ -183,8 +188,9 @@ def test_recover_parameters_from_a_messy_historian_export(tmp_path):
 
     base = twin.load_config(output_interval_s=600.0)
     truth = {"ua_top_W_per_K": 600.0, "r_anode_uohm": 0.66}
-    twin.run(one_cell_config(base, truth), tmp_path / "plant.nc", days=10)
-    export = historian_export(tmp_path / "plant.nc", tmp_path / "export.csv", Defects(seed=0))
+    twin.run(with_run(one_cell_config(base, truth), output_interval_s=60.0), tmp_path / "plant.nc", days=10)
+    defects = Defects(seed=0)
+    export = historian_export(tmp_path / "plant.nc", tmp_path / "export.csv", defects)
     tags = tmp_path / "tags.toml"
     tags.write_text((default_config_path().parent / "historian" / "reference.toml").read_text()
                     .replace("cells = 720", "cells = 2"))
@@ -192,14 +198,19 @@ def test_recover_parameters_from_a_messy_historian_export(tmp_path):
     spec = FitSpec.model_validate({
         "parameter": [{"name": "ua_top_W_per_K", "lower": 400, "upper": 900, "log": True},
                       {"name": "r_anode_uohm", "lower": 0.2, "upper": 1.5}],
-        "measurement": [{"variable": "cell_voltage", "noise": 0.01}, {"variable": "bath_temperature", "noise": 1.0}]})
-    inputs, measured = problems_from_data(data, [0], spec)[0]
+        "measurement": [{"variable": "cell_voltage", "noise": 0.01}, {"variable": "bath_temperature", "noise": 1.0}],
+        "input": [{"variable": "line_current"}]})
+    inputs, measured = problems_from_data(data, [0], spec, step_s=base.run.slow_step_s)[0]
     assert {"feed_rate", "beam_move", "anodes_set", "alf3_added", "metal_tapped"} <= set(inputs.data_vars)
+    assert inputs.attrs["input_interval_s"] == 60.0 and inputs.sizes["time"] == 10 * data.sizes["time"]
     assert np.isnan(data.line_current.values).any()                     # gaps the replay bridges
-    fit = calibrate_cell(base, inputs, measured, spec.parameters())
+    # the noise of a 10-min mean of 1-min values (fewer where compression or gaps dropped some)
+    noise = spec.input_noise(data)
+    per_mean = defects.current_noise_kA * 1e3 / np.sqrt(10)
+    assert per_mean < noise["line_current"] < 1.3 * per_mean
+    fit = calibrate_cell(base, inputs, measured, spec.parameters(), input_noise=noise)
     assert fit.success, fit.message
-    est = dict(zip(fit.names, fit.estimates, strict=True))
-    se = dict(zip(fit.names, fit.std_errors, strict=True))
-    for name, value in truth.items():
-        assert abs(est[name] / value - 1) < 0.01, (name, est[name])
-    assert abs(est["ua_top_W_per_K"] - 600.0) < 2 * se["ua_top_W_per_K"]
+    assert np.all(fit.input_std_errors > 0) and np.all(fit.input_std_errors < fit.std_errors)
+    for name, est, se in zip(fit.names, fit.estimates, fit.std_errors, strict=True):
+        assert abs(est / truth[name] - 1) < 0.01, (name, est)
+        assert abs(est - truth[name]) < 2 * se, (name, est, se)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import reference_with_cells
+from conftest import reference_with_cells, with_run
 
 import twin
 from twin.replay import ReplayError, inputs_from_results, replay
@@ -43,6 +43,31 @@ def test_replay_inputs_must_fit_the_park(tmp_path):
     inputs = inputs_from_results(twin.open_results(tmp_path / "original.nc"))
     with pytest.raises(ReplayError, match="cells"):
         replay(small_reference(tmp_path, cells=5), inputs, tmp_path / "x.nc")
-    hourly = twin.load_config(output_interval_s=3600.0)
-    with pytest.raises(ReplayError, match="clock"):
-        replay(hourly.model_copy(update={"smelter": cfg.smelter}), inputs, tmp_path / "y.nc")
+    # an input step must hold whole slow steps and fit a whole number of times in a record
+    for step_s in (900.0, 30.0):
+        with pytest.raises(ReplayError, match="clock"):
+            replay(cfg, inputs.assign_attrs(input_interval_s=step_s), tmp_path / "y.nc")
+    with pytest.raises(ReplayError, match="whole number"):
+        replay(cfg, inputs.isel(time=slice(0, 11)).assign_attrs(input_interval_s=60.0), tmp_path / "z.nc")
+
+
+def test_replay_on_a_finer_input_clock_reproduces_the_run_closer(tmp_path):
+    """Inputs of 1-min records replayed into 10-min records: the feed cycles and the beam moves land
+    within their minute instead of somewhere in ten, and the voltage follows the run ~10x closer."""
+    cfg = small_reference(tmp_path, cells=2)
+    fine = with_run(cfg, output_interval_s=60.0)
+    twin.run(fine, tmp_path / "fine.nc", days=1)
+    original = twin.open_results(tmp_path / "fine.nc")
+    ten_min = original.cell_voltage.coarsen(time=10).mean().values
+    fine_inputs = inputs_from_results(original)
+    assert fine_inputs.attrs["input_interval_s"] == 60.0
+    got = replay(cfg, fine_inputs, None, collect=("cell_voltage",))["cell_voltage"]
+    assert got.shape == ten_min.shape
+    # the same inputs summed to 10-min steps, as a 10-min historian would give them
+    coarse = fine_inputs.coarsen(time=10).sum().assign(line_current=fine_inputs.line_current.coarsen(time=10).mean(),
+                                                        feed_rate=fine_inputs.feed_rate.coarsen(time=10).mean())
+    coarse = coarse.assign_attrs(input_interval_s=600.0)
+    coarse_got = replay(cfg, coarse, None, collect=("cell_voltage",))["cell_voltage"]
+    rms_fine = np.sqrt(np.mean((got - ten_min) ** 2))
+    rms_coarse = np.sqrt(np.mean((coarse_got - ten_min) ** 2))
+    assert rms_fine < 1e-3 and rms_fine < rms_coarse / 3, (rms_fine, rms_coarse)

@@ -103,14 +103,17 @@ def _calibrate(args: argparse.Namespace) -> int:
         data = ds.load()
     try:
         cells = _cells(args.cells, data.sizes["cell"])
-        problems = problems_from_data(data, cells, spec)
+        problems = problems_from_data(data, cells, spec, step_s=cfg.run.slow_step_s)
+        input_noise = spec.input_noise(data)
     except (ValueError, KeyError) as exc:
         print(f"twin: error: {args.data}: {exc}", file=sys.stderr)
         return 2
     print(f"alutwin: calibrating {len(cells)} cells ({', '.join(p.name for p in spec.parameter)}) "
           f"against {', '.join(m.variable for m in spec.measurement)} from {args.data}")
+    for name, sd in input_noise.items():
+        print(f"  {name}: noise {sd:.4g} per value, carried into the standard errors")
     result = calibrate_cells(cfg, problems, spec.parameters(), scheduler=args.scheduler, n_workers=args.workers,
-                             batch_size=args.batch_size)
+                             batch_size=args.batch_size, input_noise=input_noise)
     out = Path(args.out)
     result.to_netcdf(out, engine="h5netcdf")
     toml = write_calibration(result, out.with_suffix(".toml"))

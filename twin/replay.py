@@ -1,17 +1,21 @@
 """Replay: the potlines driven by what operators and the plant did, instead of by their controllers.
 
-Inputs are a dataset on the model clock (one value per output interval, labelled by its end):
-``line_current`` (time, line) A, ``feed_rate`` (time, cell) kg/s of alumina as fed, and per
-interval ``beam_move`` (m, + raises the anodes), ``metal_tapped`` (kg), ``alf3_added`` (kg) and
-``anodes_set`` (count) by cell. ``inputs_from_results`` makes them from a twin results file (so a
-run can be replayed); ``inputs_from_historian`` from an ingested historian dataset. Missing
-variables leave that part to the model (e.g. no ``feed_rate``: the cell's own feed control).
+Inputs are a dataset on a clock of steps labelled by their ends (attribute ``input_interval_s``: the
+park's output interval or a whole fraction of it): ``line_current`` (time, line) A, ``feed_rate``
+(time, cell) kg/s of alumina as fed, and per step ``beam_move`` (m, + raises the anodes),
+``metal_tapped`` (kg), ``alf3_added`` (kg) and ``anodes_set`` (count) by cell.
+``inputs_from_results`` makes them from a twin results file (so a run can be replayed);
+``inputs_from_historian`` from an ingested historian dataset. Missing variables leave that part to
+the model (e.g. no ``feed_rate``: the cell's own feed control).
 
-Taps, AlF3 additions and anode settings are applied at the start of their interval (as the twin's
+Taps, AlF3 additions and anode settings are applied at the start of their step (as the twin's
 routine does them), beam moves in its middle. In replay the resistance control, the AE quench's
 alumina dump and the crew's routine are off:
 their actions come from the inputs. The physics, the anode-effect onset and the results are the
-twin's own.
+twin's own, fluoride included: with a ``[fume]`` section each cell loses the fluoride it evolves and
+gets back its feed share of what the scrubbers caught (``twin.site.fume``), at the end of each
+interval as in a forward run. (Without it a replay keeps ~0.5 kg/day more AlF3 than the plant it
+replays; over ten days the liquidus falls, ledge melts into the bath, and the voltage drifts up ~1 mV.)
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from twin.park import Park, RunSummary
 from twin.results import COUNTER_OUTPUTS, ResultsWriter, smelter_layout
 from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
-__all__ = ["ReplayError", "inputs_from_historian", "inputs_from_results", "replay"]
+__all__ = ["ReplayError", "input_clock", "inputs_from_historian", "inputs_from_results", "replay"]
 
 ACTIONS = ("beam_move", "metal_tapped", "alf3_added", "anodes_set")
 
@@ -35,7 +39,8 @@ class ReplayError(ValueError):
 
 
 def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
-    """Replay inputs from a twin run: interval means and the per-interval increments of its counters."""
+    """Replay inputs from a twin run, on its output clock: interval means and the per-interval
+    increments of its counters."""
     dt = float(results.attrs["output_interval_s"])
 
     def per_interval(name: str) -> xr.DataArray:
@@ -50,27 +55,34 @@ def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
         "metal_tapped": per_interval("metal_tapped"),
         "alf3_added": per_interval("alf3_added"),
         "anodes_set": per_interval("anodes_set"),
-    }, attrs={"output_interval_s": dt})
+    }, attrs={"input_interval_s": dt})
 
 
-def inputs_from_historian(data: xr.Dataset) -> xr.Dataset:
-    """Replay inputs from an ingested historian dataset (``twin.historian.ingest``): signals as they
-    are, event samples (taps in kg, AlF3 additions, beam moves in mm, the feed log in kg, anodes set)
-    summed into their intervals (the feed log as a rate)."""
-    dt = float(data.attrs["interval_s"])
-    out = xr.Dataset(coords={"time": data.time, "cell": data.cell, "line": data.line},
-                     attrs={"output_interval_s": dt})
+def inputs_from_historian(data: xr.Dataset, step_s: float | None = None) -> xr.Dataset:
+    """Replay inputs from an ingested historian dataset (``twin.historian.ingest``) on a clock of
+    ``step_s`` (default: the dataset's interval; a whole fraction of it, e.g. the park's slow step):
+    signals held over the steps of their interval, event samples (taps in kg, AlF3 additions, beam
+    moves in mm, the feed log in kg, anodes set) summed into the step that holds their time stamp
+    (the feed log as a rate)."""
+    interval = float(data.attrs["interval_s"])
+    dt = float(step_s or interval)
+    per_interval = round(interval / dt)
+    if per_interval < 1 or abs(per_interval * dt - interval) > 1e-6:
+        raise ReplayError(f"step_s = {dt:g} s must divide the data's interval ({interval:g} s) into whole steps")
+    ends = data.time.values[0] - np.timedelta64(round(interval * 1e6), "us") \
+        + np.timedelta64(round(dt * 1e6), "us") * np.arange(1, data.sizes["time"] * per_interval + 1)
+    out = xr.Dataset(coords={"time": ends, "cell": data.cell, "line": data.line}, attrs={"input_interval_s": dt})
     for name in ("line_current", "feed_rate"):
         if name in data:
-            out[name] = data[name]
-    ends = data.time.values
+            out[name] = (data[name].dims, np.repeat(np.asarray(data[name].values, float), per_interval, axis=0),
+                         data[name].attrs)
     for variable, target, scale in (("tap_weight", "metal_tapped", 1.0), ("alf3_addition", "alf3_added", 1.0),
                                     ("beam_move", "beam_move", 1e-3), ("alumina_fed", "feed_rate", 1.0 / dt),
                                     ("anodes_set", "anodes_set", 1.0)):
         chosen = data.sample_variable.values == variable
         if not chosen.any():
             continue
-        total = np.zeros((data.sizes["time"], data.sizes["cell"]))
+        total = np.zeros((len(ends), data.sizes["cell"]))
         bins = np.searchsorted(ends, data.sample_time.values[chosen], side="right")
         inside = bins < len(ends)
         np.add.at(total, (bins[inside], data.sample_index.values[chosen][inside]),
@@ -84,60 +96,75 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
            collect: tuple[str, ...] = ()) -> RunSummary | dict[str, np.ndarray]:
     """Run the park from its steady state through the inputs' intervals, writing results to ``out``.
 
-    With ``out=None`` nothing is written: the variables named in ``collect`` come back as arrays
-    (time x cell or line), which is what a calibration loop wants. Only the smelter is replayed.
+    The inputs' clock (``input_interval_s``) may be finer than the park's output interval, a whole
+    number of its slow steps: the records are then means over several input steps. A finer clock
+    puts the feed and the beam moves nearer their moments (10-min inputs misplace a feed-cycle's
+    switch by minutes, which shifts the voltage of that record by up to ~10 mV; 1-min inputs by
+    ~1 mV). With ``out=None`` nothing is written: the variables named in ``collect`` come back as
+    arrays (record x cell or line), which is what a calibration loop wants. Only the smelter is
+    replayed.
     """
     if config.smelter is None:
         raise ReplayError(f"{config.source}: replay drives potlines, and this config has no [smelter]")
     config = config.model_copy(update={"refinery": None})
     park = Park(config)
     s = park.smelter
-    dt = float(inputs.attrs.get("output_interval_s", config.run.output_interval_s))
-    if abs(dt - config.run.output_interval_s) > 1e-9:
-        raise ReplayError(f"inputs are on a {dt} s clock, the park's output interval is "
-                          f"{config.run.output_interval_s} s: ingest or run them on the same interval")
+    run = config.run
+    step_s, per_record = input_clock(inputs, run)
     for name, size in (("cell", s.n_cells), ("line", len(s.lines))):
         if name in inputs.dims and inputs.sizes[name] != size:
             raise ReplayError(f"inputs have {inputs.sizes[name]} {name}s, the park has {size}")
-    if "line_current" in inputs:
-        inputs = inputs.assign(line_current=_fill_gaps(inputs["line_current"]))
-    if "feed_rate" in inputs:
-        # each interval's recorded feed is whole shots; with the feeder half a shot into its demand the
-        # replay fires that many shots in the interval, centred in their periods. From an empty demand
-        # it would fire the last one an interval late, and run a shot's alumina (~0.015 wt %) short.
+    # plain arrays before the loop: one xarray lookup per step would cost more than the kernel
+    given = {name: np.asarray(inputs[name].values, float) for name in ("feed_rate", *ACTIONS) if name in inputs}
+    current = np.asarray(_fill_gaps(inputs["line_current"]).values, float) if "line_current" in inputs else None
+    if "feed_rate" in given:
+        # each step's recorded feed is whole shots; with the feeder half a shot into its demand the
+        # replay fires that many shots in the step, centred in their periods. From an empty demand
+        # it would fire the last one a step late, and run a shot's alumina (~0.015 wt %) short.
         s.state[STATE["feed_demand"]] = 0.5 * s.params[PARAM["shot_mass"]]
+        given["feed_rate"] = np.nan_to_num(given["feed_rate"], nan=-1.0)   # -1: the cell's own feed control
     s.params[PARAM["resistance_control"]] = 0.0
     s.params[PARAM["quench_mass"]] = 0.0
     s.line_params[LINE_PARAM["tau"]] = 0.0               # the recorded current is the line current
-    run = config.run
+    fume = park.site.fume if park.site is not None else None
     writer = None if out is None else ResultsWriter(
         out, run.start, smelter_layout([ln.name for ln in config.smelter.potlines], s.cell_line),
         buffer_size=run.buffer_records,
-        attrs={"source_config": config.source, "replay": 1, "output_interval_s": dt,
-               "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s})
+        attrs={"source_config": config.source, "replay": 1, "output_interval_s": run.output_interval_s,
+               "input_interval_s": step_s, "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s})
     collected: dict[str, list[np.ndarray]] = {name: [] for name in collect}
     tally = {"start_counters": s.counters.copy(), "charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
     n_sub = round(run.slow_step_s / run.fast_step_s)
-    n_slow = round(dt / run.slow_step_s)
+    n_slow = round(step_s / run.slow_step_s)
+    # beam moves land mid-step: unbiased for moves spread over it (at its start they add half a
+    # step of the new ACD: a mean voltage bias of ~1 mV with 10-min steps). A step of one slow step
+    # cannot be split: its moves land at its end, where the pot controller makes them (it acts
+    # after measuring the step's voltage)
+    half = n_slow // 2 if n_slow > 1 else 1
+    before = s.counters.copy()
     complete = False
     try:
         for i in range(inputs.sizes["time"]):
-            row = inputs.isel(time=i)
-            _apply_actions(park, row)
-            current = np.asarray(row["line_current"].values, float) if "line_current" in row \
-                else park.setpoints(park.time_s)
-            if "feed_rate" in row:
-                s.params[PARAM["feed_override"]] = np.nan_to_num(np.asarray(row["feed_rate"].values, float),
-                                                                 nan=-1.0)
-            # beam moves land mid-interval: unbiased for moves spread over it (at its start they add
-            # half an interval of the new ACD: a mean voltage bias of ~1 mV at 10-min intervals)
-            half = n_slow // 2
+            _apply_actions(park, {name: v[i] for name, v in given.items()})
+            amps = current[i] if current is not None else park.setpoints(park.time_s)
+            if "feed_rate" in given:
+                s.params[PARAM["feed_override"]] = given["feed_rate"][i]
             if half:
-                s.advance(half, n_sub, run.fast_step_s, current, current)
-            if "beam_move" in row:
-                s.state[STATE["acd"]] += np.nan_to_num(np.asarray(row["beam_move"].values, float))
-            s.advance(n_slow - half, n_sub, run.fast_step_s, current, current)
-            park.time_s += dt
+                s.advance(half, n_sub, run.fast_step_s, amps, amps)
+            if "beam_move" in given:
+                s.state[STATE["acd"]] += np.nan_to_num(given["beam_move"][i])
+            if n_slow > half:
+                s.advance(n_slow - half, n_sub, run.fast_step_s, amps, amps)
+            park.time_s += step_s
+            if (i + 1) % per_record:
+                continue
+            if fume is not None:
+                # the fluoride of the record's interval, as a forward run books it
+                done = s.counters - before
+                lost, back = fume.step(done[COUNTER["metal_produced"]], done[COUNTER["alumina_fed"]],
+                                       run.output_interval_s)
+                s.state[STATE["alf3"]] += back - lost
+            before = s.counters.copy()
             record = s.take_means()
             for kernel_name, out_name in COUNTER_OUTPUTS.items():
                 record[out_name] = s.counter(kernel_name).copy()
@@ -145,11 +172,11 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
                 collected[name].append(record[name])
             if writer is not None:
                 writer.append(park.time_s, record)
-            tally["charge"] += float(np.sum(record["line_current"][s.cell_line])) * dt
+            tally["charge"] += float(np.sum(record["line_current"][s.cell_line])) * run.output_interval_s
             tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
             tally["intervals"] += 1
             if progress is not None:
-                progress(dt)
+                progress(run.output_interval_s)
         complete = True
     finally:
         if writer is not None:
@@ -157,6 +184,22 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     if out is None:
         return {name: np.array(rows) for name, rows in collected.items()}
     return park._summary(Path(out), tally)
+
+
+def input_clock(inputs: xr.Dataset, run) -> tuple[float, int]:
+    """The inputs' step (s) and how many of them make one output interval; a clear error otherwise."""
+    step_s = float(inputs.attrs.get("input_interval_s", inputs.attrs.get("output_interval_s", run.output_interval_s)))
+    per_record = round(run.output_interval_s / step_s)
+    slow_steps = round(step_s / run.slow_step_s)
+    if (per_record < 1 or slow_steps < 1 or abs(per_record * step_s - run.output_interval_s) > 1e-6
+            or abs(slow_steps * run.slow_step_s - step_s) > 1e-6):
+        raise ReplayError(f"inputs are on a {step_s:g} s clock; replay needs a whole number of the park's slow "
+                          f"steps ({run.slow_step_s:g} s) in each input step and a whole number of input steps in "
+                          f"its output interval ({run.output_interval_s:g} s): ingest or run on such a clock")
+    if inputs.sizes["time"] % per_record:
+        raise ReplayError(f"inputs have {inputs.sizes['time']} steps of {step_s:g} s, not a whole number of the "
+                          f"park's {run.output_interval_s:g} s output intervals ({per_record} steps each)")
+    return step_s, per_record
 
 
 def _fill_gaps(current: xr.DataArray) -> xr.DataArray:
@@ -175,18 +218,18 @@ def _fill_gaps(current: xr.DataArray) -> xr.DataArray:
     return current.copy(data=values)
 
 
-def _apply_actions(park: Park, row: xr.Dataset) -> None:
-    """What the crew did in this interval (taps, AlF3, anodes), applied at its start as the twin's
-    own routine does; beam moves are applied mid-interval by the caller."""
+def _apply_actions(park: Park, row: dict[str, np.ndarray]) -> None:
+    """What the crew did in this step (taps, AlF3, anodes), applied at its start as the twin's own
+    routine does them; beam moves are applied mid-step by the caller."""
     s = park.smelter
     if "metal_tapped" in row:
-        for k in np.flatnonzero(np.asarray(row["metal_tapped"].values) > 0):
-            s.remove_metal(int(k), float(row["metal_tapped"].values[k]))
+        for k in np.flatnonzero(row["metal_tapped"] > 0):
+            s.remove_metal(int(k), float(row["metal_tapped"][k]))
     if "alf3_added" in row:
-        add = np.nan_to_num(np.asarray(row["alf3_added"].values, float))
+        add = np.nan_to_num(row["alf3_added"])
         s.state[STATE["alf3"]] += add
         s.counters[COUNTER["alf3_added"]] += add
     if "anodes_set" in row:
-        cells = np.flatnonzero(np.asarray(row["anodes_set"].values) > 0)
+        cells = np.flatnonzero(row["anodes_set"] > 0)
         if cells.size:
             s.set_anodes(cells, park.time_s)

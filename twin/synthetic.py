@@ -7,6 +7,10 @@ exception reporting does), clock jitter, and the lab/manual records of the run's
 temperatures, AlF3 samples, tap weights) at their own times. Tag names follow
 ``configs/historian/reference.toml``: ``PL<line>.P<pot>.VOLT``, ``PL<line>.AMPS``, ``...TEMP``,
 ``...ALF3``, ``...TAPWT``.
+
+The export has the run's clock: signals one value per record, the control logs one entry per record
+with something in it. A run with 1-min records gives control logs that place feed-cycle switches and
+beam moves within their minute, as a pot control system's event log does (the recovery tests use it).
 """
 from __future__ import annotations
 
@@ -49,10 +53,10 @@ def historian_export(results: str | Path, out: str | Path, defects: Defects | No
         line = int(cell_line[k])
         tag = f"PL{line + 1}.P{k - first_of_line[line] + 1:03d}.VOLT"
         values = ds.cell_voltage.values[:, k] + rng.normal(0.0, d.voltage_noise_mV * 1e-3, len(mid))
-        frames.append(_signal(tag, mid, values, d.deadband_mV * 1e-3, d, rng))
+        frames.append(_signal(tag, mid, values, d.deadband_mV * 1e-3, d, rng, interval))
     for j in range(ds.sizes["line"]):
         values = ds.line_current.values[:, j] / 1e3 + rng.normal(0.0, d.current_noise_kA, len(mid))
-        frames.append(_signal(f"PL{j + 1}.AMPS", mid, values, 10 * d.deadband_mV * 1e-3, d, rng))
+        frames.append(_signal(f"PL{j + 1}.AMPS", mid, values, 10 * d.deadband_mV * 1e-3, d, rng, interval))
     frames.append(_events(ds, cell_line, first_of_line))
     frames.append(_control_log(ds, mid, cell_line, first_of_line))
     table = pd.concat(frames, ignore_index=True)
@@ -62,7 +66,7 @@ def historian_export(results: str | Path, out: str | Path, defects: Defects | No
 
 
 def _signal(tag: str, times: pd.DatetimeIndex, values: np.ndarray, deadband: float, d: Defects,
-            rng: np.random.Generator) -> pd.DataFrame:
+            rng: np.random.Generator, interval_s: float) -> pd.DataFrame:
     keep = np.ones(len(values), bool)
     last = None
     for i, v in enumerate(values):                # exception reporting: store moves beyond the deadband
@@ -70,10 +74,11 @@ def _signal(tag: str, times: pd.DatetimeIndex, values: np.ndarray, deadband: flo
             keep[i] = False
         else:
             last = v
-    n_gaps = rng.poisson(d.gap_fraction * len(values) / 21.0) if d.gap_fraction > 0 else 0
-    for _ in range(n_gaps):                       # gaps of 1-6 h of records (at 10 min: 6-36 records)
+    hour = max(round(3600.0 / interval_s), 1)    # records in an hour
+    n_gaps = rng.poisson(d.gap_fraction * len(values) / (3.5 * hour)) if d.gap_fraction > 0 else 0
+    for _ in range(n_gaps):                       # gaps of 1-6 h (mean 3.5 h)
         start = rng.integers(0, len(values))
-        keep[start:start + rng.integers(6, 37)] = False
+        keep[start:start + rng.integers(hour, 6 * hour + 1)] = False
     idx = np.flatnonzero(keep)
     quality = np.where(rng.random(len(idx)) < d.bad_fraction, "bad", "good")
     stored = values[idx].copy()
@@ -85,22 +90,23 @@ def _signal(tag: str, times: pd.DatetimeIndex, values: np.ndarray, deadband: flo
 
 
 def _control_log(ds, mid: pd.DatetimeIndex, cell_line: np.ndarray, first_of_line: dict[int, int]) -> pd.DataFrame:
-    """The pot control system's log of each interval: alumina fed (kg), beam moves (mm), AlF3 added (kg),
-    anodes set, anode effects started; stamped at the interval's middle, only where something happened. Control logs are
+    """The pot control system's log of each record: alumina fed (kg), beam moves (mm), AlF3 added (kg),
+    anodes set, anode effects started; stamped at the record's middle, only where something happened
+    (from a run with 1-min records, within half a minute of when it happened). Control logs are
     event records, not compressed signals: no noise, gaps or flags."""
-    rows = []
-    stamps = mid.tz_localize("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamps = np.asarray(mid.tz_localize("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
+    pots = np.array([f"PL{int(cell_line[k]) + 1}.P{k - first_of_line[int(cell_line[k])] + 1:03d}"
+                     for k in range(len(cell_line))])
+    frames = []
     for name, suffix, scale in (("alumina_fed", "FEED", 1.0), ("beam_position", "BEAM", 1e3),
                                 ("alf3_added", "ALF3ADD", 1.0), ("anodes_set", "ANODE", 1.0),
                                 ("anode_effect_count", "AE", 1.0)):
         counter = ds[name].values
-        per_interval = np.diff(counter, axis=0, prepend=np.zeros((1, counter.shape[1])))
-        for i, k in zip(*np.nonzero(np.abs(per_interval) > 1e-12), strict=True):
-            line = int(cell_line[k])
-            tag = f"PL{line + 1}.P{int(k) - first_of_line[line] + 1:03d}.{suffix}"
-            rows.append({"timestamp": stamps[i], "tag": tag, "value": round(float(per_interval[i, k]) * scale, 9),
-                         "quality": "good"})
-    return pd.DataFrame(rows, columns=["timestamp", "tag", "value", "quality"])
+        per_record = np.diff(counter, axis=0, prepend=np.zeros((1, counter.shape[1])))
+        i, k = np.nonzero(np.abs(per_record) > 1e-12)
+        frames.append(pd.DataFrame({"timestamp": stamps[i], "tag": np.char.add(pots[k], "." + suffix),
+                                    "value": np.round(per_record[i, k] * scale, 9), "quality": "good"}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _events(ds, cell_line: np.ndarray, first_of_line: dict[int, int]) -> pd.DataFrame:

@@ -9,7 +9,8 @@ park's output interval or a whole fraction of it): ``line_current`` (time, line)
 the model (e.g. no ``feed_rate``: the cell's own feed control).
 
 Taps, AlF3 additions and anode settings are applied at the start of their step (as the twin's
-routine does them), beam moves in its middle. In replay the resistance control, the AE quench's
+routine does them), beam moves in its middle (at the end of a step of one slow step, where the pot
+controller makes them). In replay the resistance control, the AE quench's
 alumina dump and the crew's routine are off:
 their actions come from the inputs. The physics, the anode-effect onset and the results are the
 twin's own, fluoride included: with a ``[fume]`` section each cell loses the fluoride it evolves and

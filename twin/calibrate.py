@@ -246,7 +246,7 @@ def _input_noise_shifts(config: ParkConfig, inputs: xr.Dataset, noise: dict[str,
     from twin.replay import input_clock
 
     if not noise:
-        return np.zeros((0, len(blocks), blocks[0].shape[1] if blocks else 0))
+        return np.zeros((0, len(blocks), blocks[0].shape[1]))
     unknown = sorted(set(noise) - set(inputs.data_vars))
     if unknown:
         raise ValueError(f"input_noise names {unknown}, which the replay inputs do not hold "

@@ -28,6 +28,7 @@ import xarray as xr
 
 from twin.park import Park, RunSummary
 from twin.results import COUNTER_OUTPUTS, ResultsWriter, smelter_layout
+from twin.site.site import interval_of
 from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
 __all__ = ["ReplayError", "input_clock", "inputs_from_historian", "inputs_from_results", "replay"]
@@ -150,8 +151,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             amps = current[i] if current is not None else park.setpoints(park.time_s)
             if "feed_rate" in given:
                 s.params[PARAM["feed_override"]] = given["feed_rate"][i]
-            if half:
-                s.advance(half, n_sub, run.fast_step_s, amps, amps)
+            s.advance(half, n_sub, run.fast_step_s, amps, amps)
             if "beam_move" in given:
                 s.state[STATE["acd"]] += np.nan_to_num(given["beam_move"][i])
             if n_slow > half:
@@ -159,16 +159,14 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             park.time_s += step_s
             if (i + 1) % per_record:
                 continue
-            if fume is not None:
-                # the fluoride of the record's interval, as a forward run books it
-                done = s.counters - before
-                lost, back = fume.step(done[COUNTER["metal_produced"]], done[COUNTER["alumina_fed"]],
-                                       run.output_interval_s)
-                s.state[STATE["alf3"]] += back - lost
-            before = s.counters.copy()
             record = s.take_means()
             for kernel_name, out_name in COUNTER_OUTPUTS.items():
                 record[out_name] = s.counter(kernel_name).copy()
+            if fume is not None:
+                # the fluoride of the record's interval, as a forward run books it
+                done = interval_of(s, before, record, run.output_interval_s)
+                fume.exchange(s, done.metal_kg, done.fed_kg, done.seconds)
+            before = s.counters.copy()
             for name in collect:
                 collected[name].append(record[name])
             if writer is not None:

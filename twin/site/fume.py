@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from twin.config import FumeConfig
-from twin.smelter.cell import F_IN_ALF3
+from twin.smelter.cell import F_IN_ALF3, STATE
 
 
 class FumeTreatment:
@@ -23,6 +23,12 @@ class FumeTreatment:
         self.store_f_kg: float | None = None          # fluorine on the secondary alumina
         self.start_store_f_kg: float | None = None    # ... when the run started (for the balance)
         self.totals = {"evolved": 0.0, "captured": 0.0, "returned": 0.0, "stack": 0.0}
+
+    def exchange(self, smelter, metal_kg: np.ndarray, fed_kg: np.ndarray, seconds: float) -> None:
+        """Book one interval's fluoride on the cells (forward runs and replays alike): each loses what it
+        evolved from its excess AlF3 and gets back its feed share of the secondary alumina's."""
+        lost, back = self.step(metal_kg, fed_kg, seconds)
+        smelter.state[STATE["alf3"]] += back - lost
 
     def step(self, metal_kg: np.ndarray, fed_kg: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         """Fluoride of one interval: (AlF3 kg each cell loses to the gas, AlF3 kg it gets back)."""

@@ -19,7 +19,7 @@ from twin.site.flows import CarbonPlant, Casthouse, Linings
 from twin.site.fume import FumeTreatment
 from twin.site.power import Power
 from twin.site.silo import Silo
-from twin.smelter.cell import COUNTER, LINE, LINE_PARAM, PARAM, STATE
+from twin.smelter.cell import COUNTER, LINE, LINE_PARAM, PARAM
 
 # scope 1 and 2 sources of the footprint per t Al (park notes sec. 4.3); "alumina" is the refinery's
 # share (its fuel, steam and electricity per t alumina times the alumina the cells ate), or the
@@ -109,8 +109,7 @@ class Site:
     def after_smelter(self, smelter, done: Interval, hour: float) -> dict[str, float | np.ndarray]:
         record: dict[str, float | np.ndarray] = {}
         if self.fume is not None:
-            lost, back = self.fume.step(done.metal_kg, done.fed_kg, done.seconds)
-            smelter.state[STATE["alf3"]] += back - lost
+            self.fume.exchange(smelter, done.metal_kg, done.fed_kg, done.seconds)
             record.update(fluoride_evolved=self.fume.totals["evolved"], fluoride_stack=self.fume.totals["stack"],
                           fluoride_returned=self.fume.totals["returned"],
                           secondary_alumina_fluoride=self.fume.store_f_kg)

@@ -12,7 +12,7 @@ from twin.config import ParkConfig, parse_config
 
 def small_park(cells: int = 4, lines: int = 2, run: dict[str, Any] | None = None,
                cell: dict[str, Any] | None = None, line: dict[str, Any] | None = None,
-               control: dict[str, Any] | None = None) -> ParkConfig:
+               control: dict[str, Any] | None = None, operations: dict[str, Any] | None = None) -> ParkConfig:
     """A park of ``lines`` potlines of ``cells`` reference cells each (defaults of the schema)."""
     data = {
         "name": "test park",
@@ -20,6 +20,7 @@ def small_park(cells: int = 4, lines: int = 2, run: dict[str, Any] | None = None
         "smelter": {
             "cell": dict(cell or {}),
             "control": dict(control or {}),
+            "operations": dict(operations or {}),
             "potlines": [{"name": f"L{j + 1}", "cells": cells, **(line or {})} for j in range(lines)],
         },
     }

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from twin import Park
-from twin.smelter.cell import COUNTER, PARAM, STATE, fluoride_mass
+from twin.smelter.cell import COUNTER, F_IN_ALF3, F_IN_CAF2, F_IN_CRYOLITE, PARAM, STATE, fluoride_mass
+from twin.smelter.potline import F_IN_NAF
 
 F = 96485.33212       # C/mol
 M_AL = 26.9815385e-3  # kg/mol
@@ -48,15 +49,23 @@ def test_faraday_exact_each_interval(make_park):
         prev = now
 
 
+# a narrow bath band, so the crew taps and adds bath within the three days the balances run
+BATH_MANAGED = {"bath_tap_band_pct": 0.3, "bath_dip_sd_pct": 0.5}
+
+
 def test_alumina_balance(make_park):
-    """Alumina fed = alumina in the pools now - before + Faraday consumption (1.8895 kg/kg Al)."""
-    park = Park(make_park(cells=4, lines=2))
+    """Alumina fed (and in crushed bath) = alumina in the pools now - before + Faraday consumption
+    (1.8895 kg/kg Al) + alumina in the tapped bath."""
+    park = Park(make_park(cells=4, lines=2, operations=BATH_MANAGED))
     x0 = park.smelter.state.copy()
     run_intervals(park, 3 * 144)
     x1 = park.smelter.state
     na2o = park.smelter.params[PARAM["na2o"]]
     fed = park.smelter.counter("alumina_fed")
-    alumina_in = fed * (1 - na2o) + fed * na2o * 101.9613 / (3 * 61.9789)   # Na2O + AlF3 -> cryolite + Al2O3
+    added, tapped = park.smelter.counter("bath_added"), park.smelter.counter("bath_tapped_alumina")
+    assert added.max() > 0 and tapped.max() > 0            # the crew managed the bath both ways
+    alumina_in = (fed * (1 - na2o) + fed * na2o * 101.9613 / (3 * 61.9789)   # Na2O + AlF3 -> cryolite + Al2O3
+                  + added * park.smelter.cell.alumina_wt / 100 - tapped)
     pools = (x1[STATE["alumina"]] + x1[STATE["undissolved"]]) - (x0[STATE["alumina"]] + x0[STATE["undissolved"]])
     consumed = park.smelter.counter("metal_produced") * M_AL2O3 / (2 * M_AL)
     np.testing.assert_allclose(alumina_in - consumed, pools, rtol=0, atol=1e-9 * fed.max())
@@ -66,30 +75,39 @@ def test_alumina_balance(make_park):
 
 
 def test_fluoride_balance(make_park):
-    """Fluorine in bath + ledge changes only by the AlF3 added (Na2O neutralisation conserves F)."""
-    park = Park(make_park(cells=4, lines=2))
+    """Fluorine in bath + ledge changes only by the AlF3 added, the bath tapped and added and the NaF the
+    cathode takes up (Na2O neutralisation conserves F)."""
+    park = Park(make_park(cells=4, lines=2, operations=BATH_MANAGED, cell={"cathode_age_days": 30.0}))
+    cell = park.smelter.cell
     f0 = fluoride_mass(park.smelter.state, park.smelter.params)
     run_intervals(park, 3 * 144)
     f1 = fluoride_mass(park.smelter.state, park.smelter.params)
-    added = park.smelter.counter("alf3_added") * 3 * 18.998403 / 83.9767
-    assert added.min() > 0
-    np.testing.assert_allclose(f1 - f0, added, rtol=0, atol=1e-9 * f0.max())
+    c = park.smelter.counter
+    added = c("alf3_added") * 3 * 18.998403 / 83.9767
+    assert added.min() > 0 and c("sodium_uptake").min() > 0
+    f_crushed = (F_IN_CRYOLITE * (100 - cell.alf3_wt - cell.caf2_wt - cell.alumina_wt) + F_IN_ALF3 * cell.alf3_wt
+                 + F_IN_CAF2 * cell.caf2_wt) / 100
+    change = added + c("bath_added") * f_crushed - c("bath_tapped_fluorine") - c("sodium_uptake") * F_IN_NAF
+    np.testing.assert_allclose(f1 - f0, change, rtol=0, atol=1e-9 * f0.max())
 
 
 def test_energy_balance(make_park):
     """Electric heat in = production enthalpy + losses + storage (sensible, shell, latent), to round-off."""
-    park = Park(make_park(cells=4, lines=2))
+    park = Park(make_park(cells=4, lines=2, operations=BATH_MANAGED))
     x0 = park.smelter.state.copy()
     run_intervals(park, 3 * 144)
     x1, p = park.smelter.state, park.smelter.params
     c = {name: park.smelter.counter(name) for name in COUNTER}
-    stored = c["e_bath"] + c["e_shell"] + c["e_latent"]
-    out = c["e_reaction"] + c["e_top"] + c["e_bottom"] + c["e_side"] + c["e_anode"]
+    stored = c["e_bath"] + c["e_shell"] + c["e_latent"] + c["e_cathode"] + c["e_top_node"]
+    out = c["e_reaction"] + c["e_top"] + c["e_bottom"] + c["e_side"] + c["e_anode"] + c["e_additions"]
     assert c["e_anode"].min() > 0                       # anodes were set and took heat
+    assert c["e_additions"].max() > 0                   # crushed bath was added and melted
     np.testing.assert_allclose(c["e_electric"] - out - stored, 0.0, atol=1e-9 * c["e_electric"].max())
     # the storage terms agree with the states they belong to
-    np.testing.assert_allclose(c["e_shell"], p[PARAM["c_shell"]] * (x1[STATE["t_shell"]] - x0[STATE["t_shell"]]),
-                               rtol=1e-9, atol=1e-6 * c["e_electric"].max())
+    for counter, capacity, node in (("e_shell", "c_shell", "t_shell"), ("e_cathode", "c_cathode", "t_cathode"),
+                                    ("e_top_node", "c_top", "t_top")):
+        np.testing.assert_allclose(c[counter], p[PARAM[capacity]] * (x1[STATE[node]] - x0[STATE[node]]),
+                                   rtol=1e-9, atol=1e-6 * c["e_electric"].max())
     latent = -p[PARAM["rho_ledge"]] * p[PARAM["latent"]] * p[PARAM["side_area"]] * (
         x1[STATE["ledge"]] - x0[STATE["ledge"]])
     np.testing.assert_allclose(c["e_latent"], latent, rtol=1e-9, atol=1e-6 * c["e_electric"].max())

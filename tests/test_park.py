@@ -51,7 +51,8 @@ def test_alumina_and_fluoride_balances_of_the_park():
     f = site.fume.totals
     added = (park.smelter.counters[COUNTER["alf3_added"]].sum() - alf3_before) * F_IN_ALF3
     f_now = fluoride_mass(park.smelter.state, park.smelter.params).sum()
-    ledger = (f_now - f_cells) + (site.fume.store_f_kg - site.fume.start_store_f_kg) + f["stack"]
+    ledger = ((f_now - f_cells) + (site.fume.store_f_kg - site.fume.start_store_f_kg) + f["stack"]
+              + park.smelter.bath_fluorine_out().sum())     # tapped and crushed bath, the cathodes' NaF
     assert ledger == pytest.approx(added, abs=1e-9 * f["evolved"] + 1e-9)
     assert f["stack"] == pytest.approx((1 - cfg.fume.capture_efficiency) * f["evolved"], rel=1e-12)
     assert f["returned"] == pytest.approx(f["captured"], rel=0.05)     # a running loop: what is caught comes back

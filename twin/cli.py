@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 from twin.checkpoint import CheckpointError
 from twin.config import ConfigError, default_config_path, load_config
 from twin.historian import HistorianError
+from twin.smelter.limits import CellPhysicsError
 from twin.smelter.steady import SteadyStateError
 
 
@@ -187,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # the model's warnings (power programs outside the cells' window ...) as one line each on stderr
+    logging.basicConfig(level=logging.WARNING, format="twin: warning: %(message)s")
     for flag in ("days", "hours"):
         value = getattr(args, flag, None)
         if value is not None and not value > 0:
@@ -197,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SteadyStateError, CheckpointError, HistorianError) as exc:
         print(f"twin: error: {exc}", file=sys.stderr)
         return 2
+    except CellPhysicsError as exc:             # a cell left physics: the run stopped, results kept so far
+        print(f"twin: error: {exc}", file=sys.stderr)
+        return 3
     except OSError as exc:                      # results file not writable, disk full ...
         print(f"twin: error: {exc}", file=sys.stderr)
         return 1

@@ -78,9 +78,11 @@ class CellConfig(_Section):
     r_external_uohm: NonNegative = 0.30
     # bath and metal
     bath_mass_t: Annotated[float, Field(gt=1, le=40)] = 12.0
-    alf3_wt: Annotated[float, Field(ge=0, le=20)] = 11.5
-    caf2_wt: Annotated[float, Field(ge=0, le=20)] = 5.0
-    alumina_wt: Annotated[float, Field(gt=1.0, le=8.0)] = 2.5
+    # compositions within the correlations' ranges and plant practice (notes sec. 3.1: excess AlF3 10-13,
+    # CaF2 4-6, alumina 1.8-3.5 wt %); alumina must also stay below saturation (~8 wt %)
+    alf3_wt: Annotated[float, Field(ge=4, le=16)] = 11.5
+    caf2_wt: Annotated[float, Field(ge=0, le=10)] = 5.0
+    alumina_wt: Annotated[float, Field(ge=1.5, le=6.0)] = 2.5
     metal_mass_t: Annotated[float, Field(gt=1, le=100)] = 34.0
     # alumina feeding (nominal feeder; tracking control is a later issue)
     shot_mass_kg: Annotated[float, Field(gt=0, le=20)] = 1.8
@@ -117,6 +119,27 @@ class CellConfig(_Section):
     h_shell_W_per_m2K: Annotated[float, Field(gt=1, le=500)] = 45.0
     shell_heat_capacity_MJ_per_K: Positive = 15.0
     ledge_min_cm: Annotated[float, Field(gt=0, le=5)] = 0.5
+    # the masses that carry a cell through hours (notes sec. 2.13, 4: bath 1-5 h, ledge 5-50 h, lining days):
+    # the top path (bath -> anodes, crust and cover -> air) and the bottom path (metal -> cathode blocks ->
+    # bottom lining -> air) each pass a node; ``*_split`` is the node's place in the path's temperature
+    # drop at steady state, so the nodes add heat capacity, not loss. [A]: ~40 t of anode carbon at
+    # ~1.5 kJ/(kg K) with the crust and cover; ~30 t of cathode carbon at ~1.8 kJ/(kg K) with the bars.
+    top_heat_capacity_MJ_per_K: Annotated[float, Field(gt=0, le=500)] = 60.0
+    top_split: Annotated[float, Field(gt=0.05, lt=0.95)] = 0.5
+    cathode_heat_capacity_MJ_per_K: Annotated[float, Field(gt=0, le=500)] = 60.0
+    bottom_split: Annotated[float, Field(gt=0.05, lt=0.95)] = 0.85
+    # metal-pad stability (notes sec. 2.11, 2.16 [M]: CE rises with ACD to ~4-5 cm, falls below ~4 cm; the
+    # noise rises as the ACD falls): index exp((pad_instability_acd_cm - ACD) / pad_instability_length_cm)
+    # scales a CE loss and a voltage noise; the shape and sizes are assumptions [A] to calibrate per design
+    pad_instability_acd_cm: Annotated[float, Field(ge=2.0, le=6.0)] = 4.0
+    pad_instability_length_cm: Annotated[float, Field(ge=0.1, le=3.0)] = 0.5
+    ce_pad_loss: Annotated[float, Field(ge=0, le=0.1)] = 0.007
+    pad_noise_mV: Annotated[float, Field(ge=0, le=200)] = 10.0
+    # sodium uptake by the cathode (notes sec. 2.15 [M]: new cathodes take sodium for their first 1-2
+    # years): NaF leaves the bath at new_rate exp(-age / time); ~2 t NaF over a lining's life [A]
+    cathode_age_days: Annotated[float, Field(ge=0, le=5000)] = 1000.0
+    sodium_uptake_new_kg_per_day: Annotated[float, Field(ge=0, le=200)] = 20.0
+    sodium_uptake_time_days: Annotated[float, Field(gt=0, le=2000)] = 100.0
     # current efficiency (Dewing form anchored here)
     ce_ref: Annotated[float, Field(gt=0.8, le=0.99)] = 0.95
     superheat_ref_K: Annotated[float, Field(ge=0, le=30)] = 8.0
@@ -163,9 +186,30 @@ class ControlConfig(_Section):
     beam_max_moves_per_day: Annotated[int, Field(ge=0, le=1000)] = 24
     tap_inhibit_min: Annotated[float, Field(ge=0, le=600)] = 30.0
     setting_inhibit_h: Annotated[float, Field(ge=0, le=48)] = 2.0
+    # resistance-target additives and limits (notes sec. 5.1): the heat-balance feed-forward on the line
+    # current (share of the heat a lower current takes away that the target gives back, EP0671488-type),
+    # the noise additive, the ACD floor and ceiling
+    heat_feedforward: Annotated[float, Field(ge=0, le=1)] = 0.5
+    noise_threshold_mV: Annotated[float, Field(ge=0, le=500)] = 20.0
+    noise_gain_uohm_per_mV: Annotated[float, Field(ge=0, le=0.1)] = 0.01
+    acd_min_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 3.0
+    acd_max_cm: Annotated[float, Field(ge=2.0, le=10.0)] = 6.5
+    # shell heat exchangers (adjustable side heat loss, TRIMET/EnPot, park notes sec. 1.4): their setting
+    # (a factor on the shell-to-air transfer) follows the line current, 1 + gain (I/I_design - 1), within
+    # min..max, with the dampers' time constant; gain 0: no exchangers
+    shell_cooling_gain: Annotated[float, Field(ge=0, le=10)] = 3.0
+    shell_cooling_min: Annotated[float, Field(gt=0, le=1)] = 0.25
+    shell_cooling_max: Annotated[float, Field(ge=1, le=3)] = 1.5
+    shell_cooling_time_min: Annotated[float, Field(gt=0, le=600)] = 30.0
     ae_detect_V: Annotated[float, Field(gt=4.5, le=50)] = 8.0
     quench_delay_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
     quench_alumina_kg: Annotated[float, Field(ge=0, le=500)] = 30.0
+
+    @model_validator(mode="after")
+    def _acd_window(self) -> ControlConfig:
+        if self.acd_min_cm >= self.acd_max_cm:
+            raise ValueError(f"acd_min_cm = {self.acd_min_cm:g} must be below acd_max_cm = {self.acd_max_cm:g}")
+        return self
 
 
 class OperationsConfig(_Section):
@@ -184,6 +228,18 @@ class OperationsConfig(_Section):
     metal_gain: Annotated[float, Field(ge=0, le=1)] = 0.5
     tap_error_sd: Annotated[float, Field(ge=0, le=0.2)] = 0.01
     tap_scale_sd_kg: Annotated[float, Field(ge=0, le=500)] = 20.0
+    # resistance-target additive from the measured temperature (notes sec. 5.1, 5.4): + per K below target
+    temperature_additive_uohm_per_K: Annotated[float, Field(ge=0, le=0.1)] = 0.01
+    temperature_additive_max_uohm: Annotated[float, Field(ge=0, le=2)] = 0.3
+    # bath height management at the tap (notes sec. 5.6): bath the crew measures (noise bath_dip_sd_pct)
+    # above the design mass by more than the band is tapped back to it; below the band, crushed bath of
+    # the design composition is added (at most bath_addition_max_kg a visit: it is melted by the cell)
+    bath_tap_band_pct: Annotated[float, Field(ge=0, le=30)] = 3.0
+    bath_dip_sd_pct: Annotated[float, Field(ge=0, le=10)] = 1.0
+    bath_addition_max_kg: Annotated[float, Field(ge=0, le=3000)] = 500.0
+    # the crew's answer to a power outage (notes sec. 1.3): exhaust draft to minimum and extra cover, as a
+    # factor on the top's heat loss to the air while the line is off
+    outage_top_factor: Annotated[float, Field(gt=0, le=1)] = 0.6
 
 
 class SchedulePoint(_Section):

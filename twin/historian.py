@@ -38,6 +38,8 @@ MODEL_VARIABLES = {
     "beam_move": ("mm", "cell"),
     "alumina_fed": ("kg", "cell"),          # the pot control system's feed log (shots x shot mass)
     "anodes_set": ("dimensionless", "cell"),
+    "bath_tap": ("kg", "cell"),             # bath the crew tapped (bath height management)
+    "bath_addition": ("kg", "cell"),        # crushed bath the crew added
     "anode_effect": ("dimensionless", "cell"),   # anode effects started (the pot control system's AE log)
 }
 QUALITY = ("good", "substituted", "questionable", "bad")

@@ -6,6 +6,8 @@ one output record to the results file. A park has a smelter, a refinery or both.
 """
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,10 @@ from twin.config import ParkConfig, parse_config
 from twin.refinery.plant import Refinery
 from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, refinery_layout, smelter_layout
 from twin.site.site import Site, interval_of
+from twin.smelter.limits import WINDOW, outside_window
 from twin.smelter.potline import Potlines
+
+_LOG = logging.getLogger("twin.power")
 
 __all__ = ["Park", "RunSummary", "run"]
 
@@ -78,6 +83,7 @@ class Park:
         self.site = (Site(config, self.smelter.n_cells, coupled=self.refinery is not None)
                      if self.smelter is not None else None)
         self.time_s = 0.0
+        self._window_warned: set[int] = set()
         if self.smelter is not None:
             # the steady start is at the schedules' set-points; power programs act from then on
             self.smelter.start(self.setpoints(0.0))
@@ -134,10 +140,30 @@ class Park:
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)
         self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.line_setpoints(t0), self.line_setpoints(t1))
+        self.smelter.take_up_sodium(t1 - t0, self.smelter.cell.cathode_age_days + t1 / 86400.0)
+        stamp = (run.start + dt.timedelta(seconds=t1)).astimezone(dt.UTC)
+        when = f"{stamp:%Y-%m-%d %H:%M} UTC (plant hour {t1 / 3600:.1f})"
+        self.smelter.check_physics(when)
         record = self.smelter.take_means()
         for kernel_name, out_name in COUNTER_OUTPUTS.items():
             record[out_name] = self.smelter.counter(kernel_name).copy()
+        self._warn_window(outside_window(record), when)
         return record
+
+    def _warn_window(self, outside: np.ndarray, when: str) -> None:
+        """Log once per episode when a power program or supply-following keeps cells of a line outside
+        their operating window (logger ``twin.power``)."""
+        acting = self.site is not None and self.site.power.power_fraction < 1.0 - 1e-9
+        for j, ln in enumerate(self.smelter.lines):
+            n = int(outside[self.smelter.cell_line == j].sum())
+            if acting and n and j not in self._window_warned:
+                _LOG.warning("%s: %s: power at %.2f of the schedule drives %d of %d cells outside their operating "
+                             "window (bath %g-%g degC, superheat %g-%g K, ledge %g-%g cm)", when, ln.name,
+                             self.site.power.power_fraction, n, ln.cells, *WINDOW["bath_temperature"],
+                             *WINDOW["superheat"], *WINDOW["ledge_thickness"])
+                self._window_warned.add(j)
+            elif not n:
+                self._window_warned.discard(j)
 
     def run(self, out: str | Path, seconds: float,
             progress: Callable[[float], None] | None = None) -> RunSummary:
@@ -184,6 +210,7 @@ class Park:
         if park.site is not None:
             park.site.restore(ckpt["tally"])
         park.time_s = float(ckpt["time_s"])
+        park._window_warned = set()
         writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
                                       layout=park.layout(), buffer_size=config.run.buffer_records)
         if progress is not None:

@@ -3,7 +3,8 @@
 Inputs are a dataset on a clock of steps labelled by their ends (attribute ``input_interval_s``: the
 park's output interval or a whole fraction of it): ``line_current`` (time, line) A, ``feed_rate``
 (time, cell) kg/s of alumina as fed, and per step ``beam_move`` (m, + raises the anodes),
-``metal_tapped`` (kg), ``alf3_added`` (kg) and ``anodes_set`` (count) by cell.
+``metal_tapped`` (kg), ``alf3_added`` (kg), ``anodes_set`` (count), ``bath_tapped`` and ``bath_added``
+(kg) by cell.
 ``inputs_from_results`` makes them from a twin results file (so a run can be replayed);
 ``inputs_from_historian`` from an ingested historian dataset. Missing variables leave that part to
 the model (e.g. no ``feed_rate``: the cell's own feed control).
@@ -33,7 +34,7 @@ from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
 __all__ = ["ReplayError", "input_clock", "inputs_from_historian", "inputs_from_results", "replay"]
 
-ACTIONS = ("beam_move", "metal_tapped", "alf3_added", "anodes_set")
+ACTIONS = ("beam_move", "metal_tapped", "alf3_added", "anodes_set", "bath_tapped", "bath_added")
 
 
 class ReplayError(ValueError):
@@ -50,7 +51,7 @@ def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
         return counter.diff("time", label="upper").reindex(time=results.time, fill_value=0.0) \
             + xr.where(results.time == results.time[0], counter.isel(time=0), 0.0)
 
-    return xr.Dataset({
+    inputs = xr.Dataset({
         "line_current": results["line_current"],
         "feed_rate": per_interval("alumina_fed") / dt,
         "beam_move": per_interval("beam_position"),
@@ -58,6 +59,10 @@ def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
         "alf3_added": per_interval("alf3_added"),
         "anodes_set": per_interval("anodes_set"),
     }, attrs={"input_interval_s": dt})
+    for name in ("bath_tapped", "bath_added"):      # results written before bath management have none
+        if name in results:
+            inputs[name] = per_interval(name)
+    return inputs
 
 
 def inputs_from_historian(data: xr.Dataset, step_s: float | None = None) -> xr.Dataset:
@@ -80,7 +85,8 @@ def inputs_from_historian(data: xr.Dataset, step_s: float | None = None) -> xr.D
                          data[name].attrs)
     for variable, target, scale in (("tap_weight", "metal_tapped", 1.0), ("alf3_addition", "alf3_added", 1.0),
                                     ("beam_move", "beam_move", 1e-3), ("alumina_fed", "feed_rate", 1.0 / dt),
-                                    ("anodes_set", "anodes_set", 1.0)):
+                                    ("anodes_set", "anodes_set", 1.0), ("bath_tap", "bath_tapped", 1.0),
+                                    ("bath_addition", "bath_added", 1.0)):
         chosen = data.sample_variable.values == variable
         if not chosen.any():
             continue
@@ -157,6 +163,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             if n_slow > half:
                 s.advance(n_slow - half, n_sub, run.fast_step_s, amps, amps)
             park.time_s += step_s
+            s.take_up_sodium(step_s, s.cell.cathode_age_days + park.time_s / 86400.0)
             if (i + 1) % per_record:
                 continue
             record = s.take_means()
@@ -218,7 +225,7 @@ def _fill_gaps(current: xr.DataArray) -> xr.DataArray:
 
 
 def _apply_actions(park: Park, row: dict[str, np.ndarray]) -> None:
-    """What the crew did in this step (taps, AlF3, anodes), applied at its start as the twin's own
+    """What the crew did in this step (taps, AlF3, anodes, bath), applied at its start as the twin's own
     routine does them; beam moves are applied mid-step by the caller."""
     s = park.smelter
     if "metal_tapped" in row:
@@ -232,3 +239,7 @@ def _apply_actions(park: Park, row: dict[str, np.ndarray]) -> None:
         cells = np.flatnonzero(row["anodes_set"] > 0)
         if cells.size:
             s.set_anodes(cells, park.time_s)
+    for k in np.flatnonzero(np.nan_to_num(row.get("bath_tapped", np.zeros(0))) > 0):
+        s.remove_bath(int(k), float(row["bath_tapped"][k]))
+    for k in np.flatnonzero(np.nan_to_num(row.get("bath_added", np.zeros(0))) > 0):
+        s.add_bath(int(k), float(row["bath_added"][k]))

@@ -37,6 +37,8 @@ class Variable:
 
 VARIABLES: dict[str, Variable] = {
     "line_current": Variable(("time", "line"), "A", "line current, interval mean"),
+    "cells_outside_window": Variable(("time", "line"), "1", "cells of the line whose interval means are outside "
+                                     "the operating window (bath 940-985 degC, superheat 3-20 K, ledge 3-25 cm)"),
     "cell_voltage": Variable(("time", "cell"), "V", "cell voltage incl. busbar share, interval mean"),
     "bath_temperature": Variable(("time", "cell"), "degC", "bath and metal temperature, interval mean"),
     "liquidus_temperature": Variable(("time", "cell"), "degC", "bath liquidus temperature (Solheim 1996), mean"),
@@ -51,6 +53,14 @@ VARIABLES: dict[str, Variable] = {
                                    "f8"),
     "shell_temperature": Variable(("time", "cell"), "degC", "sidewall lining/shell node temperature, mean"),
     "heat_loss": Variable(("time", "cell"), "W", "heat lost through top, bottom and shell, interval mean"),
+    "shell_cooling": Variable(("time", "cell"), "1", "shell heat exchangers' setting (factor on the shell's "
+                              "heat transfer to air; 1 = design), interval mean"),
+    "out_of_range": Variable(("time", "cell"), "s", "time since start with a correlation used outside its "
+                             "validity range (bath 940-1000 degC, AlF3 and CaF2 < 20 wt %, superheat 0-30 K)",
+                             "f8", True),
+    "bath_tapped": Variable(("time", "cell"), "kg", "bath tapped by the crew since start", "f8", True),
+    "sodium_uptake": Variable(("time", "cell"), "kg", "NaF taken up by the cathode since start", "f8", True),
+    "bath_added": Variable(("time", "cell"), "kg", "crushed bath added by the crew since start", "f8", True),
     "metal_produced": Variable(("time", "cell"), "kg", "aluminium produced since start (Faraday x CE)",
                                "f8", True),
     "metal_tapped": Variable(("time", "cell"), "kg", "aluminium tapped since start", "f8", True),
@@ -88,7 +98,8 @@ COUNTER_OUTPUTS = {
     "beam_position": "beam_position",
     "quenches": "anode_effect_quenches", "ae_overvoltage": "anode_effect_overvoltage",
     "anodes_set": "anodes_set", "butts": "butts_returned", "cf4_overvoltage": "cf4_overvoltage",
-    "c2f6_overvoltage": "c2f6_overvoltage",
+    "c2f6_overvoltage": "c2f6_overvoltage", "out_of_range": "out_of_range", "bath_tapped": "bath_tapped",
+    "sodium_uptake": "sodium_uptake", "bath_added": "bath_added",
 }
 
 

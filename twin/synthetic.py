@@ -91,8 +91,8 @@ def _signal(tag: str, times: pd.DatetimeIndex, values: np.ndarray, deadband: flo
 
 def _control_log(ds, mid: pd.DatetimeIndex, cell_line: np.ndarray, first_of_line: dict[int, int]) -> pd.DataFrame:
     """The pot control system's log of each record: alumina fed (kg), beam moves (mm), AlF3 added (kg),
-    anodes set, anode effects started; stamped at the record's middle, only where something happened
-    (from a run with 1-min records, within half a minute of when it happened). Control logs are
+    anodes set, bath tapped and added (kg), anode effects started; stamped at the record's middle, only
+    where something happened (from a run with 1-min records, within half a minute of when it happened). Control logs are
     event records, not compressed signals: no noise, gaps or flags."""
     stamps = np.asarray(mid.tz_localize("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
     pots = np.array([f"PL{int(cell_line[k]) + 1}.P{k - first_of_line[int(cell_line[k])] + 1:03d}"
@@ -100,6 +100,7 @@ def _control_log(ds, mid: pd.DatetimeIndex, cell_line: np.ndarray, first_of_line
     frames = []
     for name, suffix, scale in (("alumina_fed", "FEED", 1.0), ("beam_position", "BEAM", 1e3),
                                 ("alf3_added", "ALF3ADD", 1.0), ("anodes_set", "ANODE", 1.0),
+                                ("bath_tapped", "BATHTAP", 1.0), ("bath_added", "BATHADD", 1.0),
                                 ("anode_effect_count", "AE", 1.0)):
         counter = ds[name].values
         per_record = np.diff(counter, axis=0, prepend=np.zeros((1, counter.shape[1])))

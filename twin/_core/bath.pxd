@@ -154,16 +154,30 @@ cdef inline double bubble_coverage_c(double i, double bath_ratio, double al2o3, 
     return fmin(fmax(phi, 0.0), 0.9)
 
 
-cdef inline double current_efficiency_c(double superheat, double alf3, double lif, double ce_ref,
-                                        double superheat_ref, double alf3_ref) noexcept nogil:
-    """Current efficiency (fraction) by Dewing's form, anchored at a reference point.
+cdef inline double pad_instability_c(double acd_m, double pad_acd_m, double length_m) noexcept nogil:
+    """Metal-pad instability index, 1 at ``pad_acd_m``, growing e-fold per ``length_m`` of ACD lost.
 
-    log10(loss) = 0.0095 SH - 0.019 AlF3 - 0.060 LiF + const, const set by ce_ref at
-    (superheat_ref, alf3_ref) (Dewing, Metall. Trans. B; doi 10.1007/BF02652482).
+    Smelter notes sec. 2.11 and 2.16 [M]: CE rises with ACD up to ~4-5 cm and then flattens; the
+    voltage noise of the metal-bath interface (waves, MHD) rises as the ACD shrinks (Dyna/Marc keys its
+    noise level to ACD). The exponential shape is our assumption [A]; onset and length are per design.
     """
-    cdef double loss = (1.0 - ce_ref) * exp(2.302585093 * (0.0095 * (superheat - superheat_ref)
-                                                          - 0.019 * (alf3 - alf3_ref) - 0.060 * lif))
-    return 1.0 - fmin(loss, 0.5)
+    return exp((pad_acd_m - acd_m) / length_m)
+
+
+cdef inline double current_efficiency_c(double superheat, double alf3, double lif, double ce_ref,
+                                        double superheat_ref, double alf3_ref, double pad_loss,
+                                        double pad_loss_ref) noexcept nogil:
+    """Current efficiency (fraction): Dewing's loss law plus a metal-pad instability loss.
+
+    log10(loss) = 0.0095 SH - 0.019 AlF3 - 0.060 LiF + const (Dewing, Metall. Trans. B; doi
+    10.1007/BF02652482), const set so that the whole loss is 1 - ce_ref at the reference point
+    (superheat_ref, alf3_ref, and the design ACD whose instability loss is ``pad_loss_ref``);
+    ``pad_loss`` is the instability loss at the present ACD (notes sec. 2.11: CE falls as the ACD
+    shrinks below ~4 cm). Dewing's part is valid for superheats of 0-30 K.
+    """
+    cdef double loss = (1.0 - ce_ref - pad_loss_ref) * exp(2.302585093 * (0.0095 * (superheat - superheat_ref)
+                                                                         - 0.019 * (alf3 - alf3_ref) - 0.060 * lif))
+    return 1.0 - fmin(loss + pad_loss, 0.5)
 
 
 cdef inline double reaction_enthalpy_c(double t_k, double ce) noexcept nogil:

@@ -7,11 +7,17 @@ What a real pot control system does with the cell voltage it measures every few 
   crosses a threshold (or a time-out), then overfeed for a set time, back to nominal
   (Pechiney/AP-type practice; smelter notes sec. 2.14 and 5);
 - resistance (ACD) control: beam moves toward a target R_p when outside a dead band, a few mm
-  at a time, limited per day, inhibited while tracking, after taps and on anode effect;
+  at a time, limited per day, inhibited while tracking, after taps and on anode effect; the target
+  is the base plus additives (smelter notes sec. 5.1): the crew's temperature additive, a noise
+  additive (the controller's estimate of the voltage noise above a threshold) and a heat-balance
+  feed-forward on the line current (EP0671488-type: the share of the heat a current change takes away
+  that a higher resistance gives back); the ACD is kept between a floor and a ceiling;
 - anode-effect detection above a voltage, quench after a delay by an alumina dump and beam
   pumping (which ends the effect; alumina still at the AE level starts a new one).
 States live in the state block (layout.pxd), so they are checkpointed with the cell.
 """
+from libc.math cimport sqrt
+
 from twin._core.bath cimport fmax, fmin
 from twin._core.feed cimport add_alumina_now
 from twin._core.layout cimport *
@@ -58,14 +64,20 @@ cdef inline double target_voltage(const double[:, ::1] p, Py_ssize_t k, double c
 
 cdef inline void measure(double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k,
                          double voltage, double current) noexcept nogil:
-    """One raw pseudo-resistance sample (the measured voltage over the step) into the filter."""
+    """One raw pseudo-resistance sample (the voltage over the step with its measurement and metal-pad
+    noise) into the filter, and into the noise estimate (half the mean square of successive differences,
+    so slow trends do not count as noise; not while on anode effect)."""
     cdef double measured = voltage
-    cdef double raw
-    if p[P_NOISE_SD, k] > 0.0:
-        measured = voltage + p[P_NOISE_SD, k] * standard_noise(p[P_NOISE_SEED, k], x[X_NOISE_COUNTER, k])
+    cdef double raw, d
+    if a[A_NOISE_SD, k] > 0.0:
+        measured = voltage + a[A_NOISE_SD, k] * standard_noise(p[P_NOISE_SEED, k], x[X_NOISE_COUNTER, k])
         x[X_NOISE_COUNTER, k] += 1.0
     raw = (measured - p[P_BACK_EMF, k]) / fmax(current, 1.0)
     x[X_RP_FILTERED, k] += (raw - x[X_RP_FILTERED, k]) * a[A_FILTER_GAIN, k]
+    if x[X_AE_ON, k] < 0.5:
+        d = raw - x[X_RP_RAW, k]
+        x[X_RP_NOISE, k] += (0.5 * d * d - x[X_RP_NOISE, k]) * a[A_FILTER_GAIN, k]
+    x[X_RP_RAW, k] = raw
 
 
 cdef inline void feed_control(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, Py_ssize_t k,
@@ -96,22 +108,49 @@ cdef inline void feed_control(double[:, ::1] x, const double[:, ::1] p, double[:
         x[X_MODE_TIME, k] = 0.0
 
 
+cdef inline double resistance_target(const double[:, ::1] x, const double[:, ::1] p, Py_ssize_t k,
+                                     double current) noexcept nogil:
+    """Target pseudo-resistance (ohm): base + crew's additive + heat feed-forward + noise additive.
+
+    Feed-forward: the cell's net heat I (E_b + (R - R_ext) I - V_H) at the design current and base
+    target is held, for the configured share, at the present current: R* = (Q0/I - E_b + V_H)/I + R_ext.
+    """
+    cdef double r0 = p[P_R_TARGET, k], eb = p[P_BACK_EMF, k], r_ext = p[P_R_EXTERNAL, k]
+    cdef double vh = p[P_ENTHALPY_VOLTAGE, k], i0 = p[P_NOMINAL_CURRENT, k]
+    cdef double target = r0 + p[P_R_ADDITIVE, k]
+    cdef double q0, noise
+    if p[P_HEAT_FEEDFORWARD, k] > 0.0:
+        q0 = i0 * (eb + (r0 - r_ext) * i0 - vh)
+        target += p[P_HEAT_FEEDFORWARD, k] * ((q0 / current - eb + vh) / current + r_ext - r0)
+    noise = sqrt(x[X_RP_NOISE, k]) * current
+    if noise > p[P_NOISE_THRESHOLD, k]:
+        target += p[P_NOISE_GAIN, k] * (noise - p[P_NOISE_THRESHOLD, k])
+    return target
+
+
 cdef inline void resistance_control(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, Py_ssize_t k,
-                                    double dt) noexcept nogil:
-    """Beam moves toward the target pseudo-resistance, outside tracking, taps and anode effects."""
-    cdef double error, move
+                                    double current, double dt) noexcept nogil:
+    """Beam moves toward the target pseudo-resistance, outside tracking, taps and anode effects, with
+    the ACD kept between its floor and ceiling; no control below 30 % of the design current (start-up,
+    outage), where the pseudo-resistance says little."""
+    cdef double error, move = 0.0, acd = x[X_ACD, k], max_move = p[P_BEAM_MAX_MOVE, k]
     x[X_INHIBIT, k] = fmax(x[X_INHIBIT, k] - dt, 0.0)
     x[X_BEAM_TIMER, k] -= dt
     if x[X_BEAM_TIMER, k] > 0.0:
         return
     x[X_BEAM_TIMER, k] += p[P_BEAM_PERIOD, k]
     if (p[P_RESISTANCE_CONTROL, k] < 0.5 or x[X_INHIBIT, k] > 0.0 or x[X_AE_ON, k] > 0.5
-            or x[X_FEED_MODE, k] != MODE_NOMINAL or x[X_BEAM_MOVES_TODAY, k] >= p[P_BEAM_MAX_MOVES, k]):
+            or x[X_FEED_MODE, k] != MODE_NOMINAL or x[X_BEAM_MOVES_TODAY, k] >= p[P_BEAM_MAX_MOVES, k]
+            or current < 0.3 * p[P_NOMINAL_CURRENT, k]):
         return
-    error = x[X_RP_FILTERED, k] - p[P_R_TARGET, k]
+    error = x[X_RP_FILTERED, k] - resistance_target(x, p, k, current)
     if error > p[P_R_BAND, k] or error < -p[P_R_BAND, k]:
-        move = fmin(fmax(-error / p[P_ACD_SENSITIVITY, k], -p[P_BEAM_MAX_MOVE, k]), p[P_BEAM_MAX_MOVE, k])
+        move = fmin(fmax(-error / p[P_ACD_SENSITIVITY, k], -max_move), max_move)
+    move = fmax(move, fmin(p[P_ACD_MIN, k] - acd, max_move))     # never below the floor
+    move = fmin(move, fmax(p[P_ACD_MAX, k] - acd, -max_move))    # never above the ceiling
+    if move != 0.0:
         x[X_ACD, k] += move
+        x[X_RP_RAW, k] += move * p[P_ACD_SENSITIVITY, k]        # a step the controller made is not noise
         x[X_BEAM_MOVES_TODAY, k] += 1.0
         ctr[C_BEAM_MOVES, k] += 1.0
         ctr[C_BEAM_TRAVEL, k] += fmax(move, -move)

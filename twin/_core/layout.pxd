@@ -33,6 +33,11 @@ cdef enum:
     X_BEAM_MOVES_TODAY   # beam moves since the last daily reset
     X_SETTING_TIME       # s since the last anode pair was set
     X_NOISE_COUNTER      # voltage samples drawn so far (the counter of the cell's noise stream)
+    X_T_CATHODE          # degC cathode blocks and bottom lining node (between metal pad and the air)
+    X_T_TOP              # degC anodes, crust and cover node (between bath and the air)
+    X_RP_NOISE           # ohm2 controller's running variance of raw pseudo-resistance samples (noise)
+    X_SHELL_COOLING      # shell heat exchangers' setting: factor on the shell-to-air transfer (1: design)
+    X_RP_RAW             # ohm the controller's last raw pseudo-resistance sample
     N_STATE
 
 # Per-cell parameters (constant during a kernel call).
@@ -105,6 +110,28 @@ cdef enum:
     P_NOISE_SD           # V standard deviation of the controller's raw voltage samples (0: none)
     P_NOISE_SEED         # seed of the cell's measurement-noise stream (an integer held exactly)
     P_FEED_OVERRIDE      # kg/s feed rate imposed from outside (replay of a historian); < 0: none
+    P_C_CATHODE          # J/K heat capacity of the cathode/bottom-lining node
+    P_BOTTOM_SPLIT       # share of the bath-to-air temperature drop of the bottom path below the cathode node
+    P_C_TOP              # J/K heat capacity of the anode/crust/cover node
+    P_TOP_SPLIT          # share of the bath-to-air temperature drop of the top path above the top node
+    P_TOP_FACTOR         # factor on the top node's loss to air (cover and draft; 1: routine)
+    P_NOMINAL_CURRENT    # A the line's design current (feed-forward of the heat-balance controllers)
+    P_HX_GAIN            # shell heat exchangers: change of their setting per relative change of current
+    P_HX_MIN             # lowest setting (dampers closed)
+    P_HX_MAX             # highest setting (full air flow)
+    P_HX_TIME            # s time constant of the exchangers' dampers
+    P_HEAT_FEEDFORWARD   # share of a current change's heat deficit the resistance target makes up (0..1)
+    P_ENTHALPY_VOLTAGE   # V production enthalpy per coulomb at the design CE (H_rxn CE M_Al / 3F)
+    P_R_ADDITIVE         # ohm resistance-target additive set by the crew's routine (temperature)
+    P_NOISE_GAIN         # ohm/V resistance-target additive per volt of voltage noise above the threshold
+    P_NOISE_THRESHOLD    # V voltage-noise sd above which the noise additive acts
+    P_ACD_MIN            # m ACD floor of resistance control
+    P_ACD_MAX            # m ACD ceiling of resistance control
+    P_PAD_ACD            # m ACD at which the metal-pad instability index is 1
+    P_PAD_LENGTH         # m decay length of the instability index with ACD
+    P_CE_PAD_LOSS        # CE loss (fraction) at instability index 1
+    P_CE_PAD_REF         # CE loss of the instability at the design ACD (within the anchor of CE_REF)
+    P_PAD_NOISE          # V sd of the metal-pad voltage noise at instability index 1
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.
@@ -123,11 +150,13 @@ cdef enum:
     A_LOG_ANODE_AREA     # ln(P_ANODE_AREA)
     A_LOG_CATHODE_AREA   # ln(P_CATHODE_AREA)
     A_AREA_FACTOR        # P_ONE_ANODE_AREA ** -0.1
-    A_DECAY              # exp(-P_K_DISSOLVE * dt) of the undissolved pool over one fast step
     A_INV_ANODE_AREA     # 1 / P_ANODE_AREA
     A_FILTER_GAIN        # 1 - exp(-dt / P_FILTER_TIME): pseudo-resistance filter gain per fast step
     A_ACTIVE             # share of the anode area carrying current (new anodes pick up slowly)
     A_LOG_ACTIVE         # ln(A_ACTIVE)
+    A_ALUMINA_CAP        # kg dissolved alumina at saturation (the bath cannot hold more)
+    A_NOISE_SD           # V sd of the voltage the controller samples: measurement plus metal-pad noise
+    A_PAD_LOSS           # CE loss of the metal-pad instability at the present ACD
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).
@@ -144,6 +173,7 @@ cdef enum:
     S_ACD                # m
     S_T_SHELL            # degC
     S_Q_LOSS             # W heat loss (top + bottom + shell to air)
+    S_SHELL_COOLING      # shell heat exchangers' setting
     N_SUM
 
 # Per-cell cumulative counters (never reset during a run).
@@ -179,6 +209,15 @@ cdef enum:
     C_CF4_OVERVOLTAGE    # kg CF4 by the overvoltage method
     C_C2F6_OVERVOLTAGE   # kg C2F6 by the overvoltage method
     C_BEAM_POSITION      # m net beam travel by resistance control (signed: + raises the anodes)
+    C_E_CATHODE          # J stored in the cathode/bottom-lining node
+    C_E_TOP_NODE         # J stored in the anode/crust/cover node
+    C_OUT_OF_RANGE       # s with a correlation used outside its validity range (see pot.pyx VALIDITY)
+    C_BATH_TAPPED        # kg bath tapped by the crew (by Python's operations)
+    C_BATH_TAPPED_ALUMINA  # kg dissolved Al2O3 in that bath
+    C_BATH_TAPPED_FLUORINE # kg fluorine in that bath
+    C_SODIUM_UPTAKE      # kg NaF taken up by the cathode (by Python's operations)
+    C_BATH_ADDED         # kg crushed bath added by the crew (by Python's operations)
+    C_E_ADDITIONS        # J taken from the bath to heat and melt crushed-bath additions
     N_COUNTER
 
 # Per-line state and parameters.

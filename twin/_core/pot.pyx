@@ -10,13 +10,13 @@ Scheme (multirate, fixed step, explicit):
 Lines are independent between line-current solves and run in parallel (OpenMP) when built with it.
 """
 from cython.parallel cimport prange
-from libc.math cimport exp, log
+from libc.math cimport exp, log, sqrt
 
 from twin._core.bath cimport (
     AL_PER_COULOMB, AL2O3_PER_COULOMB, CARBON_PER_COULOMB, R_OVER_6F, KELVIN, ALF3_PER_NA2O, CRYOLITE_PER_NA2O, ALUMINA_PER_NA2O,
     liquidus_c, alumina_saturation_c, log_conductivity_c, standard_potential_c, alumina_activity_c,
     fmax, fmin, critical_current_density_f, anode_surface_overvoltage_c, anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c,
-    bubble_thickness_c, bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
+    bubble_thickness_c, bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c, pad_instability_c,
 )
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now
@@ -27,7 +27,8 @@ from twin._core.control cimport (
 STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "ledge", "t_bath",
                "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
                "rp_previous", "rp_slope", "feed_mode", "mode_time", "control_timer", "beam_timer", "inhibit",
-               "beam_moves_today", "setting_time", "noise_counter")
+               "beam_moves_today", "setting_time", "noise_counter", "t_cathode", "t_top", "rp_noise",
+               "shell_cooling", "rp_raw")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
                "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
@@ -39,17 +40,23 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "beam_period", "r_target", "r_band", "acd_sensitivity", "beam_max_move", "beam_max_moves",
                "ae_detect_voltage", "quench_delay", "quench_mass", "setting_heat", "setting_heat_time",
                "pickup_time", "setting_fraction", "ovc", "ovc_c2f6_ratio", "noise_sd",
-               "noise_seed", "feed_override")
+               "noise_seed", "feed_override", "c_cathode", "bottom_split", "c_top", "top_split", "top_factor",
+               "nominal_current", "hx_gain", "hx_min", "hx_max", "hx_time", "heat_feedforward", "enthalpy_voltage",
+               "r_additive", "noise_gain", "noise_threshold", "acd_min", "acd_max", "pad_acd", "pad_length",
+               "ce_pad_loss", "ce_pad_ref", "pad_noise")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
-             "area_factor", "decay", "inv_anode_area", "filter_gain", "active", "log_active")
+             "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
+             "noise_sd", "pad_loss")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
-             "ledge", "acd", "t_shell", "q_loss")
+             "ledge", "acd", "t_shell", "q_loss", "shell_cooling")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
                  "carbon_consumed", "energy_dc", "ae_minutes", "ae_count", "cf4", "c2f6", "shots",
                  "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent",
                  "tracks", "beam_moves", "beam_travel", "quenches", "ae_overvoltage", "e_anode",
-                 "anodes_set", "butts", "cf4_overvoltage", "c2f6_overvoltage", "beam_position")
+                 "anodes_set", "butts", "cf4_overvoltage", "c2f6_overvoltage", "beam_position", "e_cathode",
+                 "e_top_node", "out_of_range", "bath_tapped", "bath_tapped_alumina", "bath_tapped_fluorine",
+                 "sodium_uptake", "bath_added", "e_additions")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 # Faraday's law for the Python side: the same compile-time constants the kernel uses (kg per coulomb)
@@ -66,11 +73,23 @@ assert len(LINE_NAMES) == N_LINE and len(LINE_PARAM_NAMES) == N_LINE_PARAM
 # (outages, line start-up) they are taken at 0.01, so a cell at rest keeps a positive back EMF.
 cdef double LOG_MIN_DENSITY = -4.605170185988091     # ln(0.01)
 
+# Validity ranges of the correlations the cells use (the narrowest of each kind; sources in bath.pxd and
+# twin.smelter.bath): bath temperature 940-1000 degC (Haupin's E_rev; Hives 940-1050; Skybakmoen
+# 850-1050; the production enthalpy 927-1027), excess AlF3 and CaF2 below 20 wt % (Solheim 1996),
+# superheat 0-30 K (Dewing's CE data), dissolved alumina up to saturation (kept there by the kernel).
+# Time spent outside is counted per cell (C_OUT_OF_RANGE); the run goes on. Leaving physics itself
+# (negative masses, a frozen bath, NaN) is checked by the Python face, which stops the run.
+VALIDITY = {"t_bath_C": (940.0, 1000.0), "alf3_wt": (0.0, 20.0), "caf2_wt": (0.0, 20.0), "superheat_K": (0.0, 30.0)}
+cdef double T_VALID_MIN = 940.0, T_VALID_MAX = 1000.0, ALF3_VALID_MAX = 20.0, CAF2_VALID_MAX = 20.0
+cdef double SUPERHEAT_VALID_MAX = 30.0
+
 
 cdef struct Heat:
     double capacity      # J/K bath + metal
-    double q_top         # W
-    double q_bottom      # W
+    double q_top         # W bath -> anode/crust/cover node
+    double q_top_air     # W top node -> air
+    double q_bottom      # W bath/metal -> cathode node
+    double q_bottom_air  # W cathode node -> air (through the bottom lining)
     double q_bath_ledge  # W bath -> ledge face
     double q_ledge_shell # W ledge face -> shell node, through ledge and lining
     double q_shell_air   # W shell -> air
@@ -121,11 +140,19 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
     cdef double caf2 = 100.0 * x[X_CAF2, k] / mb
     cdef double al2o3 = 100.0 * x[X_ALUMINA, k] / mb
     cdef double t = x[X_T_BATH, k]
+    cdef double sat = alumina_saturation_c(t, alf3, caf2, 0.0, 0.0)
+    cdef double pad = pad_instability_c(x[X_ACD, k], p[P_PAD_ACD, k], p[P_PAD_LENGTH, k])
+    cdef double pad_noise = p[P_PAD_NOISE, k] * pad
     a[A_LIQUIDUS, k] = bath_liquidus(x, k)
-    a[A_INV_SATURATION, k] = 1.0 / alumina_saturation_c(t, alf3, caf2, 0.0, 0.0)
+    a[A_INV_SATURATION, k] = 1.0 / sat
     a[A_BATH_RATIO, k] = bath_ratio_c(alf3, al2o3, caf2, 0.0, 0.0)
+    a[A_PAD_LOSS, k] = p[P_CE_PAD_LOSS, k] * pad
     a[A_CE, k] = current_efficiency_c(t - a[A_LIQUIDUS, k], alf3, 0.0, p[P_CE_REF, k],
-                                      p[P_SUPERHEAT_REF, k], p[P_ALF3_REF, k])
+                                      p[P_SUPERHEAT_REF, k], p[P_ALF3_REF, k], a[A_PAD_LOSS, k], p[P_CE_PAD_REF, k])
+    # the bath holds dissolved alumina up to saturation
+    a[A_ALUMINA_CAP, k] = 0.01 * sat * mb
+    # what the controller samples: measurement noise and the metal pad's own noise, independent
+    a[A_NOISE_SD, k] = sqrt(p[P_NOISE_SD, k] * p[P_NOISE_SD, k] + pad_noise * pad_noise)
     a[A_LOGK_BASE, k] = log_conductivity_c(t + KELVIN, 0.0, alf3, caf2, 0.0, 0.0, 0.0)
     a[A_H_REACTION, k] = reaction_enthalpy_c(t + KELVIN, a[A_CE, k])
     # new anodes pick up their share of the current first-order after setting
@@ -192,13 +219,24 @@ cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, cons
     cdef double liq = a[A_LIQUIDUS, k]
     cdef double area = p[P_SIDE_AREA, k]
     h.capacity = bath_mass(x, k) * p[P_C_BATH, k] + x[X_METAL, k] * p[P_C_METAL, k]
-    h.q_top = p[P_UA_TOP, k] * (t - t_amb)
-    h.q_bottom = p[P_UA_BOTTOM, k] * (t - t_amb)
+    # top and bottom paths: bath -> node -> air in series, the node at its share of the temperature drop
+    # (its split) at steady state, so the nodes add heat capacity without changing the steady losses
+    h.q_top = p[P_UA_TOP, k] / (1.0 - p[P_TOP_SPLIT, k]) * (t - x[X_T_TOP, k])
+    h.q_top_air = p[P_UA_TOP, k] / p[P_TOP_SPLIT, k] * p[P_TOP_FACTOR, k] * (x[X_T_TOP, k] - t_amb)
+    h.q_bottom = p[P_UA_BOTTOM, k] / (1.0 - p[P_BOTTOM_SPLIT, k]) * (t - x[X_T_CATHODE, k])
+    h.q_bottom_air = p[P_UA_BOTTOM, k] / p[P_BOTTOM_SPLIT, k] * (x[X_T_CATHODE, k] - t_amb)
     h.q_bath_ledge = p[P_H_BATH_LEDGE, k] * area * (t - liq)
     h.q_ledge_shell = area * (liq - x[X_T_SHELL, k]) / (x[X_LEDGE, k] / p[P_K_LEDGE, k] + p[P_R_LINING, k])
-    h.q_shell_air = area * p[P_H_SHELL, k] * (x[X_T_SHELL, k] - t_amb)
+    h.q_shell_air = area * p[P_H_SHELL, k] * x[X_SHELL_COOLING, k] * (x[X_T_SHELL, k] - t_amb)
     # cold anodes: the heat of one setting, taken first-order (smelter notes sec. 2.13, 2.17)
     h.q_anode = p[P_SETTING_HEAT, k] / p[P_SETTING_HEAT_TIME, k] * exp(-x[X_SETTING_TIME, k] / p[P_SETTING_HEAT_TIME, k])
+
+
+cdef inline double dissolution_rate(const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k) noexcept nogil:
+    """First-order dissolution rate of the undissolved pool (1/s), driven by the distance to saturation:
+    k_d (1 - c / c_sat) (mass transfer to the bath; notes sec. 2.14: rate falls with the bath's alumina),
+    0 in a saturated bath; c from the last electrics, c_sat from the last slow step."""
+    return p[P_K_DISSOLVE, k] * fmax(1.0 - a[A_ALUMINA_WT, k] * a[A_INV_SATURATION, k], 0.0)
 
 
 cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
@@ -227,8 +265,11 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef double consumption
     cdef double w = p[P_NA2O, k]
     cdef double r = p[P_UNDISSOLVED_FRAC, k]
-    cdef double kd = p[P_K_DISSOLVE, k]
-    cdef double decay = a[A_DECAY, k]
+    cdef double kd = dissolution_rate(p, a, k)
+    cdef double z = kd * dt
+    # exp(-z) of the undissolved pool over the step: a Taylor series where it is exact to 1e-7 (the kernel's
+    # common case, a few multiplications), the library call otherwise
+    cdef double decay = 1.0 - z * (1.0 - 0.5 * z * (1.0 - z / 3.0 * (1.0 - 0.25 * z))) if z < 0.1 else exp(-z)
     cdef double f = feed_rate(x, p, a, k, current)
     cdef double u0 = x[X_UNDISSOLVED, k]
     cdef double total = u0 + x[X_ALUMINA, k]
@@ -240,7 +281,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     u1 = u0 * decay
     if continuous_feed:
         fed = f * dt
-        u1 += r * (1.0 - w) * f * (1.0 - decay) / kd
+        u1 += r * (1.0 - w) * f * ((1.0 - decay) / kd if kd > 1e-12 else dt)
     else:
         demand = x[X_FEED_DEMAND, k] + f * dt
         g = p[P_SHOT_MASS, k]
@@ -255,6 +296,9 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     if d1 < 0.0:                            # no alumina left: electrolysis starves (only on a long AE)
         consumption = (total + fed * (1.0 - w) + fed * w * ALUMINA_PER_NA2O - u1) / dt
         d1 = 0.0
+    if d1 > a[A_ALUMINA_CAP, k]:            # a saturated bath dissolves no more: the rest stays undissolved
+        u1 += d1 - a[A_ALUMINA_CAP, k]
+        d1 = a[A_ALUMINA_CAP, k]
     x[X_UNDISSOLVED, k] = u1
     x[X_ALUMINA, k] = d1
     book_feed(x, p, ctr, k, fed)
@@ -286,7 +330,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     measure(x, p, a, k, u, current)
     anode_effect_control(x, p, ctr, k, u, current, a[A_CE, k], rate.metal, dt)
     feed_control(x, p, ctr, k, dt)
-    resistance_control(x, p, ctr, k, dt)
+    resistance_control(x, p, ctr, k, current, dt)
 
     s[S_VOLTAGE, k] += u
     s[S_CURRENT_CE, k] += current * a[A_CE, k]
@@ -296,6 +340,14 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     s[S_BATH_MASS, k] += bath_mass(x, k)
 
 
+cdef inline double shell_cooling_target(const double[:, ::1] p, Py_ssize_t k, double current) noexcept nogil:
+    """Setting the shell heat exchangers aim at: 1 at the design current, moved by the relative change of
+    the line current times their gain, within their range (TRIMET/EnPot practice, park notes sec. 1.4:
+    less shell cooling while the power is down, more while it is up)."""
+    return fmin(fmax(1.0 + p[P_HX_GAIN, k] * (current / p[P_NOMINAL_CURRENT, k] - 1.0), p[P_HX_MIN, k]),
+                p[P_HX_MAX, k])
+
+
 cdef inline double ledge_rate(const double[:, ::1] p, Py_ssize_t k, Heat* h) noexcept nogil:
     """Stefan condition: rho L dledge/dt = q(ledge face -> shell) - q(bath -> ledge face), m/s."""
     return (h.q_ledge_shell - h.q_bath_ledge) / (p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k])
@@ -303,7 +355,7 @@ cdef inline double ledge_rate(const double[:, ::1] p, Py_ssize_t k, Heat* h) noe
 
 cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
                            double[:, ::1] s, double[:, ::1] ctr, Py_ssize_t k, double dt_slow,
-                           double weight) noexcept nogil:
+                           double weight, double current) noexcept nogil:
     """Heat balance, Stefan ledge and shell node over one slow step (Heun), then refresh the properties.
 
     The electric and reaction heat are the exact sums of the fast steps; the losses are averaged
@@ -311,16 +363,18 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     """
     cdef Heat h0, h1, h
     cdef double t0 = x[X_T_BATH, k], ts0 = x[X_T_SHELL, k], ledge0 = x[X_LEDGE, k], cry0 = x[X_CRYOLITE, k]
+    cdef double tc0 = x[X_T_CATHODE, k], tt0 = x[X_T_TOP, k]
     cdef double q_in = a[A_Q_ELECTRIC, k] - a[A_Q_REACTION, k]
     cdef double stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
     cdef double frozen_per_m = p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k]
-    cdef double d_ledge, d_t, d_ts, capacity
+    cdef double d_ledge, d_t, d_ts, d_tc, d_tt, capacity, hx_target, superheat, mb
 
     s[S_T_BATH, k] += weight * t0
     s[S_LIQUIDUS, k] += weight * a[A_LIQUIDUS, k]
     s[S_ALF3, k] += weight * 100.0 * x[X_ALF3, k] / bath_mass(x, k)
     s[S_LEDGE, k] += weight * ledge0
     s[S_T_SHELL, k] += weight * ts0
+    s[S_SHELL_COOLING, k] += weight * x[X_SHELL_COOLING, k]
 
     # predictor: explicit Euler to the end of the step
     heat_flows(x, p, a, k, &h0)
@@ -329,12 +383,16 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
     x[X_T_BATH, k] = t0 + (q_in - (h0.q_top + h0.q_bottom + h0.q_bath_ledge + h0.q_anode) * dt_slow) / h0.capacity
     x[X_T_SHELL, k] = ts0 + (h0.q_ledge_shell - h0.q_shell_air) * dt_slow / p[P_C_SHELL, k]
+    x[X_T_CATHODE, k] = tc0 + (h0.q_bottom - h0.q_bottom_air) * dt_slow / p[P_C_CATHODE, k]
+    x[X_T_TOP, k] = tt0 + (h0.q_top - h0.q_top_air) * dt_slow / p[P_C_TOP, k]
     a[A_LIQUIDUS, k] = bath_liquidus(x, k)    # the only property the heat flows need
     heat_flows(x, p, a, k, &h1)
 
     # corrector: mean of the start and predicted flows
     h.q_top = 0.5 * (h0.q_top + h1.q_top)
+    h.q_top_air = 0.5 * (h0.q_top_air + h1.q_top_air)
     h.q_bottom = 0.5 * (h0.q_bottom + h1.q_bottom)
+    h.q_bottom_air = 0.5 * (h0.q_bottom_air + h1.q_bottom_air)
     h.q_bath_ledge = 0.5 * (h0.q_bath_ledge + h1.q_bath_ledge)
     h.q_ledge_shell = 0.5 * (h0.q_ledge_shell + h1.q_ledge_shell)
     h.q_shell_air = 0.5 * (h0.q_shell_air + h1.q_shell_air)
@@ -350,22 +408,39 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     capacity = 0.5 * (h0.capacity + (h0.capacity - frozen_per_m * d_ledge * p[P_C_BATH, k]))
     d_t = (q_in - (h.q_top + h.q_bottom + h.q_bath_ledge + h.q_anode) * dt_slow) / capacity
     d_ts = (h.q_ledge_shell - h.q_shell_air) * dt_slow / p[P_C_SHELL, k]
+    d_tc = (h.q_bottom - h.q_bottom_air) * dt_slow / p[P_C_CATHODE, k]
+    d_tt = (h.q_top - h.q_top_air) * dt_slow / p[P_C_TOP, k]
     x[X_T_BATH, k] = t0 + d_t
     x[X_T_SHELL, k] = ts0 + d_ts
+    x[X_T_CATHODE, k] = tc0 + d_tc
+    x[X_T_TOP, k] = tt0 + d_tt
 
     ctr[C_E_ELECTRIC, k] += a[A_Q_ELECTRIC, k]
     ctr[C_E_REACTION, k] += a[A_Q_REACTION, k]
-    ctr[C_E_TOP, k] += h.q_top * dt_slow
-    ctr[C_E_BOTTOM, k] += h.q_bottom * dt_slow
+    ctr[C_E_TOP, k] += h.q_top_air * dt_slow
+    ctr[C_E_BOTTOM, k] += h.q_bottom_air * dt_slow
+    ctr[C_E_TOP_NODE, k] += p[P_C_TOP, k] * d_tt
+    ctr[C_E_CATHODE, k] += p[P_C_CATHODE, k] * d_tc
     ctr[C_E_SIDE, k] += h.q_shell_air * dt_slow
     ctr[C_E_ANODE, k] += h.q_anode * dt_slow
     ctr[C_E_BATH, k] += capacity * d_t
     ctr[C_E_SHELL, k] += p[P_C_SHELL, k] * d_ts
     ctr[C_E_LATENT, k] -= stefan * d_ledge
-    s[S_Q_LOSS, k] += weight * (h.q_top + h.q_bottom + h.q_shell_air)
+    s[S_Q_LOSS, k] += weight * (h.q_top_air + h.q_bottom_air + h.q_shell_air)
     a[A_Q_ELECTRIC, k] = 0.0
     a[A_Q_REACTION, k] = 0.0
+    # shell heat exchangers: their dampers follow the line current (feed-forward on the heat input),
+    # first order, within their range
+    hx_target = shell_cooling_target(p, k, current)
+    x[X_SHELL_COOLING, k] += (hx_target - x[X_SHELL_COOLING, k]) * (1.0 - exp(-dt_slow / p[P_HX_TIME, k]))
     update_properties(x, p, a, k)
+    # correlations used outside their validity ranges: counted, not stopped
+    mb = bath_mass(x, k)
+    superheat = x[X_T_BATH, k] - a[A_LIQUIDUS, k]
+    if (x[X_T_BATH, k] < T_VALID_MIN or x[X_T_BATH, k] > T_VALID_MAX or superheat < 0.0
+            or superheat > SUPERHEAT_VALID_MAX or x[X_ALF3, k] < 0.0 or 100.0 * x[X_ALF3, k] > ALF3_VALID_MAX * mb
+            or 100.0 * x[X_CAF2, k] > CAF2_VALID_MAX * mb):
+        ctr[C_OUT_OF_RANGE, k] += dt_slow
 
 
 def add_alumina(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, const Py_ssize_t[::1] cells,
@@ -410,7 +485,6 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
     cdef double relax = 1.0 if line_p[LP_TAU, j] <= 0.0 else 1.0 - exp(-dt / line_p[LP_TAU, j])
     for k in range(first, last):          # parameters may have changed since the last call
         cell_constants(p, a, k)
-        a[A_DECAY, k] = exp(-p[P_K_DISSOLVE, k] * dt)
         a[A_FILTER_GAIN, k] = 1.0 - exp(-dt / p[P_FILTER_TIME, k])
     for i_slow in range(n_slow):
         for i_fast in range(n_sub):
@@ -438,7 +512,7 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
             line[L_SUM_EMF, j] = sum_e
             line[L_SUM_RESISTANCE, j] = sum_r
         for k in range(first, last):
-            slow_step(x, p, a, s, ctr, k, dt * n_sub, <double> n_sub)
+            slow_step(x, p, a, s, ctr, k, dt * n_sub, <double> n_sub, line[L_CURRENT, j])
 
 
 def advance(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] s,
@@ -486,8 +560,8 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         w = p[P_NA2O, k]
         r = p[P_UNDISSOLVED_FRAC, k]
         d_ledge = ledge_rate(p, k, &h)
-        dx[X_UNDISSOLVED, k] = r * (1.0 - w) * f - p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k]
-        dx[X_ALUMINA, k] = (p[P_K_DISSOLVE, k] * x[X_UNDISSOLVED, k] + (1.0 - r) * (1.0 - w) * f
+        dx[X_UNDISSOLVED, k] = r * (1.0 - w) * f - dissolution_rate(p, a, k) * x[X_UNDISSOLVED, k]
+        dx[X_ALUMINA, k] = (dissolution_rate(p, a, k) * x[X_UNDISSOLVED, k] + (1.0 - r) * (1.0 - w) * f
                             + ALUMINA_PER_NA2O * w * f - rate.alumina)
         dx[X_ALF3, k] = -ALF3_PER_NA2O * w * f
         dx[X_CRYOLITE, k] = CRYOLITE_PER_NA2O * w * f - p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k] * d_ledge
@@ -496,6 +570,9 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         dx[X_T_BATH, k] = (current * (u - current * p[P_R_EXTERNAL, k]) - rate.metal * a[A_H_REACTION, k]
                            - h.q_top - h.q_bottom - h.q_bath_ledge - h.q_anode) / h.capacity
         dx[X_T_SHELL, k] = (h.q_ledge_shell - h.q_shell_air) / p[P_C_SHELL, k]
+        dx[X_T_CATHODE, k] = (h.q_bottom - h.q_bottom_air) / p[P_C_CATHODE, k]
+        dx[X_T_TOP, k] = (h.q_top - h.q_top_air) / p[P_C_TOP, k]
+        dx[X_SHELL_COOLING, k] = (shell_cooling_target(p, k, current) - x[X_SHELL_COOLING, k]) / p[P_HX_TIME, k]
         dx[X_ACD, k] = rate.acd
         dx[X_ANODE_HEIGHT, k] = -rate.carbon / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
         dx[X_SETTING_TIME, k] = 1.0

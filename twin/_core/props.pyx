@@ -11,7 +11,7 @@ from twin._core.bath cimport (
     liquidus_c, alumina_saturation_c, log_conductivity_c, conductivity_hives1993_c, standard_potential_c,
     alumina_activity_c, reversible_potential_c, critical_current_density_c, anode_surface_overvoltage_c,
     anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c, bubble_thickness_c,
-    bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c,
+    bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c, pad_instability_c,
 )
 from twin._core.liquor cimport (
     NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, brahma_volume, langa_heat_capacity, dewey_bpr, worsley_bpr,
@@ -80,7 +80,11 @@ cdef double _bubble_coverage(const double* v) noexcept nogil:
     return bubble_coverage_c(v[0], v[1], v[2], v[3])
 
 cdef double _current_efficiency(const double* v) noexcept nogil:
-    return current_efficiency_c(v[0], v[1], v[2], v[3], v[4], v[5])
+    return current_efficiency_c(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+
+
+cdef double _pad_instability(const double* v) noexcept nogil:
+    return pad_instability_c(v[0], v[1], v[2])
 
 cdef double _reaction_enthalpy(const double* v) noexcept nogil:
     return reaction_enthalpy_c(v[0], v[1])
@@ -142,8 +146,14 @@ def bubble_coverage(current_density, bath_ratio, al2o3, ae_al2o3):
     return vectorise(_bubble_coverage, (current_density, bath_ratio, al2o3, ae_al2o3))
 
 
-def current_efficiency(superheat, alf3, lif=0.0, ce_ref=0.95, superheat_ref=8.0, alf3_ref=11.5):
-    return vectorise(_current_efficiency, (superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref))
+def current_efficiency(superheat, alf3, lif=0.0, ce_ref=0.95, superheat_ref=8.0, alf3_ref=11.5, pad_loss=0.0,
+                       pad_loss_ref=0.0):
+    return vectorise(_current_efficiency, (superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref, pad_loss,
+                                           pad_loss_ref))
+
+
+def pad_instability(acd_m, pad_acd_m=0.04, length_m=0.005):
+    return vectorise(_pad_instability, (acd_m, pad_acd_m, length_m))
 
 
 def reaction_enthalpy(t_k, current_efficiency):

@@ -13,11 +13,14 @@ scope 2 is hourly-matched at the output interval's resolution (park notes sec. 4
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from twin.config import ConfigError, PowerConfig
+
+_LOG = logging.getLogger("twin.power")
 
 
 class Power:
@@ -29,6 +32,7 @@ class Power:
         self.totals = dict.fromkeys(("demand", "wind", "captive", "grid", "co2"), 0.0)   # MWh, t CO2
         self.last_other_MW = 0.0              # refinery and carbon plant demand of the last interval
         self.power_fraction = 1.0
+        self.clipped = False                  # the window holds the current (logged when it starts)
 
     def wind_factor(self, hour: float) -> float:
         return float(self.wind_profile[int(np.floor(hour)) % len(self.wind_profile)])
@@ -39,10 +43,15 @@ class Power:
             return 1.0
         return float(np.interp(hour, [p.hour for p in points], [p.power_fraction for p in points]))
 
-    def setpoints(self, hour: float, base_A: np.ndarray, emf_V: np.ndarray, resistance_ohm: np.ndarray) -> np.ndarray:
-        """Line-current set-points (A) for the interval starting at ``hour``."""
+    def setpoints(self, hour: float, base_A: np.ndarray, emf_V: np.ndarray, resistance_ohm: np.ndarray,
+                  base_power: np.ndarray | None = None) -> np.ndarray:
+        """Line-current set-points (A) for the interval starting at ``hour``: the program's fraction of
+        ``base_power`` (W per line; default the schedule's current at the present EMF and resistance),
+        drawn at the lines' present EMF and resistance, within the current window. A current the window
+        clips is logged once per episode (logger ``twin.power``)."""
         c = self.cfg
-        base_power = base_A * (emf_V + resistance_ohm * base_A)                     # W per line
+        if base_power is None:
+            base_power = base_A * (emf_V + resistance_ohm * base_A)                 # W per line
         fraction = self.program_fraction(hour)
         if c.follow_supply and base_power.sum() > 0:
             supply = c.wind_capacity_MW * self.wind_factor(hour) + c.captive_MW + c.grid_limit_MW - self.last_other_MW
@@ -53,7 +62,15 @@ class Power:
         current = np.where(resistance_ohm > 0,
                            (-emf_V + np.sqrt(emf_V ** 2 + 4.0 * resistance_ohm * target)) / (2.0 * resistance_ohm),
                            base_A * fraction)
-        return np.clip(current, c.min_current_fraction * base_A, c.max_current_fraction * base_A)
+        window = np.clip(current, c.min_current_fraction * base_A, c.max_current_fraction * base_A)
+        clipped = bool(np.any(np.abs(window - current) > 1e-6 * base_A))
+        if clipped and not self.clipped:
+            _LOG.warning("hour %.2f: power fraction %.3f asks for line currents %s kA; the cells' heat balance "
+                         "allows %g-%g of the schedule: held at %s kA", hour, fraction,
+                         np.round(current / 1e3, 1).tolist(), c.min_current_fraction, c.max_current_fraction,
+                         np.round(window / 1e3, 1).tolist())
+        self.clipped = clipped
+        return window
 
     def supply(self, hour: float, seconds: float, dc_kWh: float, other_kWh: float) -> dict[str, float]:
         """Meet the interval's demand (potline DC energy and the other consumers); MW means and t CO2."""

@@ -86,7 +86,10 @@ class Site:
             return base_A
         emf = smelter.line[LINE["sum_emf"]]
         resistance = smelter.line[LINE["sum_resistance"]] + smelter.line_params[LINE_PARAM["r_bus"]]
-        return self.power.setpoints(hour, base_A, emf, resistance)
+        # the fraction counts against the schedule's power at the design state (the resistance the
+        # controllers add at a lower current must not raise the target), the current against the present one
+        design_power = base_A * (smelter.line_design[0] + smelter.line_design[1] * base_A)
+        return self.power.setpoints(hour, base_A, emf, resistance, design_power)
 
     def before_smelter(self, smelter, setpoints_A: np.ndarray) -> None:
         """Feeders stop while the silo holds less than its reserve of demand."""

@@ -14,7 +14,7 @@ from twin._core import props
 __all__ = [
     "alumina_activity", "alumina_saturation", "anode_concentration_overvoltage", "anode_surface_overvoltage",
     "bath_ratio", "bubble_coverage", "bubble_thickness", "cathode_overvoltage", "conductivity",
-    "conductivity_hives1993", "critical_current_density", "current_efficiency", "liquidus",
+    "conductivity_hives1993", "critical_current_density", "current_efficiency", "liquidus", "pad_instability",
     "reaction_enthalpy", "reversible_potential", "standard_potential",
 ]
 
@@ -140,15 +140,29 @@ def bubble_coverage(current_density: ArrayLike, bath_ratio: ArrayLike, al2o3: Ar
 
 
 def current_efficiency(superheat: ArrayLike, alf3: ArrayLike, lif: ArrayLike = 0, ce_ref: ArrayLike = 0.95,
-                       superheat_ref: ArrayLike = 8.0, alf3_ref: ArrayLike = 11.5) -> Value:
-    """Current efficiency (fraction) by Dewing's loss law, anchored at a reference bath.
+                       superheat_ref: ArrayLike = 8.0, alf3_ref: ArrayLike = 11.5, pad_loss: ArrayLike = 0,
+                       pad_loss_ref: ArrayLike = 0) -> Value:
+    """Current efficiency (fraction): Dewing's loss law anchored at a reference bath, plus the loss of
+    an unstable metal pad.
 
     log10(100 - CE%) = 0.0095 SH - 0.019 AlF3 - 0.060 LiF + const (Dewing, Metall. Trans. B,
-    doi 10.1007/BF02652482); const from ``ce_ref`` at (superheat_ref, alf3_ref). Superheat here
-    is above the liquidus (Dewing used the alumina-saturated eutectic); the anchor absorbs the
-    offset. Loss capped at 50 %. Modern cells 0.93-0.96.
+    doi 10.1007/BF02652482); const such that the whole loss is 1 - ``ce_ref`` at (superheat_ref,
+    alf3_ref) with the instability loss ``pad_loss_ref`` of the design ACD. ``pad_loss`` is the
+    instability loss at the present ACD (``ce_pad_loss * pad_instability(acd)``; notes sec. 2.11: CE
+    falls as the ACD shrinks below ~4 cm). Superheat is above the liquidus (Dewing used the
+    alumina-saturated eutectic); the anchor absorbs the offset. Dewing's data: superheat 0-30 K.
+    Loss capped at 50 %. Modern cells 0.93-0.96.
     """
-    return props.current_efficiency(superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref)
+    return props.current_efficiency(superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref, pad_loss, pad_loss_ref)
+
+
+def pad_instability(acd_m: ArrayLike, pad_acd_m: ArrayLike = 0.04, length_m: ArrayLike = 0.005) -> Value:
+    """Metal-pad instability index: exp((pad_acd - acd) / length), 1 at ``pad_acd_m`` (m).
+
+    Scales the CE loss and the voltage noise of an unstable pad (notes sec. 2.11, 2.16: CE rises with
+    ACD to ~4-5 cm, the noise rises as the ACD shrinks). The exponential shape is an assumption.
+    """
+    return props.pad_instability(acd_m, pad_acd_m, length_m)
 
 
 def reaction_enthalpy(t_k: ArrayLike, current_efficiency: ArrayLike) -> Value:

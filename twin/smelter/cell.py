@@ -105,6 +105,29 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "noise_seed": (np.random.SeedSequence([seed]).generate_state(1, np.uint64)[0] % 2**40) * 4096
         + np.arange(n_cells),
         "feed_override": -1.0,
+        "c_cathode": cell.cathode_heat_capacity_MJ_per_K * 1e6,
+        "bottom_split": cell.bottom_split,
+        "c_top": cell.top_heat_capacity_MJ_per_K * 1e6,
+        "top_split": cell.top_split,
+        "top_factor": 1.0,
+        "nominal_current": np.nan,             # set by the potline (its design current)
+        "hx_gain": control.shell_cooling_gain,
+        "hx_min": control.shell_cooling_min,
+        "hx_max": control.shell_cooling_max,
+        "hx_time": control.shell_cooling_time_min * 60.0,
+        "heat_feedforward": control.heat_feedforward,
+        "enthalpy_voltage": np.nan,            # set at the steady start (production enthalpy per coulomb)
+        "r_additive": 0.0,
+        "noise_gain": control.noise_gain_uohm_per_mV * 1e-6 / 1e-3,
+        "noise_threshold": control.noise_threshold_mV * 1e-3,
+        "acd_min": control.acd_min_cm / 100.0,
+        "acd_max": control.acd_max_cm / 100.0,
+        "pad_acd": cell.pad_instability_acd_cm / 100.0,
+        "pad_length": cell.pad_instability_length_cm / 100.0,
+        "ce_pad_loss": cell.ce_pad_loss,
+        "ce_pad_ref": cell.ce_pad_loss * np.exp((cell.pad_instability_acd_cm - cell.acd_cm)
+                                                / cell.pad_instability_length_cm),
+        "pad_noise": cell.pad_noise_mV * 1e-3,
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:
@@ -131,6 +154,7 @@ def initial_state(cell: CellConfig, n_cells: int) -> np.ndarray:
     x[STATE["t_bath"]] = 960.0
     x[STATE["t_shell"]] = 300.0
     x[STATE["acd"]] = cell.acd_cm / 100.0
+    x[STATE["shell_cooling"]] = 1.0
     x[STATE["anode_height"]] = cell.anode_height_m
     return x
 

@@ -9,7 +9,13 @@ Per cell, at its place in the tap cycle (staggered along the line), the crew
    tap, corrected by a share of the difference between the dipped pad and its target; the crucible
    takes the order give or take ``tap_error_sd`` and its scale reads the weight (``tap_scale_sd_kg``);
 4. adds AlF3 by the rule smelters run (Salt 1990; Kolås & Støre 2009; notes sec. 2.15):
-   base + K_x (target AlF3 - last lab AlF3) + K_T (measured T - target T), not below zero.
+   base + K_x (target AlF3 - last lab AlF3) + K_T (measured T - target T), not below zero;
+5. sets the resistance-target temperature additive: + per K the measured temperature is below
+   its target (notes sec. 5.1), within +- a limit;
+6. manages the bath height (notes sec. 5.6): bath measured above the design mass by more than a
+   band is tapped back to the design mass (it leaves with the bath's composition); below the band,
+   crushed bath is added and melted by the cell.
+
 Noise comes from one seeded generator per cell, so a cell's draws do not depend on the others.
 Every action is an event (time, cell, kind, value) for the results file.
 """
@@ -19,12 +25,12 @@ import numpy as np
 
 from twin._core.pot import AL_KG_PER_COULOMB
 from twin.config import CellConfig, OperationsConfig
-from twin.smelter.cell import COUNTER, STATE, bath_weight_fractions
+from twin.smelter.cell import COUNTER, PARAM, STATE, bath_weight_fractions
 
 EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5,
-               "anode_setting": 6}
+               "anode_setting": 6, "bath_tap": 7, "bath_addition": 8}
 EVENT_UNITS = {"tap_weight": "kg", "temperature": "degC", "bath_sample_alf3": "%", "alf3_addition": "kg",
-               "metal_dip": "kg", "anode_setting": "kg butts"}
+               "metal_dip": "kg", "anode_setting": "kg butts", "bath_tap": "kg", "bath_addition": "kg"}
 
 # rows of the operations block (one column per cell)
 OPS = {name: i for i, name in enumerate(("lab_alf3", "pending_alf3", "pending_ready_s", "taps", "last_tap_s"))}
@@ -93,8 +99,27 @@ class Operations:
             x[STATE["alf3"], k] += add
             potlines.counters[COUNTER["alf3_added"], k] += add
             self.event(time_s, k, "alf3_addition", add)
+            potlines.params[PARAM["r_additive"], k] = float(np.clip(
+                cfg.temperature_additive_uohm_per_K * (self.t_target[k] - temperature),
+                -cfg.temperature_additive_max_uohm, cfg.temperature_additive_max_uohm)) * 1e-6
+            self._manage_bath(potlines, k, time_s, g)
             b[OPS["taps"], k] += 1
             b[OPS["last_tap_s"], k] = time_s
+
+    def _manage_bath(self, potlines, k: int, time_s: float, g: np.random.Generator) -> None:
+        """Bring the bath the crew measures back toward the design mass when it is outside the band:
+        tap the excess, or add crushed bath (at most ``bath_addition_max_kg`` a visit)."""
+        cfg = self.cfg
+        design = self.cell.bath_mass_t * 1e3
+        measured = float(bath_weight_fractions(potlines.state[:, k:k + 1])["bath_mass"][0]) \
+            * (1.0 + 0.01 * cfg.bath_dip_sd_pct * g.normal())
+        band = 0.01 * cfg.bath_tap_band_pct * design
+        if measured > design + band:
+            self.event(time_s, k, "bath_tap", potlines.remove_bath(k, measured - design))
+        elif measured < design - band and cfg.bath_addition_max_kg > 0:
+            added = min(design - measured, cfg.bath_addition_max_kg)
+            potlines.add_bath(k, added)
+            self.event(time_s, k, "bath_addition", added)
 
     def event(self, time_s: float, cell: int, kind: str, value: float) -> None:
         self.events.append((time_s, int(cell), EVENT_KINDS[kind], float(value)))

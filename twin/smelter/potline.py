@@ -12,6 +12,9 @@ from twin.config import CellConfig, ControlConfig, OperationsConfig, PotlineConf
 from twin.smelter.cell import (
     AUX,
     COUNTER,
+    F_IN_ALF3,
+    F_IN_CAF2,
+    F_IN_CRYOLITE,
     LINE,
     LINE_PARAM,
     PARAM,
@@ -20,8 +23,19 @@ from twin.smelter.cell import (
     cell_parameters,
     initial_state,
 )
+from twin.smelter.limits import check_cells, outside_window
 from twin.smelter.operations import OPS, Operations
 from twin.smelter.steady import steady_state
+
+# a line below this share of its design current is off (an outage): the crew's outage routine applies
+OUTAGE_FRACTION = 0.05
+# NaF taken from cryolite (Na3AlF6 = 3 NaF + AlF3) leaves its AlF3 behind as excess AlF3 (IUPAC g/mol)
+CRYOLITE_PER_NAF = 209.9413 / (3 * 41.9882)
+ALF3_PER_NAF = 83.9767 / (3 * 41.9882)
+F_IN_NAF = 18.998403 / 41.9882
+# mean heat capacity of solid cryolite between the potroom and the bath temperature [M] (JANAF ~1.5 kJ/(kg K))
+CRUSHED_BATH_CP = 1.5e3
+_BATH_ROWS = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina")]
 
 
 def _due(phase: np.ndarray, period: float, t0: float, t1: float) -> np.ndarray:
@@ -55,6 +69,8 @@ class Potlines:
         n = int(self.line_start[-1])
         self.n_cells = n
         self.cell_line = np.repeat(np.arange(len(counts)), counts)
+        # pot names as the plant writes them: line name, P and the pot's number in its line
+        self.cell_names = [f"{ln.name}.P{i + 1:03d}" for ln in self.lines for i in range(ln.cells)]
         self.params = cell_parameters(cell, control, n, seed)
         # cells whose design differs (calibrated parameters): their own parameter columns
         for k, design in (cell_designs or {}).items():
@@ -63,11 +79,15 @@ class Potlines:
         # the feed controller's slope threshold is a normalised voltage slope: mV/min at the line's current
         nominal_current = np.repeat([ln.current_kA * 1e3 for ln in self.lines], counts)
         self.params[PARAM["slope_threshold"]] = control.slope_threshold_mV_per_min * 1e-3 / 60.0 / nominal_current
+        self.params[PARAM["nominal_current"]] = nominal_current
         self.state = initial_state(cell, n)
         self.aux = np.zeros((len(pot.AUX_NAMES), n))
         self.sums = np.zeros((len(pot.SUM_NAMES), n))
         self.counters = np.zeros((len(pot.COUNTER_NAMES), n))
         self.line = np.zeros((len(pot.LINE_NAMES), len(counts)))
+        # each line's back EMF and resistance (cells and busbar) at its steady start: the design against
+        # which power programs count their fractions
+        self.line_design = np.zeros((2, len(counts)))
         self.line_params = np.zeros((len(pot.LINE_PARAM_NAMES), len(counts)))
         for j, ln in enumerate(self.lines):
             self.line_params[LINE_PARAM["r_bus"], j] = ln.busbar_resistance_uohm * 1e-6
@@ -118,10 +138,15 @@ class Potlines:
         rp = self.pseudo_resistance(current)
         x[STATE["rp_filtered"]] = rp
         x[STATE["rp_previous"]] = rp
+        x[STATE["rp_raw"]] = rp
+        # the heat-balance feed-forward's production enthalpy per coulomb at the operating point
+        p[PARAM["enthalpy_voltage"]] = self.aux[AUX["h_reaction"]] * pot.AL_KG_PER_COULOMB * self.aux[AUX["ce"]]
         x[STATE["mode_time"]] = self.tap_phase * p[PARAM["nominal_time"]]
         x[STATE["control_timer"]] = (1.0 - self.tap_phase) * p[PARAM["control_period"]]
         x[STATE["beam_timer"]] = (1.0 - self.tap_phase) * p[PARAM["beam_period"]]
         pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
+        self.line_design[0] = self.line[LINE["sum_emf"]]
+        self.line_design[1] = self.line[LINE["sum_resistance"]] + self.line_params[LINE_PARAM["r_bus"]]
         self.line[LINE["source_voltage"]] = (self.line[LINE["sum_emf"]]
                                              + (self.line[LINE["sum_resistance"]]
                                                 + self.line_params[LINE_PARAM["r_bus"]]) * setpoints_A)
@@ -159,6 +184,7 @@ class Potlines:
         """Every array that defines the potlines between two kernel calls (for checkpoints)."""
         return {"state": self.state, "params": self.params, "aux": self.aux, "sums": self.sums,
                 "counters": self.counters, "line": self.line, "line_params": self.line_params,
+                "line_design": self.line_design,
                 "ops": self.ops.block, "t_target": self.ops.t_target}
 
     def restore(self, blocks: dict[str, np.ndarray], rng_states: list[dict]) -> None:
@@ -179,9 +205,17 @@ class Potlines:
         """Advance every line by ``n_slow * n_sub`` fast steps of ``dt`` s (set-points linear in between)."""
         self.line_params[LINE_PARAM["i_set_start"]] = setpoint_start
         self.line_params[LINE_PARAM["i_set_end"]] = setpoint_end
+        # a line that is off for the whole call: exhaust draft to minimum and extra cover on its cells
+        design = np.array([ln.current_kA * 1e3 for ln in self.lines])
+        off = np.maximum(setpoint_start, setpoint_end) < OUTAGE_FRACTION * design
+        self.params[PARAM["top_factor"]] = np.where(off[self.cell_line], self.ops.cfg.outage_top_factor, 1.0)
         pot.advance(self.state, self.params, self.aux, self.sums, self.counters, self.line, self.line_params,
                     self.line_start, n_slow, n_sub, dt, continuous_feed)
         self.steps_in_sums += n_slow * n_sub
+
+    def check_physics(self, when: str) -> None:
+        """Stop (``CellPhysicsError``) if a cell has left physics; ``when`` names the plant time."""
+        check_cells(self.state, self.cell.bath_mass_t * 1e3, self.cell_names, when)
 
     def tap_due(self, t0: float, t1: float) -> np.ndarray:
         """Cells whose tap time falls in [t0, t1) of run time (s)."""
@@ -232,6 +266,50 @@ class Potlines:
         else:
             self.state[STATE["acd"], k] = self.acd_after_tap(self.line_current())[k]
 
+    def remove_bath(self, k: int, kg: float) -> float:
+        """Tap ``kg`` of bath (at most half of it) from cell k, with the bath's composition; return the kg."""
+        x, c = self.state, self.counters
+        share = min(max(kg, 0.0) / float(x[_BATH_ROWS, k].sum()), 0.5)
+        taken = x[_BATH_ROWS, k] * share
+        x[_BATH_ROWS, k] -= taken
+        c[COUNTER["bath_tapped"], k] += taken.sum()
+        c[COUNTER["bath_tapped_alumina"], k] += taken[3]
+        c[COUNTER["bath_tapped_fluorine"], k] += F_IN_CRYOLITE * taken[0] + F_IN_ALF3 * taken[1] + F_IN_CAF2 * taken[2]
+        return float(taken.sum())
+
+    def add_bath(self, k: int, kg: float) -> None:
+        """Add ``kg`` of crushed bath of the design composition to cell k; the bath pays its heating from
+        the potroom to the bath temperature and its melting (booked as ``e_additions``)."""
+        x, p, c, cell = self.state, self.params[:, k], self.counters, self.cell
+        shares = np.array([100.0 - cell.alf3_wt - cell.caf2_wt - cell.alumina_wt, cell.alf3_wt, cell.caf2_wt,
+                           cell.alumina_wt]) / 100.0
+        heat = kg * (CRUSHED_BATH_CP * (x[STATE["t_bath"], k] - p[PARAM["t_ambient"]]) + p[PARAM["latent"]])
+        x[_BATH_ROWS, k] += kg * shares
+        capacity = float(x[_BATH_ROWS, k].sum()) * p[PARAM["c_bath"]] + x[STATE["metal"], k] * p[PARAM["c_metal"]]
+        x[STATE["t_bath"], k] -= heat / capacity
+        c[COUNTER["bath_added"], k] += kg
+        c[COUNTER["e_additions"], k] += heat
+        c[COUNTER["e_bath"], k] -= heat                # the sensible heat the bath gave up
+
+    def bath_fluorine_out(self) -> np.ndarray:
+        """kg fluorine each cell has lost since start other than to the pot gas: in tapped bath and in the
+        NaF its cathode took up, less what came in with crushed bath."""
+        cell, c = self.cell, self.counters
+        crushed = (F_IN_CRYOLITE * (100.0 - cell.alf3_wt - cell.caf2_wt - cell.alumina_wt)
+                   + F_IN_ALF3 * cell.alf3_wt + F_IN_CAF2 * cell.caf2_wt) / 100.0
+        return (c[COUNTER["bath_tapped_fluorine"]] + F_IN_NAF * c[COUNTER["sodium_uptake"]]
+                - crushed * c[COUNTER["bath_added"]])
+
+    def take_up_sodium(self, seconds: float, age_days: float) -> None:
+        """NaF the cathodes take from the bath over ``seconds`` at a pot age of ``age_days`` (new_rate
+        exp(-age / time) per day, notes sec. 2.15): their cryolite loses NaF and leaves AlF3 behind."""
+        cell, x = self.cell, self.state
+        naf = cell.sodium_uptake_new_kg_per_day * np.exp(-age_days / cell.sodium_uptake_time_days) * seconds / 86400.0
+        naf = np.minimum(naf, 0.01 * x[STATE["cryolite"]] / CRYOLITE_PER_NAF)
+        x[STATE["cryolite"]] -= CRYOLITE_PER_NAF * naf
+        x[STATE["alf3"]] += ALF3_PER_NAF * naf
+        self.counters[COUNTER["sodium_uptake"]] += naf
+
     def params_of(self, name: str) -> np.ndarray:
         return self.params[PARAM[name]]
 
@@ -268,7 +346,10 @@ class Potlines:
             "current_efficiency": self._charge_weighted_ce(),
             "shell_temperature": s[SUM["t_shell"]] / n,
             "heat_loss": s[SUM["q_loss"]] / n,
+            "shell_cooling": s[SUM["shell_cooling"]] / n,
         }
+        out["cells_outside_window"] = np.bincount(self.cell_line, weights=outside_window(out),
+                                                  minlength=len(self.lines)).astype(float)
         self.sums[:] = 0.0
         self.line[LINE["sum_current"]] = 0.0
         self.steps_in_sums = 0

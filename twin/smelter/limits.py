@@ -1,0 +1,88 @@
+"""Where a cell leaves physics: the run stops with a message instead of writing nonsense.
+
+Correlations used outside their validity ranges are only counted (``out_of_range`` in the results,
+the kernel's ``VALIDITY``); the states checked here are ones no real cell can be in, so nothing the
+model says after them means anything:
+- a state that is not a number (NaN or infinite);
+- a negative mass (bath components, alumina pools, metal);
+- a bath frozen to less than ``BATH_MIN_FRACTION`` of the design mass (no electrolyte left to speak of:
+  the lumped ledge and bath node do not describe a frozen cell);
+- a bath below the solidus of the NaF-AlF3 system or above the temperatures any cell runs at;
+- anodes touching the metal pad (ACD below ``ACD_MIN_M``), a ledge wider than a side channel.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from twin.smelter.cell import STATE, bath_weight_fractions
+
+# [M] NaF-AlF3 phase diagram (Grjotheim et al., Aluminium Electrolysis, 1982): the chiolite-AlF3
+# eutectic at 695 degC is the lowest temperature at which a cryolite-AlF3 bath has any liquid
+BATH_SOLIDUS_C = 695.0
+# no cell runs above ~1000 degC; at 1100 degC the bath fumes (NaAlF4) and the cell is lost [M]
+BATH_MAX_C = 1100.0
+BATH_MIN_FRACTION = 0.25
+ACD_MIN_M = 0.01
+LEDGE_MAX_M = 0.5          # side channels between anodes and sidewall are ~0.3-0.5 m wide [M]
+_MASSES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal")
+# the operating window of a cell (notes sec. 3.1: bath 950-965 degC, superheat 5-12 K, ledge 5-15 cm), with
+# some room: a cell outside it still runs, but a power program that drives cells there is warned about
+WINDOW = {"bath_temperature": (940.0, 985.0), "superheat": (3.0, 20.0), "ledge_thickness": (3.0, 25.0)}
+
+
+class CellPhysicsError(RuntimeError):
+    """A cell left physics; the message names the cell, the time, the quantity, its value and the limit."""
+
+
+def check_cells(state: np.ndarray, design_bath_kg: float, names: list[str], when: str) -> None:
+    """Raise ``CellPhysicsError`` for the first cell (in line order) whose state no cell can be in.
+
+    ``names`` are the cells' names (``PL1.P001`` ...); ``when`` says the plant time for the message.
+    """
+    x = state
+    bad = ~np.all(np.isfinite(x), axis=0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        rows = [name for name, i in STATE.items() if not np.isfinite(x[i, k])]
+        _stop(names[k], when, f"state {', '.join(rows)} is not a number")
+    for name in _MASSES:
+        negative = x[STATE[name]] < -1e-6
+        if negative.any():
+            k = int(np.flatnonzero(negative)[0])
+            _stop(names[k], when, f"{name} mass {x[STATE[name], k]:.3g} kg is negative")
+    bath = bath_weight_fractions(x)["bath_mass"]
+    frozen = bath < BATH_MIN_FRACTION * design_bath_kg
+    if frozen.any():
+        k = int(np.flatnonzero(frozen)[0])
+        _stop(names[k], when, f"bath mass {bath[k]:,.0f} kg is below {100 * BATH_MIN_FRACTION:g} % of the design "
+              f"{design_bath_kg:,.0f} kg: the bath has frozen (ledge {100 * x[STATE['ledge'], k]:.0f} cm, "
+              f"bath {x[STATE['t_bath'], k]:.0f} degC)")
+    t = x[STATE["t_bath"]]
+    for out, rule in ((t < BATH_SOLIDUS_C, f"below the bath solidus ({BATH_SOLIDUS_C:g} degC)"),
+                      (t > BATH_MAX_C, f"above {BATH_MAX_C:g} degC, where no cell runs")):
+        if out.any():
+            k = int(np.flatnonzero(out)[0])
+            _stop(names[k], when, f"bath temperature {t[k]:.1f} degC is {rule}")
+    acd = x[STATE["acd"]]
+    if (acd < ACD_MIN_M).any():
+        k = int(np.flatnonzero(acd < ACD_MIN_M)[0])
+        _stop(names[k], when, f"ACD {100 * acd[k]:.2f} cm: the anodes touch the metal pad (limit "
+              f"{100 * ACD_MIN_M:g} cm)")
+    ledge = x[STATE["ledge"]]
+    if (ledge > LEDGE_MAX_M).any():
+        k = int(np.flatnonzero(ledge > LEDGE_MAX_M)[0])
+        _stop(names[k], when, f"side ledge {100 * ledge[k]:.0f} cm is wider than a side channel "
+              f"({100 * LEDGE_MAX_M:g} cm): the cell is freezing over")
+
+
+def outside_window(record: dict[str, np.ndarray]) -> np.ndarray:
+    """Cells whose interval means (bath temperature, superheat, ledge in cm) are outside ``WINDOW``."""
+    out = np.zeros(record["superheat"].shape, bool)
+    for name, (low, high) in WINDOW.items():
+        out |= (record[name] < low) | (record[name] > high)
+    return out
+
+
+def _stop(cell: str, when: str, what: str) -> None:
+    raise CellPhysicsError(f"cell {cell} left physics at {when}: {what}. The run stops; the results file holds "
+                           "the intervals before this one")

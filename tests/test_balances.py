@@ -65,7 +65,8 @@ def test_alumina_balance(make_park):
     added, tapped = park.smelter.counter("bath_added"), park.smelter.counter("bath_tapped_alumina")
     assert added.max() > 0 and tapped.max() > 0            # the crew managed the bath both ways
     alumina_in = (fed * (1 - na2o) + fed * na2o * 101.9613 / (3 * 61.9789)   # Na2O + AlF3 -> cryolite + Al2O3
-                  + added * park.smelter.cell.alumina_wt / 100 - tapped)
+                  + added * park.smelter.cell.alumina_wt / 100 - tapped
+                  - x1[STATE["crushed"]] * park.smelter.cell.alumina_wt / 100)   # crushed bath not melted yet
     pools = (x1[STATE["alumina"]] + x1[STATE["undissolved"]]) - (x0[STATE["alumina"]] + x0[STATE["undissolved"]])
     consumed = park.smelter.counter("metal_produced") * M_AL2O3 / (2 * M_AL)
     np.testing.assert_allclose(alumina_in - consumed, pools, rtol=0, atol=1e-9 * fed.max())
@@ -86,7 +87,7 @@ def test_fluoride_balance(make_park):
     added = c("alf3_added") * 3 * 18.998403 / 83.9767
     assert added.min() > 0 and c("sodium_uptake").min() > 0
     f_crushed = (F_IN_CRYOLITE * (100 - cell.alf3_wt - cell.caf2_wt - cell.alumina_wt) + F_IN_ALF3 * cell.alf3_wt
-                 + F_IN_CAF2 * cell.caf2_wt) / 100
+                 + F_IN_CAF2 * cell.caf2_wt) / 100      # crushed bath still unmelted is counted in f1
     change = added + c("bath_added") * f_crushed - c("bath_tapped_fluorine") - c("sodium_uptake") * F_IN_NAF
     np.testing.assert_allclose(f1 - f0, change, rtol=0, atol=1e-9 * f0.max())
 

@@ -140,6 +140,8 @@ class CellConfig(_Section):
     cathode_age_days: Annotated[float, Field(ge=0, le=5000)] = 1000.0
     sodium_uptake_new_kg_per_day: Annotated[float, Field(ge=0, le=200)] = 20.0
     sodium_uptake_time_days: Annotated[float, Field(gt=0, le=2000)] = 100.0
+    # crushed bath the crew adds (bath height management) melts into the bath first order [A]: hours
+    crushed_bath_melt_h: Annotated[float, Field(gt=0.1, le=48)] = 3.0
     # current efficiency (Dewing form anchored here)
     ce_ref: Annotated[float, Field(gt=0.8, le=0.99)] = 0.95
     superheat_ref_K: Annotated[float, Field(ge=0, le=30)] = 8.0
@@ -189,7 +191,7 @@ class ControlConfig(_Section):
     # resistance-target additives and limits (notes sec. 5.1): the heat-balance feed-forward on the line
     # current (share of the heat a lower current takes away that the target gives back, EP0671488-type),
     # the noise additive, the ACD floor and ceiling
-    heat_feedforward: Annotated[float, Field(ge=0, le=1)] = 0.5
+    heat_feedforward: Annotated[float, Field(ge=0, le=1)] = 0.7
     noise_threshold_mV: Annotated[float, Field(ge=0, le=500)] = 20.0
     noise_gain_uohm_per_mV: Annotated[float, Field(ge=0, le=0.1)] = 0.01
     acd_min_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 3.0
@@ -197,7 +199,7 @@ class ControlConfig(_Section):
     # shell heat exchangers (adjustable side heat loss, TRIMET/EnPot, park notes sec. 1.4): their setting
     # (a factor on the shell-to-air transfer) follows the line current, 1 + gain (I/I_design - 1), within
     # min..max, with the dampers' time constant; gain 0: no exchangers
-    shell_cooling_gain: Annotated[float, Field(ge=0, le=10)] = 3.0
+    shell_cooling_gain: Annotated[float, Field(ge=0, le=10)] = 4.0
     shell_cooling_min: Annotated[float, Field(gt=0, le=1)] = 0.25
     shell_cooling_max: Annotated[float, Field(ge=1, le=3)] = 1.5
     shell_cooling_time_min: Annotated[float, Field(gt=0, le=600)] = 30.0
@@ -232,13 +234,18 @@ class OperationsConfig(_Section):
     temperature_additive_uohm_per_K: Annotated[float, Field(ge=0, le=0.1)] = 0.01
     temperature_additive_max_uohm: Annotated[float, Field(ge=0, le=2)] = 0.3
     # bath height management at the tap (notes sec. 5.6): bath the crew measures (noise bath_dip_sd_pct)
-    # above the design mass by more than the band is tapped back to it; below the band, crushed bath of
-    # the design composition is added (at most bath_addition_max_kg a visit: it is melted by the cell)
+    # above the design mass by more than the band is tapped toward it (at most bath_tap_max_kg a visit);
+    # below the band, crushed bath of the design composition is added (at most bath_addition_max_kg a
+    # visit), which the cell melts
     bath_tap_band_pct: Annotated[float, Field(ge=0, le=30)] = 3.0
     bath_dip_sd_pct: Annotated[float, Field(ge=0, le=10)] = 1.0
-    bath_addition_max_kg: Annotated[float, Field(ge=0, le=3000)] = 500.0
-    # the crew's answer to a power outage (notes sec. 1.3): exhaust draft to minimum and extra cover, as a
-    # factor on the top's heat loss to the air while the line is off
+    bath_tap_max_kg: Annotated[float, Field(ge=0, le=5000)] = 500.0
+    bath_addition_max_kg: Annotated[float, Field(ge=0, le=3000)] = 300.0
+    # the crew's answer to a line run below low_power_fraction of its design current (a curtailment): extra
+    # cover on the anodes; to a power outage (notes sec. 1.3): also the exhaust draft to minimum. Factors
+    # on the top's heat loss to the air [A]
+    low_power_fraction: Annotated[float, Field(ge=0, le=1)] = 0.9
+    low_power_top_factor: Annotated[float, Field(gt=0, le=1)] = 0.9
     outage_top_factor: Annotated[float, Field(gt=0, le=1)] = 0.6
 
 

@@ -140,12 +140,13 @@ cdef inline void resistance_control(double[:, ::1] x, const double[:, ::1] p, do
         return
     x[X_BEAM_TIMER, k] += p[P_BEAM_PERIOD, k]
     if (p[P_RESISTANCE_CONTROL, k] < 0.5 or x[X_INHIBIT, k] > 0.0 or x[X_AE_ON, k] > 0.5
-            or x[X_FEED_MODE, k] != MODE_NOMINAL or x[X_BEAM_MOVES_TODAY, k] >= p[P_BEAM_MAX_MOVES, k]
             or current < 0.3 * p[P_NOMINAL_CURRENT, k]):
         return
-    error = x[X_RP_FILTERED, k] - resistance_target(x, p, k, current)
-    if error > p[P_R_BAND, k] or error < -p[P_R_BAND, k]:
-        move = fmin(fmax(-error / p[P_ACD_SENSITIVITY, k], -max_move), max_move)
+    # regulation waits for tracking and stops at the daily move limit; the floor and ceiling always hold
+    if x[X_FEED_MODE, k] == MODE_NOMINAL and x[X_BEAM_MOVES_TODAY, k] < p[P_BEAM_MAX_MOVES, k]:
+        error = x[X_RP_FILTERED, k] - resistance_target(x, p, k, current)
+        if error > p[P_R_BAND, k] or error < -p[P_R_BAND, k]:
+            move = fmin(fmax(-error / p[P_ACD_SENSITIVITY, k], -max_move), max_move)
     move = fmax(move, fmin(p[P_ACD_MIN, k] - acd, max_move))     # never below the floor
     move = fmin(move, fmax(p[P_ACD_MAX, k] - acd, -max_move))    # never above the ceiling
     if move != 0.0:

@@ -38,6 +38,7 @@ cdef enum:
     X_RP_NOISE           # ohm2 controller's running variance of raw pseudo-resistance samples (noise)
     X_SHELL_COOLING      # shell heat exchangers' setting: factor on the shell-to-air transfer (1: design)
     X_RP_RAW             # ohm the controller's last raw pseudo-resistance sample
+    X_CRUSHED            # kg crushed bath added by the crew, not yet melted into the bath
     N_STATE
 
 # Per-cell parameters (constant during a kernel call).
@@ -132,6 +133,11 @@ cdef enum:
     P_CE_PAD_LOSS        # CE loss (fraction) at instability index 1
     P_CE_PAD_REF         # CE loss of the instability at the design ACD (within the anchor of CE_REF)
     P_PAD_NOISE          # V sd of the metal-pad voltage noise at instability index 1
+    P_CRUSHED_ALF3       # mass fraction excess AlF3 of crushed bath (the rest cryolite, CaF2, alumina)
+    P_CRUSHED_CAF2       # mass fraction CaF2 of crushed bath
+    P_CRUSHED_ALUMINA    # mass fraction Al2O3 of crushed bath
+    P_CRUSHED_CP         # J/(kg K) mean heat capacity of solid crushed bath
+    P_CRUSHED_TIME       # s time constant of its melting into the bath
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.

@@ -28,7 +28,7 @@ STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "l
                "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
                "rp_previous", "rp_slope", "feed_mode", "mode_time", "control_timer", "beam_timer", "inhibit",
                "beam_moves_today", "setting_time", "noise_counter", "t_cathode", "t_top", "rp_noise",
-               "shell_cooling", "rp_raw")
+               "shell_cooling", "rp_raw", "crushed")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
                "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
@@ -43,7 +43,8 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "noise_seed", "feed_override", "c_cathode", "bottom_split", "c_top", "top_split", "top_factor",
                "nominal_current", "hx_gain", "hx_min", "hx_max", "hx_time", "heat_feedforward", "enthalpy_voltage",
                "r_additive", "noise_gain", "noise_threshold", "acd_min", "acd_max", "pad_acd", "pad_length",
-               "ce_pad_loss", "ce_pad_ref", "pad_noise")
+               "ce_pad_loss", "ce_pad_ref", "pad_noise", "crushed_alf3", "crushed_caf2", "crushed_alumina",
+               "crushed_cp", "crushed_time")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
@@ -94,6 +95,7 @@ cdef struct Heat:
     double q_ledge_shell # W ledge face -> shell node, through ledge and lining
     double q_shell_air   # W shell -> air
     double q_anode       # W taken by newly set (cold) anodes
+    double q_melt        # W taken by crushed bath heating from the potroom and melting
 
 
 cdef struct Rates:
@@ -169,7 +171,10 @@ cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, dou
     cdef double t_k = x[X_T_BATH, k] + KELVIN
     cdef double c = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
     cdef double i = current * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k]
-    cdef double i_crit = critical_current_density_f(t_k, c, a[A_AREA_FACTOR, k])
+    # the critical density switches the anode effect on: taken at a temperature inside its range (a bath
+    # cooled by an outage is outside it, where the linear T term would fall without bound)
+    cdef double i_crit = critical_current_density_f(fmin(fmax(t_k, T_VALID_MIN + KELVIN), T_VALID_MAX + KELVIN), c,
+                                                    a[A_AREA_FACTOR, k])
     cdef double d_b = bubble_thickness_c(i)
     cdef double phi = bubble_coverage_c(i, a[A_BATH_RATIO, k], c, p[P_AE_ALUMINA, k])
     # 1 / (kappa * area) with kappa = exp(ln kappa_base - 0.0200 %Al2O3)
@@ -230,6 +235,9 @@ cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, cons
     h.q_shell_air = area * p[P_H_SHELL, k] * x[X_SHELL_COOLING, k] * (x[X_T_SHELL, k] - t_amb)
     # cold anodes: the heat of one setting, taken first-order (smelter notes sec. 2.13, 2.17)
     h.q_anode = p[P_SETTING_HEAT, k] / p[P_SETTING_HEAT_TIME, k] * exp(-x[X_SETTING_TIME, k] / p[P_SETTING_HEAT_TIME, k])
+    # crushed bath melts first order; each kg takes its heating from the potroom and its heat of fusion
+    h.q_melt = (x[X_CRUSHED, k] / p[P_CRUSHED_TIME, k]
+                * (p[P_CRUSHED_CP, k] * (t - t_amb) + p[P_LATENT, k])) if x[X_CRUSHED, k] > 0.0 else 0.0
 
 
 cdef inline double dissolution_rate(const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k) noexcept nogil:
@@ -348,6 +356,15 @@ cdef inline double shell_cooling_target(const double[:, ::1] p, Py_ssize_t k, do
                 p[P_HX_MAX, k])
 
 
+cdef inline void melt_into_bath(double[:, ::1] x, const double[:, ::1] p, Py_ssize_t k, double kg) noexcept nogil:
+    """``kg`` of crushed bath melted: into the bath by its composition (its heat is booked by the caller)."""
+    x[X_CRUSHED, k] -= kg
+    x[X_ALF3, k] += kg * p[P_CRUSHED_ALF3, k]
+    x[X_CAF2, k] += kg * p[P_CRUSHED_CAF2, k]
+    x[X_ALUMINA, k] += kg * p[P_CRUSHED_ALUMINA, k]
+    x[X_CRYOLITE, k] += kg * (1.0 - p[P_CRUSHED_ALF3, k] - p[P_CRUSHED_CAF2, k] - p[P_CRUSHED_ALUMINA, k])
+
+
 cdef inline double ledge_rate(const double[:, ::1] p, Py_ssize_t k, Heat* h) noexcept nogil:
     """Stefan condition: rho L dledge/dt = q(ledge face -> shell) - q(bath -> ledge face), m/s."""
     return (h.q_ledge_shell - h.q_bath_ledge) / (p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k])
@@ -381,7 +398,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     d_ledge = fmax(ledge_rate(p, k, &h0) * dt_slow, p[P_LEDGE_MIN, k] - ledge0)
     x[X_LEDGE, k] = ledge0 + d_ledge
     x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
-    x[X_T_BATH, k] = t0 + (q_in - (h0.q_top + h0.q_bottom + h0.q_bath_ledge + h0.q_anode) * dt_slow) / h0.capacity
+    x[X_T_BATH, k] = t0 + (q_in - (h0.q_top + h0.q_bottom + h0.q_bath_ledge + h0.q_anode + h0.q_melt) * dt_slow) / h0.capacity
     x[X_T_SHELL, k] = ts0 + (h0.q_ledge_shell - h0.q_shell_air) * dt_slow / p[P_C_SHELL, k]
     x[X_T_CATHODE, k] = tc0 + (h0.q_bottom - h0.q_bottom_air) * dt_slow / p[P_C_CATHODE, k]
     x[X_T_TOP, k] = tt0 + (h0.q_top - h0.q_top_air) * dt_slow / p[P_C_TOP, k]
@@ -397,6 +414,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     h.q_ledge_shell = 0.5 * (h0.q_ledge_shell + h1.q_ledge_shell)
     h.q_shell_air = 0.5 * (h0.q_shell_air + h1.q_shell_air)
     h.q_anode = 0.5 * (h0.q_anode + h1.q_anode)
+    h.q_melt = 0.5 * (h0.q_melt + h1.q_melt)
     d_ledge = ledge_rate(p, k, &h) * dt_slow
     if ledge0 + d_ledge < p[P_LEDGE_MIN, k]:
         # ledge melted to its minimum: the bath passes on only what the wall and the melting take
@@ -406,7 +424,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_CRYOLITE, k] = cry0 - frozen_per_m * d_ledge
     # sensible heat is booked at the mean capacity: C changes only by the frozen/melted bath
     capacity = 0.5 * (h0.capacity + (h0.capacity - frozen_per_m * d_ledge * p[P_C_BATH, k]))
-    d_t = (q_in - (h.q_top + h.q_bottom + h.q_bath_ledge + h.q_anode) * dt_slow) / capacity
+    d_t = (q_in - (h.q_top + h.q_bottom + h.q_bath_ledge + h.q_anode + h.q_melt) * dt_slow) / capacity
     d_ts = (h.q_ledge_shell - h.q_shell_air) * dt_slow / p[P_C_SHELL, k]
     d_tc = (h.q_bottom - h.q_bottom_air) * dt_slow / p[P_C_CATHODE, k]
     d_tt = (h.q_top - h.q_top_air) * dt_slow / p[P_C_TOP, k]
@@ -423,6 +441,9 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     ctr[C_E_CATHODE, k] += p[P_C_CATHODE, k] * d_tc
     ctr[C_E_SIDE, k] += h.q_shell_air * dt_slow
     ctr[C_E_ANODE, k] += h.q_anode * dt_slow
+    ctr[C_E_ADDITIONS, k] += h.q_melt * dt_slow
+    if x[X_CRUSHED, k] > 0.0:        # the mass whose heat was booked (Heun's mean rate x dt)
+        melt_into_bath(x, p, k, fmin(x[X_CRUSHED, k] * dt_slow / p[P_CRUSHED_TIME, k], x[X_CRUSHED, k]))
     ctr[C_E_BATH, k] += capacity * d_t
     ctr[C_E_SHELL, k] += p[P_C_SHELL, k] * d_ts
     ctr[C_E_LATENT, k] -= stefan * d_ledge
@@ -548,7 +569,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
     cdef double[:, ::1] dx = out
     cdef Heat h
     cdef Rates rate
-    cdef double log_current = log(fmax(current, 1.0)), u, f, w, r, d_ledge
+    cdef double log_current = log(fmax(current, 1.0)), u, f, w, r, d_ledge, melt
     for k in range(n):
         cell_constants(p, a, k)
         update_properties(x, p, a, k)
@@ -568,7 +589,13 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         dx[X_METAL, k] = rate.metal
         dx[X_LEDGE, k] = d_ledge
         dx[X_T_BATH, k] = (current * (u - current * p[P_R_EXTERNAL, k]) - rate.metal * a[A_H_REACTION, k]
-                           - h.q_top - h.q_bottom - h.q_bath_ledge - h.q_anode) / h.capacity
+                           - h.q_top - h.q_bottom - h.q_bath_ledge - h.q_anode - h.q_melt) / h.capacity
+        melt = x[X_CRUSHED, k] / p[P_CRUSHED_TIME, k]
+        dx[X_CRUSHED, k] = -melt
+        dx[X_ALF3, k] += melt * p[P_CRUSHED_ALF3, k]
+        dx[X_CAF2, k] = melt * p[P_CRUSHED_CAF2, k]
+        dx[X_ALUMINA, k] += melt * p[P_CRUSHED_ALUMINA, k]
+        dx[X_CRYOLITE, k] += melt * (1.0 - p[P_CRUSHED_ALF3, k] - p[P_CRUSHED_CAF2, k] - p[P_CRUSHED_ALUMINA, k])
         dx[X_T_SHELL, k] = (h.q_ledge_shell - h.q_shell_air) / p[P_C_SHELL, k]
         dx[X_T_CATHODE, k] = (h.q_bottom - h.q_bottom_air) / p[P_C_CATHODE, k]
         dx[X_T_TOP, k] = (h.q_top - h.q_top_air) / p[P_C_TOP, k]

@@ -1,7 +1,8 @@
 """Electricity of the park: potline set-points from power programs, and the supply mix that meets demand.
 
-Potline power P = I (E + R I) per line (E the sum of the cells' back EMFs, R their resistances and the
-busbar), so a power target gives the line current I = (-E + sqrt(E^2 + 4 R P)) / (2 R). A program
+Potline power P = I (E + R I) per line (E the sum of the cells' back EMFs, R the sum of their resistances:
+the cells' DC power, as the supply balance books it), so a power target gives the line current
+I = (-E + sqrt(E^2 + 4 R P)) / (2 R). A program
 (``[[power.program]]``) sets potline power as a fraction of what the line schedules ask for; with
 ``follow_supply`` the lines also give way to what wind, captive plant and the grid limit can supply.
 Either way the current stays within ``min_current_fraction``..``max_current_fraction`` of the
@@ -58,6 +59,8 @@ class Power:
             dc_available = max(supply, 0.0) * 1e6 * c.rectifier_efficiency / (1.0 + c.auxiliaries_fraction)
             fraction = min(fraction, dc_available / base_power.sum())
         self.power_fraction = fraction
+        if fraction == 1.0:
+            return base_A                          # no curtailment: the schedule's currents
         target = fraction * base_power
         current = np.where(resistance_ohm > 0,
                            (-emf_V + np.sqrt(emf_V ** 2 + 4.0 * resistance_ohm * target)) / (2.0 * resistance_ohm),

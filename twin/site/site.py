@@ -19,7 +19,7 @@ from twin.site.flows import CarbonPlant, Casthouse, Linings
 from twin.site.fume import FumeTreatment
 from twin.site.power import Power
 from twin.site.silo import Silo
-from twin.smelter.cell import COUNTER, LINE, LINE_PARAM, PARAM
+from twin.smelter.cell import COUNTER, LINE, PARAM
 
 # scope 1 and 2 sources of the footprint per t Al (park notes sec. 4.3); "alumina" is the refinery's
 # share (its fuel, steam and electricity per t alumina times the alumina the cells ate), or the
@@ -84,10 +84,11 @@ class Site:
         c = self.config.power
         if not c.program and not c.follow_supply:
             return base_A
+        # the cells' DC power (what the supply balance books; the busbar's I^2 R is not in it), the fraction
+        # counted against the schedule's power at the design state (the resistance the controllers add at a
+        # lower current must not raise the target), the current drawn at the present state
         emf = smelter.line[LINE["sum_emf"]]
-        resistance = smelter.line[LINE["sum_resistance"]] + smelter.line_params[LINE_PARAM["r_bus"]]
-        # the fraction counts against the schedule's power at the design state (the resistance the
-        # controllers add at a lower current must not raise the target), the current against the present one
+        resistance = smelter.line[LINE["sum_resistance"]]
         design_power = base_A * (smelter.line_design[0] + smelter.line_design[1] * base_A)
         return self.power.setpoints(hour, base_A, emf, resistance, design_power)
 

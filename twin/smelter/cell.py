@@ -23,6 +23,8 @@ LINE_PARAM = {name: i for i, name in enumerate(pot.LINE_PARAM_NAMES)}
 F_IN_CRYOLITE = 6 * 18.998403 / 209.9413
 F_IN_ALF3 = 3 * 18.998403 / 83.9767
 F_IN_CAF2 = 2 * 18.998403 / 78.0748
+# mean heat capacity of solid cryolite between the potroom and the bath temperature [M] (JANAF ~1.5 kJ/(kg K))
+CRUSHED_BATH_CP = 1.5e3
 
 
 def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed: int = 0) -> np.ndarray:
@@ -128,6 +130,11 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "ce_pad_ref": cell.ce_pad_loss * np.exp((cell.pad_instability_acd_cm - cell.acd_cm)
                                                 / cell.pad_instability_length_cm),
         "pad_noise": cell.pad_noise_mV * 1e-3,
+        "crushed_alf3": cell.alf3_wt / 100.0,         # crushed bath is bath of the design composition
+        "crushed_caf2": cell.caf2_wt / 100.0,
+        "crushed_alumina": cell.alumina_wt / 100.0,
+        "crushed_cp": CRUSHED_BATH_CP,
+        "crushed_time": cell.crushed_bath_melt_h * 3600.0,
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:
@@ -171,7 +178,13 @@ def bath_weight_fractions(x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def fluoride_mass(x: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """kg fluorine held by each cell: bath fluorides plus the (cryolite) side ledge."""
+    """kg fluorine held by each cell: bath fluorides, the (cryolite) side ledge and crushed bath not yet melted."""
     ledge_mass = x[STATE["ledge"]] * params[PARAM["side_area"]] * params[PARAM["rho_ledge"]]
     return (F_IN_CRYOLITE * (x[STATE["cryolite"]] + ledge_mass) + F_IN_ALF3 * x[STATE["alf3"]]
-            + F_IN_CAF2 * x[STATE["caf2"]])
+            + F_IN_CAF2 * x[STATE["caf2"]] + crushed_fluorine_fraction(params) * x[STATE["crushed"]])
+
+
+def crushed_fluorine_fraction(params: np.ndarray) -> np.ndarray:
+    """kg fluorine per kg of each cell's crushed bath."""
+    alf3, caf2, alumina = (params[PARAM[f"crushed_{name}"]] for name in ("alf3", "caf2", "alumina"))
+    return F_IN_CRYOLITE * (1.0 - alf3 - caf2 - alumina) + F_IN_ALF3 * alf3 + F_IN_CAF2 * caf2

@@ -13,8 +13,9 @@ Per cell, at its place in the tap cycle (staggered along the line), the crew
 5. sets the resistance-target temperature additive: + per K the measured temperature is below
    its target (notes sec. 5.1), within +- a limit;
 6. manages the bath height (notes sec. 5.6): bath measured above the design mass by more than a
-   band is tapped back to the design mass (it leaves with the bath's composition); below the band,
-   crushed bath is added and melted by the cell.
+   band is tapped toward the design mass (it leaves with the bath's composition); below the band,
+   crushed bath is added and melted by the cell; each at most a crucible's worth a visit, so a ledge
+   that melts and regrows (a power return) is not chased.
 
 Noise comes from one seeded generator per cell, so a cell's draws do not depend on the others.
 Every action is an event (time, cell, kind, value) for the results file.
@@ -102,20 +103,21 @@ class Operations:
             potlines.params[PARAM["r_additive"], k] = float(np.clip(
                 cfg.temperature_additive_uohm_per_K * (self.t_target[k] - temperature),
                 -cfg.temperature_additive_max_uohm, cfg.temperature_additive_max_uohm)) * 1e-6
-            self._manage_bath(potlines, k, time_s, g)
+            self.manage_bath(potlines, k, time_s)
             b[OPS["taps"], k] += 1
             b[OPS["last_tap_s"], k] = time_s
 
-    def _manage_bath(self, potlines, k: int, time_s: float, g: np.random.Generator) -> None:
-        """Bring the bath the crew measures back toward the design mass when it is outside the band:
-        tap the excess, or add crushed bath (at most ``bath_addition_max_kg`` a visit)."""
-        cfg = self.cfg
+    def manage_bath(self, potlines, k: int, time_s: float) -> None:
+        """Bring the bath the crew measures back toward the design mass when it is outside the band: tap the
+        excess (at most ``bath_tap_max_kg`` a visit), or add crushed bath (at most ``bath_addition_max_kg``)."""
+        cfg, g = self.cfg, self.rng[k]
         design = self.cell.bath_mass_t * 1e3
         measured = float(bath_weight_fractions(potlines.state[:, k:k + 1])["bath_mass"][0]) \
             * (1.0 + 0.01 * cfg.bath_dip_sd_pct * g.normal())
         band = 0.01 * cfg.bath_tap_band_pct * design
         if measured > design + band:
-            self.event(time_s, k, "bath_tap", potlines.remove_bath(k, measured - design))
+            tapped = potlines.remove_bath(k, min(measured - design, cfg.bath_tap_max_kg))
+            self.event(time_s, k, "bath_tap", tapped)
         elif measured < design - band and cfg.bath_addition_max_kg > 0:
             added = min(design - measured, cfg.bath_addition_max_kg)
             potlines.add_bath(k, added)

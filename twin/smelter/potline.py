@@ -21,6 +21,7 @@ from twin.smelter.cell import (
     STATE,
     SUM,
     cell_parameters,
+    crushed_fluorine_fraction,
     initial_state,
 )
 from twin.smelter.limits import check_cells, outside_window
@@ -33,8 +34,6 @@ OUTAGE_FRACTION = 0.05
 CRYOLITE_PER_NAF = 209.9413 / (3 * 41.9882)
 ALF3_PER_NAF = 83.9767 / (3 * 41.9882)
 F_IN_NAF = 18.998403 / 41.9882
-# mean heat capacity of solid cryolite between the potroom and the bath temperature [M] (JANAF ~1.5 kJ/(kg K))
-CRUSHED_BATH_CP = 1.5e3
 _BATH_ROWS = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina")]
 
 
@@ -85,8 +84,8 @@ class Potlines:
         self.sums = np.zeros((len(pot.SUM_NAMES), n))
         self.counters = np.zeros((len(pot.COUNTER_NAMES), n))
         self.line = np.zeros((len(pot.LINE_NAMES), len(counts)))
-        # each line's back EMF and resistance (cells and busbar) at its steady start: the design against
-        # which power programs count their fractions
+        # each line's back EMF and cell resistance at its steady start: the design against which power
+        # programs count their fractions
         self.line_design = np.zeros((2, len(counts)))
         self.line_params = np.zeros((len(pot.LINE_PARAM_NAMES), len(counts)))
         for j, ln in enumerate(self.lines):
@@ -146,7 +145,7 @@ class Potlines:
         x[STATE["beam_timer"]] = (1.0 - self.tap_phase) * p[PARAM["beam_period"]]
         pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
         self.line_design[0] = self.line[LINE["sum_emf"]]
-        self.line_design[1] = self.line[LINE["sum_resistance"]] + self.line_params[LINE_PARAM["r_bus"]]
+        self.line_design[1] = self.line[LINE["sum_resistance"]]
         self.line[LINE["source_voltage"]] = (self.line[LINE["sum_emf"]]
                                              + (self.line[LINE["sum_resistance"]]
                                                 + self.line_params[LINE_PARAM["r_bus"]]) * setpoints_A)
@@ -205,10 +204,14 @@ class Potlines:
         """Advance every line by ``n_slow * n_sub`` fast steps of ``dt`` s (set-points linear in between)."""
         self.line_params[LINE_PARAM["i_set_start"]] = setpoint_start
         self.line_params[LINE_PARAM["i_set_end"]] = setpoint_end
-        # a line that is off for the whole call: exhaust draft to minimum and extra cover on its cells
+        # the crew's answer to a line run low: extra cover on its cells; to a line that is off: also the
+        # exhaust draft to minimum (factors on the top's heat loss to the air)
         design = np.array([ln.current_kA * 1e3 for ln in self.lines])
-        off = np.maximum(setpoint_start, setpoint_end) < OUTAGE_FRACTION * design
-        self.params[PARAM["top_factor"]] = np.where(off[self.cell_line], self.ops.cfg.outage_top_factor, 1.0)
+        highest = np.maximum(setpoint_start, setpoint_end) / design
+        ops = self.ops.cfg
+        top = np.where(highest < OUTAGE_FRACTION, ops.outage_top_factor,
+                       np.where(highest < ops.low_power_fraction, ops.low_power_top_factor, 1.0))
+        self.params[PARAM["top_factor"]] = top[self.cell_line]
         pot.advance(self.state, self.params, self.aux, self.sums, self.counters, self.line, self.line_params,
                     self.line_start, n_slow, n_sub, dt, continuous_feed)
         self.steps_in_sums += n_slow * n_sub
@@ -278,27 +281,17 @@ class Potlines:
         return float(taken.sum())
 
     def add_bath(self, k: int, kg: float) -> None:
-        """Add ``kg`` of crushed bath of the design composition to cell k; the bath pays its heating from
-        the potroom to the bath temperature and its melting (booked as ``e_additions``)."""
-        x, p, c, cell = self.state, self.params[:, k], self.counters, self.cell
-        shares = np.array([100.0 - cell.alf3_wt - cell.caf2_wt - cell.alumina_wt, cell.alf3_wt, cell.caf2_wt,
-                           cell.alumina_wt]) / 100.0
-        heat = kg * (CRUSHED_BATH_CP * (x[STATE["t_bath"], k] - p[PARAM["t_ambient"]]) + p[PARAM["latent"]])
-        x[_BATH_ROWS, k] += kg * shares
-        capacity = float(x[_BATH_ROWS, k].sum()) * p[PARAM["c_bath"]] + x[STATE["metal"], k] * p[PARAM["c_metal"]]
-        x[STATE["t_bath"], k] -= heat / capacity
-        c[COUNTER["bath_added"], k] += kg
-        c[COUNTER["e_additions"], k] += heat
-        c[COUNTER["e_bath"], k] -= heat                # the sensible heat the bath gave up
+        """Put ``kg`` of crushed bath (design composition) on cell k; the kernel melts it into the bath over
+        ``crushed_bath_melt_h``, the bath paying its heating from the potroom and its heat of fusion."""
+        self.state[STATE["crushed"], k] += kg
+        self.counters[COUNTER["bath_added"], k] += kg
 
     def bath_fluorine_out(self) -> np.ndarray:
         """kg fluorine each cell has lost since start other than to the pot gas: in tapped bath and in the
         NaF its cathode took up, less what came in with crushed bath."""
-        cell, c = self.cell, self.counters
-        crushed = (F_IN_CRYOLITE * (100.0 - cell.alf3_wt - cell.caf2_wt - cell.alumina_wt)
-                   + F_IN_ALF3 * cell.alf3_wt + F_IN_CAF2 * cell.caf2_wt) / 100.0
+        c = self.counters
         return (c[COUNTER["bath_tapped_fluorine"]] + F_IN_NAF * c[COUNTER["sodium_uptake"]]
-                - crushed * c[COUNTER["bath_added"]])
+                - crushed_fluorine_fraction(self.params) * c[COUNTER["bath_added"]])
 
     def take_up_sodium(self, seconds: float, age_days: float) -> None:
         """NaF the cathodes take from the bath over ``seconds`` at a pot age of ``age_days`` (new_rate

@@ -38,6 +38,7 @@ def steady_state(x: np.ndarray, params: np.ndarray, current: float) -> np.ndarra
 
 def _solve_one(x1: np.ndarray, p1: np.ndarray, current: float) -> np.ndarray:
     aux = np.zeros((len(pot.AUX_NAMES), 1))
+    # the exchangers at their setting for this current
     x1[STATE["shell_cooling"], 0] = np.clip(
         1.0 + p1[PARAM["hx_gain"], 0] * (current / p1[PARAM["nominal_current"], 0] - 1.0),
         p1[PARAM["hx_min"], 0], p1[PARAM["hx_max"], 0])

@@ -163,6 +163,7 @@ cdef enum:
     A_ALUMINA_CAP        # kg dissolved alumina at saturation (the bath cannot hold more)
     A_NOISE_SD           # V sd of the voltage the controller samples: measurement plus metal-pad noise
     A_PAD_LOSS           # CE loss of the metal-pad instability at the present ACD
+    A_HX_RELAX           # 1 - exp(-slow step / P_HX_TIME): the exchangers' dampers' move per slow step
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).

@@ -48,7 +48,7 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
-             "noise_sd", "pad_loss")
+             "noise_sd", "pad_loss", "hx_relax")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss", "shell_cooling")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -453,7 +453,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     # shell heat exchangers: their dampers follow the line current (feed-forward on the heat input),
     # first order, within their range
     hx_target = shell_cooling_target(p, k, current)
-    x[X_SHELL_COOLING, k] += (hx_target - x[X_SHELL_COOLING, k]) * (1.0 - exp(-dt_slow / p[P_HX_TIME, k]))
+    x[X_SHELL_COOLING, k] += (hx_target - x[X_SHELL_COOLING, k]) * a[A_HX_RELAX, k]
     update_properties(x, p, a, k)
     # correlations used outside their validity ranges: counted, not stopped
     mb = bath_mass(x, k)
@@ -507,6 +507,7 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
     for k in range(first, last):          # parameters may have changed since the last call
         cell_constants(p, a, k)
         a[A_FILTER_GAIN, k] = 1.0 - exp(-dt / p[P_FILTER_TIME, k])
+        a[A_HX_RELAX, k] = 1.0 - exp(-dt * n_sub / p[P_HX_TIME, k])
     for i_slow in range(n_slow):
         for i_fast in range(n_sub):
             current = line[L_CURRENT, j]

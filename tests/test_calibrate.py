@@ -170,6 +170,12 @@ def test_twin_calibrate_from_files(tmp_path, capsys):
     assert main(["calibrate", str(config), "--data", str(tmp_path / "plant.nc"), "--fit", str(fit), "--out",
                  str(out)]) == 2
     assert "is not a per-cell parameter" in capsys.readouterr().err
+    # --out park.nc would write park.toml, the park config itself: refused, nothing written
+    before = config.read_text()
+    assert main(["calibrate", str(config), "--data", str(tmp_path / "plant.nc"), "--fit", str(fit), "--out",
+                 str(tmp_path / "park.nc")]) == 2
+    assert "which is the park config; choose another --out" in capsys.readouterr().err
+    assert config.read_text() == before and not (tmp_path / "park.nc").exists()
 
 
 @pytest.mark.slow

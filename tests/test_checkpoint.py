@@ -84,3 +84,35 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path, capsys):
     assert "no checkpoint" in capsys.readouterr().err
     with pytest.raises(CheckpointError, match="no checkpoint"):
         twin.Park.resume(tmp_path / "nothing.nc")
+
+
+def test_a_checkpoint_resumes_only_its_own_run(tmp_path, capsys):
+    """Run A stops with a checkpoint; run B replaces the results file. A's checkpoint cannot splice A into
+    B's file: resume names both runs and exits with an error; a run without checkpoints removes the stale one."""
+    cfg = twin.load_config(write_config(tmp_path, cells=2, every=1.0))
+    out = tmp_path / "out.nc"
+
+    def stop_after_2h():
+        done = {"s": 0.0}
+
+        def progress(step_s: float) -> None:
+            done["s"] += step_s
+            if done["s"] >= 2 * 3600:
+                raise Stop
+        return progress
+
+    with pytest.raises(Stop):
+        twin.Park(cfg).run(out, 6 * 3600, progress=stop_after_2h())
+    stale = checkpoint_path(out).read_bytes()                   # run A's checkpoint
+    twin.Park(cfg).run(out, 3 * 3600)                            # run B replaces the results
+    checkpoint_path(out).write_bytes(stale)
+    with pytest.raises(CheckpointError, match=r"belongs to run [0-9a-f]{32}, but .*out\.nc was written by run "
+                                              r"[0-9a-f]{32}"):
+        twin.Park.resume(out)
+    assert main(["run", "--resume", str(out), "--quiet"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert twin.open_results(out).attrs["run_complete"] == 1     # B's file untouched
+    # a run that keeps no checkpoints takes the stale one away with the file it replaces
+    no_checkpoints = twin.load_config(write_config(tmp_path, cells=2, every=0.0))
+    twin.Park(no_checkpoints).run(out, 3600)
+    assert not checkpoint_path(out).exists()

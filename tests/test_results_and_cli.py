@@ -127,3 +127,61 @@ def test_console_script_check_config(tmp_path):
     good = write_config(tmp_path)
     res = subprocess.run([sys.executable, "-m", "twin.cli", "check-config", str(good)], capture_output=True, text=True)
     assert res.returncode == 0 and "valid" in res.stdout
+
+
+def test_a_second_run_on_the_same_results_file_stops(tmp_path, capsys):
+    """While a run writes a file (holds its lock), another run on it stops at once with a clear error."""
+    from twin.results import OutputLockedError, output_lock
+
+    out = tmp_path / "out.nc"
+    cfg = twin.load_config(write_config(tmp_path))
+    with output_lock(out):
+        with pytest.raises(OutputLockedError, match=rf"out\.nc: another run \(pid {os.getpid()}\) is writing"):
+            twin.run(cfg, out, hours=1)
+        assert main(["run", str(write_config(tmp_path)), "--hours", "1", "--out", str(out), "--quiet"]) == 1
+        assert "another run" in capsys.readouterr().err
+    twin.run(cfg, out, hours=1)                              # free again once the first run is over
+    assert twin.open_results(out).attrs["run_complete"] == 1
+
+
+def test_version_and_an_interrupt_are_one_line(tmp_path, capsys, monkeypatch):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"alutwin {twin.__version__}"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(twin.Park, "run", interrupted)
+    assert main(["run", str(write_config(tmp_path)), "--hours", "1", "--out", str(tmp_path / "o.nc"),
+                 "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("twin: interrupted") and "Traceback" not in err
+
+
+def test_a_results_file_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A failure while the file's layout is written (a kill, a full disk) leaves no file that does not open:
+    the old results stay as they were."""
+    import h5netcdf
+
+    from twin.results import ResultsWriter
+
+    out = tmp_path / "out.nc"
+    cfg = twin.load_config(write_config(tmp_path))
+    twin.run(cfg, out, hours=1)
+    before = out.read_bytes()
+    park = twin.Park(cfg)
+    create = h5netcdf.File.create_variable
+
+    def fails_midway(self, name, *args, **kwargs):
+        if name == "cell_voltage":
+            raise OSError(28, "No space left on device")
+        return create(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(h5netcdf.File, "create_variable", fails_midway)
+    with pytest.raises(OSError, match="No space left"):
+        ResultsWriter(out, park.config.run.start, park.layout())
+    assert out.read_bytes() == before
+    assert twin.open_results(out).attrs["run_complete"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out.nc")) == [
+        "out.nc", "out.nc.checkpoint.npz", "out.nc.lock"]                 # nothing half-made left behind

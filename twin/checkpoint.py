@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 2
+FORMAT = 3          # 3: the envelope issue added cell states, parameters and the lines' design block
 
 
 class CheckpointError(RuntimeError):
@@ -42,6 +42,22 @@ def save(path: Path, *, config: dict[str, Any], source: str, time_s: float, end_
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def check_run(path: Path, run_id: str | None, results: Path) -> None:
+    """Refuse a checkpoint whose run did not write ``results`` (a later run replaced the file)."""
+    import h5py
+
+    try:
+        with h5py.File(results, "r") as f:
+            written_by = f.attrs.get("run_id")
+    except OSError as exc:
+        raise CheckpointError(f"{results}: cannot read the results file to resume ({exc})") from None
+    if isinstance(written_by, bytes):
+        written_by = written_by.decode()
+    if run_id is None or written_by != run_id:
+        raise CheckpointError(f"{path}: this checkpoint belongs to run {run_id}, but {results} was written by run "
+                              f"{written_by} (a later run replaced it): nothing to resume; run it again")
 
 
 def load(path: Path) -> dict[str, Any]:

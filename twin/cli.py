@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twin import __version__
 from twin.checkpoint import CheckpointError
 from twin.config import ConfigError, default_config_path, load_config
 from twin.historian import HistorianError
@@ -96,6 +97,13 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from twin.calibrate import calibrate_cells, load_fit, problems_from_data, write_calibration
 
+    inputs = {"the park config": args.config, "the fit file": args.fit, "the data": args.data}
+    for written in (Path(args.out), Path(args.out).with_suffix(".toml")):
+        for what, given in inputs.items():
+            if Path(given).exists() and written.resolve() == Path(given).resolve():
+                print(f"twin: error: --out {args.out} would write {written}, which is {what}; "
+                      "choose another --out", file=sys.stderr)
+                return 2
     cfg = load_config(args.config)
     spec = load_fit(args.fit)
     if not Path(args.data).is_file():
@@ -146,6 +154,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twin", description="alutwin: digital twin of a green-aluminium park")
+    parser.add_argument("--version", action="version", version=f"alutwin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a park and stream results to a netCDF file")
     run.add_argument("config", nargs="?", default=None,
@@ -204,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     except CellPhysicsError as exc:             # a cell left physics: the run stopped, results kept so far
         print(f"twin: error: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        print("twin: interrupted; a run's results file keeps what it had written (marked incomplete), and "
+              "twin run --resume FILE continues from its last checkpoint", file=sys.stderr)
+        return 130
     except OSError as exc:                      # results file not writable, disk full ...
         print(f"twin: error: {exc}", file=sys.stderr)
         return 1

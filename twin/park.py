@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from twin._core.pot import AL_KG_PER_COULOMB
 from twin.carbon import LOW_CARBON_LINE
 from twin.config import ParkConfig, parse_config
 from twin.refinery.plant import Refinery
-from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, refinery_layout, smelter_layout
+from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, output_lock, refinery_layout, smelter_layout
 from twin.site.site import Site, interval_of
 from twin.smelter.limits import WINDOW, outside_window
 from twin.smelter.potline import Potlines
@@ -172,13 +173,23 @@ class Park:
         A checkpoint is kept beside the results (``<out>.checkpoint.npz``) every
         ``run.checkpoint_interval_h``; ``Park.resume(out)`` continues from it.
         """
+        with output_lock(out):
+            return self._run(Path(out), seconds, progress)
+
+    def _run(self, out: Path, seconds: float, progress: Callable[[float], None] | None) -> RunSummary:
         run = self.config.run
         n_out = int(np.ceil(seconds / run.output_interval_s - 1e-9))
+        # a run's id ties its checkpoints to its results: a checkpoint of a run whose file was replaced
+        # cannot be resumed into the new file
+        run_id = uuid.uuid4().hex
+        stale = checkpoint.checkpoint_path(out)
+        if run.checkpoint_interval_h == 0 and stale.exists():
+            stale.unlink()                    # it belongs to the results file this run replaces
         writer = ResultsWriter(out, run.start, self.layout(), buffer_size=run.buffer_records,
                                attrs={"source_config": self.config.source, "alutwin_version": __version__,
                                       "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
-                                      "output_interval_s": run.output_interval_s})
-        tally = {"charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
+                                      "output_interval_s": run.output_interval_s, "run_id": run_id})
+        tally = {"charge": 0.0, "voltage_sum": 0.0, "intervals": 0, "run_id": run_id}
         if self.smelter is not None:
             tally["start_counters"] = self.smelter.counters.copy()
         if self.refinery is not None:
@@ -193,9 +204,16 @@ class Park:
         """Continue the run that writes ``out`` from its last checkpoint to its planned end.
 
         Records written after the checkpoint are replaced; the result is identical, bit for
-        bit, to a run that was never interrupted.
+        bit, to a run that was never interrupted. A checkpoint of another run (its results file since
+        replaced) is refused.
         """
+        with output_lock(out):
+            return cls._resume(Path(out), progress)
+
+    @classmethod
+    def _resume(cls, out: Path, progress: Callable[[float], None] | None) -> RunSummary:
         ckpt = checkpoint.load(checkpoint.checkpoint_path(out))
+        checkpoint.check_run(checkpoint.checkpoint_path(out), ckpt["tally"].get("run_id"), out)
         config = parse_config(ckpt["config"], source=ckpt["source"])
         park = cls.__new__(cls)
         park.config = config

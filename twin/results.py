@@ -10,8 +10,12 @@ reader never stops a run. Memory holds one buffer of outputs, whatever the simul
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import os
 import time as _time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +26,34 @@ import xarray as xr
 
 from twin.smelter.operations import EVENT_KINDS, EVENT_UNITS
 
-__all__ = ["REFINERY_VARIABLES", "VARIABLES", "Layout", "ResultsWriter", "open_results", "refinery_layout",
-           "smelter_layout"]
+__all__ = ["REFINERY_VARIABLES", "VARIABLES", "Layout", "OutputLockedError", "ResultsWriter", "open_results",
+           "output_lock", "refinery_layout", "smelter_layout"]
+
+
+class OutputLockedError(OSError):
+    """Another run is writing the results file."""
+
+
+@contextlib.contextmanager
+def output_lock(path: str | Path) -> Iterator[None]:
+    """Hold ``<path>.lock`` (an exclusive ``flock``) while a run writes ``path``: a second run on the same
+    file stops at once with the pid of the first, instead of both writing and one being lost. The
+    operating system drops the lock when the process ends, however it ends."""
+    lock = Path(path).with_name(Path(path).name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
+            raise OutputLockedError(f"{path}: another run (pid {holder}) is writing this results file; "
+                                    "wait for it or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -179,7 +209,7 @@ class ResultsWriter:
 
     Parameters
     ----------
-    path : path of the file to create (overwritten).
+    path : path of the file to create (overwritten; written beside it first and renamed into place).
     start : UTC start of the run; ``time`` is written as seconds since it.
     line_names : names of the potlines (the ``line`` coordinate).
     cell_line : index of each cell's line (length = number of cells).
@@ -203,33 +233,41 @@ class ResultsWriter:
         self._last_flush = _time.monotonic()
         stamp = start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with h5netcdf.File(self.path, "w") as f:
-            f.dimensions = {"time": None, **layout.dims, "event": None}
-            t = f.create_variable("time", ("time",), "f8", chunks=(self.buffer_size,))
-            t.attrs.update({"units": f"seconds since {stamp}", "long_name": "end of the output interval",
-                            "standard_name": "time", "calendar": "proleptic_gregorian"})
-            for name, (dims, values, coord_attrs) in layout.coords.items():
-                dtype = h5py.string_dtype() if values.dtype == object else values.dtype
-                f.create_variable(name, dims, dtype, data=values).attrs.update(coord_attrs)
-            et = f.create_variable("event_time", ("event",), "f8", chunks=(4096,))
-            et.attrs.update({"units": f"seconds since {stamp}", "long_name": "time of an operations event",
-                             "calendar": "proleptic_gregorian"})
-            ec = f.create_variable("event_cell", ("event",), "i4", chunks=(4096,))
-            ec.attrs.update({"long_name": "cell of the event", "units": "1"})
-            ek = f.create_variable("event_kind", ("event",), "i1", chunks=(4096,))
-            ek.attrs.update({"long_name": "kind of operations event", "units": "1",
-                             "flag_values": np.array(list(EVENT_KINDS.values()), dtype="i1"),
-                             "flag_meanings": " ".join(EVENT_KINDS)})
-            ev = f.create_variable("event_value", ("event",), "f8", chunks=(4096,))
-            ev.attrs.update({"long_name": "value of the event, in the unit of its kind",
-                             "units_by_kind": "; ".join(f"{k}: {u}" for k, u in EVENT_UNITS.items())})
-            for name, var in layout.variables.items():
-                shape = (self.buffer_size, *(layout.dims[d] for d in var.dims[1:]))
-                v = f.create_variable(name, var.dims, var.dtype, chunks=shape)
-                v.attrs.update({"units": var.units, "long_name": var.long_name,
-                                "cell_methods": "time: point" if var.cumulative else "time: mean"})
-            f.attrs.update({"Conventions": "CF-1.10", "title": "alutwin results",
-                            "run_complete": 0, **(attrs or {})})
+        # created beside its place and renamed into it: a kill while the layout is written leaves the old
+        # file (or none), never one that does not open
+        creating = self.path.with_name(self.path.name + ".creating")
+        try:
+            with h5netcdf.File(creating, "w") as f:
+                f.dimensions = {"time": None, **layout.dims, "event": None}
+                t = f.create_variable("time", ("time",), "f8", chunks=(self.buffer_size,))
+                t.attrs.update({"units": f"seconds since {stamp}", "long_name": "end of the output interval",
+                                "standard_name": "time", "calendar": "proleptic_gregorian"})
+                for name, (dims, values, coord_attrs) in layout.coords.items():
+                    dtype = h5py.string_dtype() if values.dtype == object else values.dtype
+                    f.create_variable(name, dims, dtype, data=values).attrs.update(coord_attrs)
+                et = f.create_variable("event_time", ("event",), "f8", chunks=(4096,))
+                et.attrs.update({"units": f"seconds since {stamp}", "long_name": "time of an operations event",
+                                 "calendar": "proleptic_gregorian"})
+                ec = f.create_variable("event_cell", ("event",), "i4", chunks=(4096,))
+                ec.attrs.update({"long_name": "cell of the event", "units": "1"})
+                ek = f.create_variable("event_kind", ("event",), "i1", chunks=(4096,))
+                ek.attrs.update({"long_name": "kind of operations event", "units": "1",
+                                 "flag_values": np.array(list(EVENT_KINDS.values()), dtype="i1"),
+                                 "flag_meanings": " ".join(EVENT_KINDS)})
+                ev = f.create_variable("event_value", ("event",), "f8", chunks=(4096,))
+                ev.attrs.update({"long_name": "value of the event, in the unit of its kind",
+                                 "units_by_kind": "; ".join(f"{k}: {u}" for k, u in EVENT_UNITS.items())})
+                for name, var in layout.variables.items():
+                    shape = (self.buffer_size, *(layout.dims[d] for d in var.dims[1:]))
+                    v = f.create_variable(name, var.dims, var.dtype, chunks=shape)
+                    v.attrs.update({"units": var.units, "long_name": var.long_name,
+                                    "cell_methods": "time: point" if var.cumulative else "time: mean"})
+                f.attrs.update({"Conventions": "CF-1.10", "title": "alutwin results",
+                                "run_complete": 0, **(attrs or {})})
+        except BaseException:
+            creating.unlink(missing_ok=True)
+            raise
+        os.replace(creating, self.path)
 
     @classmethod
     def reopen(cls, path: str | Path, records: int, events: int, layout: Layout, buffer_size: int = 144,

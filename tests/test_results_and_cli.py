@@ -185,3 +185,24 @@ def test_a_results_file_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     assert twin.open_results(out).attrs["run_complete"] == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out.nc")) == [
         "out.nc", "out.nc.checkpoint.npz", "out.nc.lock"]                 # nothing half-made left behind
+
+
+def test_help_and_version_do_not_load_the_model():
+    """`twin --help` answers in well under a second because it imports no model (numpy, xarray, the core)."""
+    code = ("import sys\nfrom twin.cli import main\n"
+            "for argv in (['--help'], ['--version'], ['run', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = sorted(m for m in ('numpy', 'xarray', 'twin.park', 'twin._core.pot') if m in sys.modules)\n"
+            "print('LOADED', heavy)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "LOADED []" in done.stdout
+    assert "usage: twin" in done.stdout and f"alutwin {twin.__version__}" in done.stdout
+
+
+def test_cells_carry_their_pot_names(tmp_path):
+    out = tmp_path / "out.nc"
+    twin.run(twin.load_config(write_config(tmp_path, cells=3)), out, hours=1)
+    ds = twin.open_results(out)
+    assert list(ds.pot.values) == ["A.P001", "A.P002", "A.P003"]
+    by_name = ds.set_index(cell="pot")
+    np.testing.assert_array_equal(by_name.cell_voltage.sel(cell="A.P002").values, ds.cell_voltage.isel(cell=1).values)

@@ -2,10 +2,28 @@
 
 Public API: ``load_config``, ``Park``, ``run``, ``open_results``; ``twin.report.report`` for a report.
 """
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from twin.config import ConfigError, ParkConfig, load_config
-from twin.park import Park, RunSummary, run
-from twin.results import open_results
+# the public names, imported when first used (PEP 562), so `twin --help` does not load the model
+_PUBLIC = {"ConfigError": "twin.config", "ParkConfig": "twin.config", "load_config": "twin.config",
+           "Park": "twin.park", "RunSummary": "twin.park", "run": "twin.park", "open_results": "twin.results"}
+
+if TYPE_CHECKING:
+    from twin.config import ConfigError, ParkConfig, load_config
+    from twin.park import Park, RunSummary, run
+    from twin.results import open_results
 
 __all__ = ["ConfigError", "Park", "ParkConfig", "RunSummary", "__version__", "load_config", "open_results", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'twin' has no attribute {name!r}")

@@ -1,4 +1,8 @@
-"""The ``twin`` command: run, calibrate, ingest, report, check-config."""
+"""The ``twin`` command: run, calibrate, ingest, report, check-config.
+
+The model is imported by the subcommand that needs it, after the arguments are read: ``twin --help``
+and ``twin --version`` answer without loading it.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,19 +10,13 @@ import logging
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from twin import __version__
-from twin.checkpoint import CheckpointError
-from twin.config import ConfigError, default_config_path, load_config
-from twin.historian import HistorianError
-from twin.smelter.limits import CellPhysicsError
-from twin.smelter.steady import SteadyStateError
 
 
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from twin.config import load_config
     from twin.park import Park
 
     if args.resume:
@@ -45,6 +43,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from twin.config import load_config
+
     cfg = load_config(args.config)
     print(f"{cfg.source}: valid ({_describe(cfg)})")
     return 0
@@ -93,6 +93,7 @@ def _cells(spec: str | None, n: int) -> list[int]:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    import numpy as np
     import xarray as xr
 
     from twin.calibrate import calibrate_cells, load_fit, problems_from_data, write_calibration
@@ -104,6 +105,8 @@ def _calibrate(args: argparse.Namespace) -> int:
                 print(f"twin: error: --out {args.out} would write {written}, which is {what}; "
                       "choose another --out", file=sys.stderr)
                 return 2
+    from twin.config import load_config
+
     cfg = load_config(args.config)
     spec = load_fit(args.fit)
     if not Path(args.data).is_file():
@@ -158,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a park and stream results to a netCDF file")
     run.add_argument("config", nargs="?", default=None,
-                     help=f"park TOML (default: the reference park, {default_config_path().name})")
+                     help="park TOML (default: the reference park, configs/park.toml)")
     horizon = run.add_mutually_exclusive_group()
     horizon.add_argument("--days", type=float, help="plant days to simulate (default: run.days of the config)")
     horizon.add_argument("--hours", type=float, help="plant hours to simulate")
@@ -205,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None and not value > 0:
             print(f"twin: error: --{flag} must be positive, got {value}", file=sys.stderr)
             return 2
+    from twin.checkpoint import CheckpointError
+    from twin.config import ConfigError
+    from twin.historian import HistorianError
+    from twin.smelter.limits import CellPhysicsError
+    from twin.smelter.steady import SteadyStateError
+
     try:
         return args.func(args)
     except (ConfigError, SteadyStateError, CheckpointError, HistorianError) as exc:

@@ -24,6 +24,7 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from twin.smelter.cell import pot_names
 from twin.smelter.operations import EVENT_KINDS, EVENT_UNITS
 
 __all__ = ["REFINERY_VARIABLES", "VARIABLES", "Layout", "OutputLockedError", "ResultsWriter", "open_results",
@@ -190,7 +191,9 @@ def smelter_layout(line_names: list[str], cell_line: np.ndarray) -> Layout:
                                                                "units": "1"}),
          "line": (("line",), np.array(line_names, dtype=object), {"long_name": "potline name"}),
          "cell_line": (("cell",), np.asarray(cell_line, dtype="i4"),
-                       {"long_name": "index of the potline of each cell", "units": "1"})},
+                       {"long_name": "index of the potline of each cell", "units": "1"}),
+         "pot": (("cell",), np.array(pot_names(line_names, cell_line), dtype=object),
+                 {"long_name": "pot name (line name, .P and the pot's number in its line)"})},
         VARIABLES)
 
 

@@ -166,6 +166,13 @@ def initial_state(cell: CellConfig, n_cells: int) -> np.ndarray:
     return x
 
 
+def pot_names(line_names: list[str], cell_line: np.ndarray) -> list[str]:
+    """Pot names as plants write them: the line's name, ``.P`` and the pot's number in its line (PL1.P001)."""
+    cell_line = np.asarray(cell_line)
+    first = {j: int(np.flatnonzero(cell_line == j)[0]) for j in np.unique(cell_line)}
+    return [f"{line_names[j]}.P{k - first[j] + 1:03d}" for k, j in enumerate(cell_line.tolist())]
+
+
 def bath_weight_fractions(x: np.ndarray) -> dict[str, np.ndarray]:
     """wt % of excess AlF3, CaF2 and dissolved alumina, and bath mass (kg), from a state block."""
     bath = x[STATE["cryolite"]] + x[STATE["alf3"]] + x[STATE["caf2"]] + x[STATE["alumina"]]

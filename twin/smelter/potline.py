@@ -23,6 +23,7 @@ from twin.smelter.cell import (
     cell_parameters,
     crushed_fluorine_fraction,
     initial_state,
+    pot_names,
 )
 from twin.smelter.limits import check_cells, outside_window
 from twin.smelter.operations import OPS, Operations
@@ -68,8 +69,7 @@ class Potlines:
         n = int(self.line_start[-1])
         self.n_cells = n
         self.cell_line = np.repeat(np.arange(len(counts)), counts)
-        # pot names as the plant writes them: line name, P and the pot's number in its line
-        self.cell_names = [f"{ln.name}.P{i + 1:03d}" for ln in self.lines for i in range(ln.cells)]
+        self.cell_names = pot_names([ln.name for ln in self.lines], self.cell_line)
         self.params = cell_parameters(cell, control, n, seed)
         # cells whose design differs (calibrated parameters): their own parameter columns
         for k, design in (cell_designs or {}).items():

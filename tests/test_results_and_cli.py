@@ -206,3 +206,15 @@ def test_cells_carry_their_pot_names(tmp_path):
     assert list(ds.pot.values) == ["A.P001", "A.P002", "A.P003"]
     by_name = ds.set_index(cell="pot")
     np.testing.assert_array_equal(by_name.cell_voltage.sel(cell="A.P002").values, ds.cell_voltage.isel(cell=1).values)
+
+
+def test_results_are_compressed(tmp_path):
+    import h5py
+
+    out = tmp_path / "out.nc"
+    twin.run(twin.load_config(write_config(tmp_path, cells=20)), out, hours=24)
+    with h5py.File(out) as f:
+        assert f["cell_voltage"].compression == "gzip" and f["cell_voltage"].shuffle
+        stored = sum(f[k].id.get_storage_size() for k in VARIABLES if k in f)
+        raw = sum(f[k].size * f[k].dtype.itemsize for k in VARIABLES if k in f)
+    assert stored < 0.4 * raw

@@ -218,7 +218,7 @@ cdef enum:
     C_BEAM_POSITION      # m net beam travel by resistance control (signed: + raises the anodes)
     C_E_CATHODE          # J stored in the cathode/bottom-lining node
     C_E_TOP_NODE         # J stored in the anode/crust/cover node
-    C_OUT_OF_RANGE       # s with a correlation used outside its validity range (see pot.pyx VALIDITY)
+    C_OUT_OF_RANGE       # s with a correlation used outside its validity range (see pot.pyx T_VALID_MIN ...)
     C_BATH_TAPPED        # kg bath tapped by the crew (by Python's operations)
     C_BATH_TAPPED_ALUMINA  # kg dissolved Al2O3 in that bath
     C_BATH_TAPPED_FLUORINE # kg fluorine in that bath

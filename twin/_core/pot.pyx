@@ -80,7 +80,6 @@ cdef double LOG_MIN_DENSITY = -4.605170185988091     # ln(0.01)
 # superheat 0-30 K (Dewing's CE data), dissolved alumina up to saturation (kept there by the kernel).
 # Time spent outside is counted per cell (C_OUT_OF_RANGE); the run goes on. Leaving physics itself
 # (negative masses, a frozen bath, NaN) is checked by the Python face, which stops the run.
-VALIDITY = {"t_bath_C": (940.0, 1000.0), "alf3_wt": (0.0, 20.0), "caf2_wt": (0.0, 20.0), "superheat_K": (0.0, 30.0)}
 cdef double T_VALID_MIN = 940.0, T_VALID_MAX = 1000.0, ALF3_VALID_MAX = 20.0, CAF2_VALID_MAX = 20.0
 cdef double SUPERHEAT_VALID_MAX = 30.0
 
@@ -594,7 +593,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         melt = x[X_CRUSHED, k] / p[P_CRUSHED_TIME, k]
         dx[X_CRUSHED, k] = -melt
         dx[X_ALF3, k] += melt * p[P_CRUSHED_ALF3, k]
-        dx[X_CAF2, k] = melt * p[P_CRUSHED_CAF2, k]
+        dx[X_CAF2, k] += melt * p[P_CRUSHED_CAF2, k]
         dx[X_ALUMINA, k] += melt * p[P_CRUSHED_ALUMINA, k]
         dx[X_CRYOLITE, k] += melt * (1.0 - p[P_CRUSHED_ALF3, k] - p[P_CRUSHED_CAF2, k] - p[P_CRUSHED_ALUMINA, k])
         dx[X_T_SHELL, k] = (h.q_ledge_shell - h.q_shell_air) / p[P_C_SHELL, k]

@@ -1,7 +1,7 @@
 """Where a cell leaves physics: the run stops with a message instead of writing nonsense.
 
 Correlations used outside their validity ranges are only counted (``out_of_range`` in the results,
-the kernel's ``VALIDITY``); the states checked here are ones no real cell can be in, so nothing the
+the kernel's ``T_VALID_MIN`` ...); the states checked here are ones no real cell can be in, so nothing the
 model says after them means anything:
 - a state that is not a number (NaN or infinite);
 - a negative mass (bath components, alumina pools, metal);

@@ -298,6 +298,8 @@ class Potlines:
         exp(-age / time) per day, notes sec. 2.15): their cryolite loses NaF and leaves AlF3 behind."""
         cell, x = self.cell, self.state
         naf = cell.sodium_uptake_new_kg_per_day * np.exp(-age_days / cell.sodium_uptake_time_days) * seconds / 86400.0
+        # never more than 1 % of the cryolite in one call (a new cathode takes ~20 kg/day of ~10 t: this
+        # binds only for a configuration no cell has, which must not drive the cryolite negative)
         naf = np.minimum(naf, 0.01 * x[STATE["cryolite"]] / CRYOLITE_PER_NAF)
         x[STATE["cryolite"]] -= CRYOLITE_PER_NAF * naf
         x[STATE["alf3"]] += ALF3_PER_NAF * naf

@@ -65,9 +65,54 @@ def test_cli_reports_bad_config_without_traceback(tmp_path, capsys):
     assert "smelter.potlines.0.cells" in err and "Traceback" not in err
 
 
-def test_cli_rejects_non_positive_horizon(capsys):
-    assert main(["run", "--days", "0"]) == 2
-    assert "--days must be positive" in capsys.readouterr().err
+@pytest.mark.parametrize("days", ["0", "inf", "nan", "-1"])
+def test_cli_rejects_a_horizon_that_is_not_positive_and_finite(capsys, days):
+    assert main(["run", "--days", days]) == 2
+    assert f"--days must be a positive, finite number, got {float(days)}" in capsys.readouterr().err
+
+
+def test_a_config_that_is_not_utf8_is_named(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(GOOD.replace('name = "A"', 'name = "Pavlodar-\xe9"').encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.toml: not UTF-8 text \(byte 0xe9 at offset \d+\)"):
+        load_config(path)
+    assert main(["check-config", str(path)]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_empty_wind_profile_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"power\.wind_profile"):
+        load_config(write(tmp_path, GOOD + "\n[power]\nwind_profile = []\n"))
+
+
+def test_a_damaged_checkpoint_or_results_file_is_named(tmp_path, capsys):
+    import numpy as np
+
+    import twin
+    from twin.checkpoint import CheckpointError, checkpoint_path
+
+    out = tmp_path / "out.nc"
+    cfg = load_config(write(tmp_path, GOOD.replace("days = 1.0", "days = 1.0\ncheckpoint_interval_h = 1.0")))
+    twin.run(cfg, out, hours=2)
+    # a checkpoint whose state block lost a row: named, not a traceback
+    ckpt = checkpoint_path(out)
+    with np.load(ckpt) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["block_state"] = arrays["block_state"][:-1]
+    with open(ckpt, "wb") as f:
+        np.savez(f, **arrays)
+    with pytest.raises(CheckpointError, match=r"out\.nc\.checkpoint\.npz: does not fit its configuration"):
+        twin.Park.resume(out)
+    assert main(["run", "--resume", str(out), "--quiet"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    # a results file cut short in a copy
+    cut = tmp_path / "cut.nc"
+    cut.write_bytes(out.read_bytes()[:5000])
+    with pytest.raises(OSError, match=r"cut\.nc: not a readable results file"):
+        twin.open_results(cut)
+    assert main(["report", str(cut)]) == 1
+    err = capsys.readouterr().err
+    assert "cut.nc: not a readable results file" in err and "Traceback" not in err
 
 
 def test_reference_park_is_valid():

@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="twin: warning: %(message)s")
     for flag in ("days", "hours"):
         value = getattr(args, flag, None)
-        if value is not None and not value > 0:
-            print(f"twin: error: --{flag} must be positive, got {value}", file=sys.stderr)
+        if value is not None and not 0 < value < float("inf"):
+            print(f"twin: error: --{flag} must be a positive, finite number, got {value}", file=sys.stderr)
             return 2
     from twin.checkpoint import CheckpointError
     from twin.config import ConfigError

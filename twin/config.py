@@ -478,7 +478,8 @@ class PowerConfig(_Section):
     grid_ef_t_per_MWh: Annotated[float, Field(ge=0, le=1.5)] = 0.75         # Kazakhstan grid, 0.6-0.9
     wind_capacity_MW: NonNegative = 3000.0
     # hourly capacity factors of the wind farm, repeated over the run (a typical day here); or a file
-    wind_profile: list[Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=lambda: [0.4])
+    wind_profile: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=1)] = Field(
+        default_factory=lambda: [0.4])
     wind_profile_file: str | None = None
     captive_MW: NonNegative = 0.0
     captive_min_MW: NonNegative = 0.0
@@ -663,6 +664,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                          "save the configuration as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

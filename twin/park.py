@@ -219,10 +219,14 @@ class Park:
         park.config = config
         park.smelter = _potlines(config) if config.smelter is not None else None
         park.refinery = Refinery(config.refinery) if config.refinery is not None else None
-        if park.smelter is not None:
-            park.smelter.restore(ckpt["blocks"], ckpt["rng"])
-        if park.refinery is not None:
-            park.refinery.restore(ckpt["blocks"])
+        try:
+            if park.smelter is not None:
+                park.smelter.restore(ckpt["blocks"], ckpt["rng"])
+            if park.refinery is not None:
+                park.refinery.restore(ckpt["blocks"])
+        except (KeyError, ValueError, TypeError, StopIteration) as exc:
+            raise checkpoint.CheckpointError(f"{checkpoint.checkpoint_path(out)}: does not fit its configuration "
+                                             f"({type(exc).__name__}: {exc}); it was changed or damaged") from None
         park.site = (Site(config, park.smelter.n_cells, coupled=park.refinery is not None)
                      if park.smelter is not None else None)
         if park.site is not None:

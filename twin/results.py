@@ -397,4 +397,7 @@ def open_results(path: str | Path) -> xr.Dataset:
             if attempt == 49:
                 raise
             _time.sleep(0.1)
+        except OSError as exc:
+            raise OSError(f"{path}: not a readable results file ({exc}); a file cut short in a copy or "
+                          "a transfer cannot be opened: take it again from its source") from None
     raise AssertionError("unreachable")

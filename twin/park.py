@@ -23,7 +23,7 @@ from twin.config import ParkConfig, parse_config
 from twin.refinery.plant import Refinery
 from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, output_lock, refinery_layout, smelter_layout
 from twin.site.site import Site, interval_of
-from twin.smelter.limits import WINDOW, outside_window
+from twin.smelter.limits import WINDOW
 from twin.smelter.potline import Potlines
 
 _LOG = logging.getLogger("twin.power")
@@ -148,15 +148,15 @@ class Park:
         record = self.smelter.take_means()
         for kernel_name, out_name in COUNTER_OUTPUTS.items():
             record[out_name] = self.smelter.counter(kernel_name).copy()
-        self._warn_window(outside_window(record), when)
+        self._warn_window(record["cells_outside_window"], when)
         return record
 
     def _warn_window(self, outside: np.ndarray, when: str) -> None:
-        """Log once per episode when a power program or supply-following keeps cells of a line outside
-        their operating window (logger ``twin.power``)."""
+        """Log once per episode when a power program or supply-following keeps cells of a line (``outside``:
+        how many, per line) outside their operating window (logger ``twin.power``)."""
         acting = self.site is not None and self.site.power.power_fraction < 1.0 - 1e-9
         for j, ln in enumerate(self.smelter.lines):
-            n = int(outside[self.smelter.cell_line == j].sum())
+            n = int(outside[j])
             if acting and n and j not in self._window_warned:
                 _LOG.warning("%s: %s: power at %.2f of the schedule drives %d of %d cells outside their operating "
                              "window (bath %g-%g degC, superheat %g-%g K, ledge %g-%g cm)", when, ln.name,

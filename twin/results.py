@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 from twin.smelter.cell import pot_names
+from twin.smelter.limits import WINDOW
 from twin.smelter.operations import EVENT_KINDS, EVENT_UNITS
 
 __all__ = ["REFINERY_VARIABLES", "VARIABLES", "Layout", "OutputLockedError", "ResultsWriter", "open_results",
@@ -69,7 +70,8 @@ class Variable:
 VARIABLES: dict[str, Variable] = {
     "line_current": Variable(("time", "line"), "A", "line current, interval mean"),
     "cells_outside_window": Variable(("time", "line"), "1", "cells of the line whose interval means are outside "
-                                     "the operating window (bath 940-985 degC, superheat 3-20 K, ledge 3-25 cm)"),
+                                     "the operating window (" + ", ".join(
+                                         f"{name} {low:g}-{high:g}" for name, (low, high) in WINDOW.items()) + ")"),
     "cell_voltage": Variable(("time", "cell"), "V", "cell voltage incl. busbar share, interval mean"),
     "bath_temperature": Variable(("time", "cell"), "degC", "bath and metal temperature, interval mean"),
     "liquidus_temperature": Variable(("time", "cell"), "degC", "bath liquidus temperature (Solheim 1996), mean"),

@@ -45,14 +45,12 @@ class Power:
         return float(np.interp(hour, [p.hour for p in points], [p.power_fraction for p in points]))
 
     def setpoints(self, hour: float, base_A: np.ndarray, emf_V: np.ndarray, resistance_ohm: np.ndarray,
-                  base_power: np.ndarray | None = None) -> np.ndarray:
+                  base_power: np.ndarray) -> np.ndarray:
         """Line-current set-points (A) for the interval starting at ``hour``: the program's fraction of
-        ``base_power`` (W per line; default the schedule's current at the present EMF and resistance),
-        drawn at the lines' present EMF and resistance, within the current window. A current the window
-        clips is logged once per episode (logger ``twin.power``)."""
+        ``base_power`` (W per line, the schedule's power at the design state), drawn at the lines' present
+        EMF and resistance, within the current window. A current the window clips is logged once per
+        episode (logger ``twin.power``)."""
         c = self.cfg
-        if base_power is None:
-            base_power = base_A * (emf_V + resistance_ohm * base_A)                 # W per line
         fraction = self.program_fraction(hour)
         if c.follow_supply and base_power.sum() > 0:
             supply = c.wind_capacity_MW * self.wind_factor(hour) + c.captive_MW + c.grid_limit_MW - self.last_other_MW

@@ -184,14 +184,19 @@ def bath_weight_fractions(x: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def fluorine_of(cryolite, alf3, caf2):
+    """kg fluorine in the given kg (or kg/kg) of cryolite, excess AlF3 and CaF2."""
+    return F_IN_CRYOLITE * cryolite + F_IN_ALF3 * alf3 + F_IN_CAF2 * caf2
+
+
 def fluoride_mass(x: np.ndarray, params: np.ndarray) -> np.ndarray:
     """kg fluorine held by each cell: bath fluorides, the (cryolite) side ledge and crushed bath not yet melted."""
     ledge_mass = x[STATE["ledge"]] * params[PARAM["side_area"]] * params[PARAM["rho_ledge"]]
-    return (F_IN_CRYOLITE * (x[STATE["cryolite"]] + ledge_mass) + F_IN_ALF3 * x[STATE["alf3"]]
-            + F_IN_CAF2 * x[STATE["caf2"]] + crushed_fluorine_fraction(params) * x[STATE["crushed"]])
+    return (fluorine_of(x[STATE["cryolite"]] + ledge_mass, x[STATE["alf3"]], x[STATE["caf2"]])
+            + crushed_fluorine_fraction(params) * x[STATE["crushed"]])
 
 
 def crushed_fluorine_fraction(params: np.ndarray) -> np.ndarray:
     """kg fluorine per kg of each cell's crushed bath."""
     alf3, caf2, alumina = (params[PARAM[f"crushed_{name}"]] for name in ("alf3", "caf2", "alumina"))
-    return F_IN_CRYOLITE * (1.0 - alf3 - caf2 - alumina) + F_IN_ALF3 * alf3 + F_IN_CAF2 * caf2
+    return fluorine_of(1.0 - alf3 - caf2 - alumina, alf3, caf2)

@@ -27,7 +27,7 @@ LEDGE_MAX_M = 0.5          # side channels between anodes and sidewall are ~0.3-
 _MASSES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal")
 # the operating window of a cell (notes sec. 3.1: bath 950-965 degC, superheat 5-12 K, ledge 5-15 cm), with
 # some room: a cell outside it still runs, but a power program that drives cells there is warned about
-WINDOW = {"bath_temperature": (940.0, 985.0), "superheat": (3.0, 20.0), "ledge_thickness": (3.0, 25.0)}
+WINDOW = {"bath_temperature": (940.0, 985.0), "superheat": (3.0, 20.0), "ledge_thickness": (3.0, 25.0)}  # degC, K, cm
 
 
 class CellPhysicsError(RuntimeError):

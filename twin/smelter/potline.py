@@ -12,9 +12,6 @@ from twin.config import CellConfig, ControlConfig, OperationsConfig, PotlineConf
 from twin.smelter.cell import (
     AUX,
     COUNTER,
-    F_IN_ALF3,
-    F_IN_CAF2,
-    F_IN_CRYOLITE,
     LINE,
     LINE_PARAM,
     PARAM,
@@ -22,6 +19,7 @@ from twin.smelter.cell import (
     SUM,
     cell_parameters,
     crushed_fluorine_fraction,
+    fluorine_of,
     initial_state,
     pot_names,
 )
@@ -76,7 +74,8 @@ class Potlines:
             own = cell_parameters(design, control, n, seed)
             self.params[:, k] = own[:, k]
         # the feed controller's slope threshold is a normalised voltage slope: mV/min at the line's current
-        nominal_current = np.repeat([ln.current_kA * 1e3 for ln in self.lines], counts)
+        self.design_current = np.array([ln.current_kA * 1e3 for ln in self.lines])     # A per line
+        nominal_current = self.design_current[self.cell_line]
         self.params[PARAM["slope_threshold"]] = control.slope_threshold_mV_per_min * 1e-3 / 60.0 / nominal_current
         self.params[PARAM["nominal_current"]] = nominal_current
         self.state = initial_state(cell, n)
@@ -206,8 +205,7 @@ class Potlines:
         self.line_params[LINE_PARAM["i_set_end"]] = setpoint_end
         # the crew's answer to a line run low: extra cover on its cells; to a line that is off: also the
         # exhaust draft to minimum (factors on the top's heat loss to the air)
-        design = np.array([ln.current_kA * 1e3 for ln in self.lines])
-        highest = np.maximum(setpoint_start, setpoint_end) / design
+        highest = np.maximum(setpoint_start, setpoint_end) / self.design_current
         ops = self.ops.cfg
         top = np.where(highest < OUTAGE_FRACTION, ops.outage_top_factor,
                        np.where(highest < ops.low_power_fraction, ops.low_power_top_factor, 1.0))
@@ -277,7 +275,7 @@ class Potlines:
         x[_BATH_ROWS, k] -= taken
         c[COUNTER["bath_tapped"], k] += taken.sum()
         c[COUNTER["bath_tapped_alumina"], k] += taken[3]
-        c[COUNTER["bath_tapped_fluorine"], k] += F_IN_CRYOLITE * taken[0] + F_IN_ALF3 * taken[1] + F_IN_CAF2 * taken[2]
+        c[COUNTER["bath_tapped_fluorine"], k] += fluorine_of(*taken[:3])
         return float(taken.sum())
 
     def add_bath(self, k: int, kg: float) -> None:

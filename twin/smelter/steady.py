@@ -11,8 +11,9 @@ from scipy.optimize import root
 from twin._core import pot
 from twin.smelter.cell import PARAM, STATE
 
-_UNKNOWNS = (STATE["t_bath"], STATE["ledge"], STATE["t_shell"], STATE["t_top"], STATE["t_cathode"])
-_SCALE = np.array([1.0, 0.01, 1.0, 1.0, 1.0])   # K, cm, K, K, K: unknowns of similar size for the solver
+_UNKNOWNS = (STATE["t_bath"], STATE["ledge"], STATE["t_shell"], STATE["t_top"], STATE["t_cathode"],
+             STATE["shell_cooling"])
+_SCALE = np.array([1.0, 0.01, 1.0, 1.0, 1.0, 0.01])   # K, cm, K, K, K, %: unknowns of similar size for the solver
 
 
 class SteadyStateError(RuntimeError):
@@ -38,22 +39,18 @@ def steady_state(x: np.ndarray, params: np.ndarray, current: float) -> np.ndarra
 
 def _solve_one(x1: np.ndarray, p1: np.ndarray, current: float) -> np.ndarray:
     aux = np.zeros((len(pot.AUX_NAMES), 1))
-    # the exchangers at their setting for this current
-    x1[STATE["shell_cooling"], 0] = np.clip(
-        1.0 + p1[PARAM["hx_gain"], 0] * (current / p1[PARAM["nominal_current"], 0] - 1.0),
-        p1[PARAM["hx_min"], 0], p1[PARAM["hx_max"], 0])
     t_amb = p1[PARAM["t_ambient"], 0]
 
     def residual(z: np.ndarray) -> np.ndarray:
         x1[list(_UNKNOWNS), 0] = z * _SCALE
         dx = pot.cell_rhs(x1, p1, aux, current)
-        # rates in K/h and cm/h: comparable weights for the balances
-        return np.array([dx[row, 0] * (100.0 if row == STATE["ledge"] else 1.0) for row in _UNKNOWNS]) * 3600.0
+        # rates in K/h, cm/h and %/h: comparable weights for the balances
+        return dx[list(_UNKNOWNS), 0] / _SCALE * 3600.0
 
     best = None
     for t_guess, ledge_guess in ((960.0, 0.08), (955.0, 0.15), (965.0, 0.03)):
         node = [t_amb + p1[PARAM[split], 0] * (t_guess - t_amb) for split in ("top_split", "bottom_split")]
-        z0 = np.array([t_guess, ledge_guess, 250.0, *node]) / _SCALE
+        z0 = np.array([t_guess, ledge_guess, 250.0, *node, 1.0]) / _SCALE
         sol = root(residual, z0, method="hybr", options={"xtol": 1e-12})
         if sol.success and np.max(np.abs(residual(sol.x))) < 1e-8 and sol.x[1] * _SCALE[1] > 0:
             best = sol.x

@@ -37,6 +37,16 @@ def reference_with_cells(cells: int, **run: Any) -> ParkConfig:
     return cfg.model_copy(update={"smelter": smelter, "refinery": None})
 
 
+def design_cells(cfg: ParkConfig) -> ParkConfig:
+    """``cfg`` with every cell at its design: no drawn cell-to-cell variation, no random feeder faults (for
+    tests whose subject is a known cell: replay, calibration)."""
+    from twin.config import VariationConfig
+
+    ops = cfg.smelter.operations.model_copy(update={"feeder_fault_rate_per_day": 0.0})
+    return cfg.model_copy(update={"smelter": cfg.smelter.model_copy(update={"variation": VariationConfig(),
+                                                                          "operations": ops})})
+
+
 def with_run(cfg: ParkConfig, **run: Any) -> ParkConfig:
     """``cfg`` with keys of ``[run]`` replaced and validated (for a smelter alone: the reference park's
     refinery would hold the output interval to whole refinery steps)."""

@@ -20,6 +20,12 @@ output_interval_s = 600.0
 checkpoint_interval_h = {every}
 buffer_records = 3
 [smelter.cell]
+[smelter.operations]
+feeder_fault_rate_per_day = 0.2      # faults drawn, found and cleared across the stop
+[smelter.variation]
+r_anode_sd_pct = 3.0
+feeder_dose_sd_pct = 5.0
+nominal_time_sd_pct = 10.0
 [[smelter.potlines]]
 name = "A"
 cells = {cells}

@@ -87,7 +87,8 @@ def test_controllers_off_leave_the_placeholder(make_park):
 @pytest.mark.slow
 def test_reference_park_30_days():
     """The reference park (720 cells, controllers and operations on) for 30 days: no NaN, daily
-    means in the published ranges, pads and bath chemistry held, no anode effect."""
+    means in the published ranges, pads and bath chemistry held, anode effects (from feeder faults)
+    below the 0.05 per pot-day of modern point-fed cells (smelter notes table 3.1)."""
     park = Park(load_config(output_interval_s=3600.0))
     assert park.smelter.n_cells == 720
     for day in range(30):
@@ -102,7 +103,7 @@ def test_reference_park_30_days():
         assert np.all((mean["metal_mass"] > 30e3) & (mean["metal_mass"] < 42e3)), day
         assert np.all((mean["excess_alf3"] > 10) & (mean["excess_alf3"] < 13)), day
     s = park.smelter
-    assert s.counter("ae_count").sum() == 0
+    assert 0 < s.counter("ae_count").sum() / (720 * 30) < 0.05
     kwh = s.counter("energy_dc") / s.counter("metal_produced")
     assert np.all((kwh > 12.5) & (kwh < 14.0))
 

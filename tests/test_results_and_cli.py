@@ -40,7 +40,7 @@ def test_run_api_writes_cf_dataset(tmp_path):
     summary = twin.run(cfg, tmp_path / "out.nc", hours=2)
     ds = twin.open_results(tmp_path / "out.nc")
     assert ds.attrs["run_complete"] == 1
-    assert ds.sizes == {"time": 12, "cell": 4, "line": 1, "event": 6, "source": 6}
+    assert ds.sizes == {"time": 12, "cell": 4, "line": 1, "event": 6, "source": 7}
     # cell 0 is visited at the start: temperature, metal dip, bath sample, tap, AlF3 addition, anode setting
     kinds = dict(zip(ds.event_kind.attrs["flag_meanings"].split(), ds.event_kind.attrs["flag_values"], strict=True))
     routine = ("temperature", "metal_dip", "bath_sample_alf3", "tap_weight", "alf3_addition", "anode_setting")

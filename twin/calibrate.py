@@ -22,7 +22,15 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import least_squares
 
-from twin.config import PER_CELL_KEYS, CellOverride, ConfigError, ParkConfig, read_toml
+from twin.config import (
+    PER_CELL_KEYS,
+    CellOverride,
+    ConfigError,
+    ParkConfig,
+    SmelterConfig,
+    VariationConfig,
+    read_toml,
+)
 from twin.replay import replay
 from twin.smelter.steady import SteadyStateError
 
@@ -74,11 +82,18 @@ class CellFit:
     input_std_errors: np.ndarray | None = None   # the part of std_errors from the inputs' noise
 
 
+def _one_known_cell(smelter: SmelterConfig, **update) -> SmelterConfig:
+    """The smelter as a model of known cells: each cell its own parameters (no drawn cell-to-cell variation)
+    and no random feeder faults (in replay the feed is what the historian recorded going in)."""
+    operations = smelter.operations.model_copy(update={"feeder_fault_rate_per_day": 0.0})
+    return smelter.model_copy(update={"variation": VariationConfig(), "operations": operations, **update})
+
+
 def one_cell_config(config: ParkConfig, values: dict[str, float]) -> ParkConfig:
     """The config of a one-cell, one-line park with some cell parameters replaced (validated)."""
     cell = config.smelter.cell.model_validate({**config.smelter.cell.model_dump(), **values})
     line = config.smelter.potlines[0].model_copy(update={"cells": 1, "name": "replay"})
-    smelter = config.smelter.model_copy(update={"cell": cell, "potlines": [line]})
+    smelter = _one_known_cell(config.smelter, cell=cell, potlines=[line])
     return config.model_copy(update={"smelter": smelter, "refinery": None})
 
 
@@ -93,7 +108,7 @@ def batch_config(config: ParkConfig, values: list[dict[str, float]], line_sizes:
     lines = [line.model_copy(update={"cells": size, "name": f"batch{j}", "schedule": []})
              for j, size in enumerate(line_sizes)]
     overrides = [CellOverride.model_validate({"cells": [k], **v}) for k, v in enumerate(values) if v]
-    smelter = config.smelter.model_copy(update={"potlines": lines, "cell_overrides": overrides})
+    smelter = _one_known_cell(config.smelter, potlines=lines, cell_overrides=overrides)
     return config.model_copy(update={"smelter": smelter, "refinery": None})
 
 

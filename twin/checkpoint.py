@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 3          # 3: the envelope issue added cell states, parameters and the lines' design block
+FORMAT = 4          # 4: zones, feeders and LVAE states (issue 12); 3: the envelope issue
 
 
 class CheckpointError(RuntimeError):

@@ -104,6 +104,16 @@ class CellConfig(_Section):
     pfc_c2f6_ratio: NonNegative = 0.057
     pfc_overvoltage_coefficient: NonNegative = 1.16      # (kg CF4/t Al)/mV, IPCC CWPB (no PFPB value published)
     pfc_overvoltage_c2f6_ratio: NonNegative = 0.121
+    # alumina zones, one per feeder group (notes sec. 2.14: 2-4 zones with exchange for AE/LVAE realism,
+    # Yao 2017, Dion 2018); neighbours exchange dissolved alumina with this time constant [A: to calibrate
+    # against zone samples]; at least 2 min, so the kernel's explicit exchange is stable at any fast step
+    alumina_zones: Annotated[int, Field(ge=1, le=4)] = 4
+    zone_mixing_time_min: Annotated[float, Field(ge=2, le=600)] = 20.0
+    # low-voltage anode effects (notes sec. 2.18; Wong, Welch, Nunez, Dion, Spirin 2019): a zone below
+    # lvae_alumina_wt makes CF4 without a high-voltage AE, at lvae_cf4_ratio of the HVAE rate of the same
+    # anode area at the AE alumina, linear in between [A: both to calibrate against measured LVAE PFC]
+    lvae_alumina_wt: Annotated[float, Field(ge=0.5, le=3.5)] = 2.0
+    lvae_cf4_ratio: Annotated[float, Field(ge=0, le=1)] = 0.05
     # heat balance
     bath_heat_capacity_J_per_kgK: Annotated[float, Field(gt=1000, le=3000)] = 1800.0
     metal_heat_capacity_J_per_kgK: Annotated[float, Field(gt=800, le=1500)] = 1177.0
@@ -161,6 +171,13 @@ class CellConfig(_Section):
     tap_interval_h: Annotated[float, Field(gt=0, le=96)] = 24.0
     alf3_addition_kg_per_day: NonNegative = 52.5
 
+    @model_validator(mode="after")
+    def _lvae_above_ae(self) -> CellConfig:
+        if self.lvae_alumina_wt <= self.ae_alumina_wt:
+            raise ValueError(f"lvae_alumina_wt = {self.lvae_alumina_wt:g} must be above ae_alumina_wt = "
+                             f"{self.ae_alumina_wt:g} (a low-voltage AE comes before the full anode effect)")
+        return self
+
 
 class ControlConfig(_Section):
     """The pot control system: feed tracking, resistance control, anode-effect quench.
@@ -206,6 +223,9 @@ class ControlConfig(_Section):
     ae_detect_V: Annotated[float, Field(gt=4.5, le=50)] = 8.0
     quench_delay_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
     quench_alumina_kg: Annotated[float, Field(ge=0, le=500)] = 30.0
+    # individual anode current monitoring (Dion et al. 2018): the system then sees low-voltage AEs, which
+    # the cell voltage does not show
+    lvae_detection: bool = False
 
     @model_validator(mode="after")
     def _acd_window(self) -> ControlConfig:
@@ -247,6 +267,26 @@ class OperationsConfig(_Section):
     low_power_fraction: Annotated[float, Field(ge=0, le=1)] = 0.9
     low_power_top_factor: Annotated[float, Field(gt=0, le=1)] = 0.9
     outage_top_factor: Annotated[float, Field(gt=0, le=1)] = 0.6
+    # feeder faults (a crust breaker or dump valve that chokes or blocks), per feeder: random onsets at
+    # feeder_fault_rate_per_day (seeded), a share of them blocking (nothing delivered), the rest choking
+    # (feeder_choked_delivery of the dose delivered); the crew clears a fault when an anode effect brings
+    # them to the cell, or after a time exponential with mean feeder_repair_h [A: plant fault logs]
+    feeder_fault_rate_per_day: Annotated[float, Field(ge=0, le=1)] = 0.0
+    feeder_blocked_share: Annotated[float, Field(ge=0, le=1)] = 0.5
+    feeder_choked_delivery: Annotated[float, Field(ge=0, lt=1)] = 0.5
+    feeder_repair_h: Annotated[float, Field(gt=0, le=240)] = 8.0
+
+
+class VariationConfig(_Section):
+    """Cell-to-cell variation: each cell's parameters drawn once per run (seeded by ``run.seed``), normal
+    with these relative or absolute standard deviations, clipped at 3 sd. 0 everywhere: identical cells.
+    Cells with a calibrated design of their own (``cell_overrides``) keep it as it is."""
+
+    r_anode_sd_pct: Annotated[float, Field(ge=0, le=30)] = 0.0
+    ua_top_sd_pct: Annotated[float, Field(ge=0, le=30)] = 0.0
+    acd_sd_mm: Annotated[float, Field(ge=0, le=5)] = 0.0
+    feeder_dose_sd_pct: Annotated[float, Field(ge=0, le=20)] = 0.0
+    nominal_time_sd_pct: Annotated[float, Field(ge=0, le=30)] = 0.0
 
 
 class SchedulePoint(_Section):
@@ -323,6 +363,7 @@ class SmelterConfig(_Section):
     cell: CellConfig = Field(default_factory=CellConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
+    variation: VariationConfig = Field(default_factory=VariationConfig)
     potlines: Annotated[list[PotlineConfig], Field(min_length=1)]
     cell_overrides: list[CellOverride] = Field(default_factory=list)
 

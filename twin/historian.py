@@ -44,7 +44,8 @@ MODEL_VARIABLES = {
 }
 QUALITY = ("good", "substituted", "questionable", "bad")
 _UREG = pint.UnitRegistry()
-_UREG.define("percent = 0.01 = %")
+if "percent" not in _UREG:           # pint >= 0.24 defines it; older ones need it (a redefinition would warn)
+    _UREG.define("percent = 0.01 = %")
 
 
 class HistorianError(ValueError):

@@ -23,6 +23,8 @@ from twin.config import ParkConfig, parse_config
 from twin.refinery.plant import Refinery
 from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, output_lock, refinery_layout, smelter_layout
 from twin.site.site import Site, interval_of
+from twin.smelter.anode_effects import COUNTERS as AE_COUNTERS
+from twin.smelter.anode_effects import AnodeEffectSummary, summarise
 from twin.smelter.limits import WINDOW
 from twin.smelter.potline import Potlines
 
@@ -47,6 +49,7 @@ class RunSummary:
     caustic_kg_per_t: float = float("nan")
     bauxite_factor: float = float("nan")
     footprint: dict[str, float] | None = None     # t CO2e per t Al by source (scope 1 and 2)
+    anode_effects: AnodeEffectSummary | None = None
 
     @property
     def co2e_per_t(self) -> float:
@@ -59,8 +62,8 @@ class RunSummary:
                      f"  metal made            {self.metal_t:,.1f} t\n"
                      f"  mean cell voltage     {self.mean_voltage_V:.3f} V\n"
                      f"  current efficiency    {100 * self.current_efficiency:.2f} %\n"
-                     f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al\n"
-                     f"  anode effects         {self.ae_minutes_per_cell_day:.3f} AE-min per cell-day")
+                     f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al"
+                     + (f"\n{self.anode_effects}" if self.anode_effects else ""))
         if self.footprint:
             line = "under" if self.co2e_per_t < LOW_CARBON_LINE else "over"
             parts = ", ".join(f"{k} {v:.2f}" for k, v in self.footprint.items())
@@ -276,7 +279,7 @@ class Park:
                         config=self.config.model_dump(mode="json"), source=self.config.source,
                         time_s=self.time_s, end_s=end_s, records=writer.written, events=writer.events_written,
                         blocks=self.blocks(),
-                        rng=self.smelter.ops.rng_states() if self.smelter is not None else [], tally=tally)
+                        rng=self.smelter.rng_states() if self.smelter is not None else [], tally=tally)
 
     def _summary(self, path: Path, tally: dict) -> RunSummary:
         from twin.smelter.cell import COUNTER
@@ -296,6 +299,8 @@ class Park:
                 else float("nan"),
                 ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
                 if hours > 0 else float("nan"),
+                anode_effects=summarise({name: delta[COUNTER[name]] for name in AE_COUNTERS}, cells * hours / 24.0,
+                                        self.smelter.cell_names) if hours > 0 else None,
                 footprint=self.site.footprint())
         if self.refinery is not None:
             made = dict(zip(self.refinery.cumulative, np.array(list(self.refinery.cumulative.values()))
@@ -310,7 +315,7 @@ def _potlines(config: ParkConfig) -> Potlines:
     sm = config.smelter
     overridden = {k for o in sm.cell_overrides for k in o.cells}
     return Potlines(sm.cell, sm.control, sm.potlines, sm.operations, config.run.seed,
-                    {k: sm.cell_design(k) for k in sorted(overridden)})
+                    {k: sm.cell_design(k) for k in sorted(overridden)}, sm.variation)
 
 
 def run(config: ParkConfig, out: str | Path = "alutwin-results.nc", *, days: float | None = None,

@@ -120,6 +120,16 @@ VARIABLES: dict[str, Variable] = {
     "anode_effect_overvoltage": Variable(("time", "cell"), "V s",
                                          "voltage above target integrated over anode effects since start", "f8",
                                          True),
+    "anode_effect_detected": Variable(("time", "cell"), "1",
+                                      "anode effects the pot control system saw (voltage above its detection level) "
+                                      "since start", "f8", True),
+    "lvae_minutes": Variable(("time", "cell"), "min", "minutes with a zone on low-voltage anode effect since start",
+                             "f8", True),
+    "lvae_count": Variable(("time", "cell"), "1", "low-voltage anode effects started since start", "f8", True),
+    "lvae_detected": Variable(("time", "cell"), "1",
+                              "low-voltage anode effects the pot control system saw since start", "f8", True),
+    "cf4_lvae": Variable(("time", "cell"), "kg", "CF4 emitted by low-voltage anode effects since start", "f8", True),
+    "feeder_faults": Variable(("time", "cell"), "1", "feeder faults (choked or blocked) since start", "f8", True),
 }
 
 # counters of the kernel that feed the cumulative variables above (kernel name -> output name)
@@ -132,7 +142,9 @@ COUNTER_OUTPUTS = {
     "quenches": "anode_effect_quenches", "ae_overvoltage": "anode_effect_overvoltage",
     "anodes_set": "anodes_set", "butts": "butts_returned", "cf4_overvoltage": "cf4_overvoltage",
     "c2f6_overvoltage": "c2f6_overvoltage", "out_of_range": "out_of_range", "bath_tapped": "bath_tapped",
-    "sodium_uptake": "sodium_uptake", "bath_added": "bath_added",
+    "sodium_uptake": "sodium_uptake", "bath_added": "bath_added", "ae_detected": "anode_effect_detected",
+    "lvae_minutes": "lvae_minutes", "lvae_count": "lvae_count", "lvae_detected": "lvae_detected",
+    "cf4_lvae": "cf4_lvae", "feeder_faults": "feeder_faults",
 }
 
 

@@ -20,6 +20,7 @@ from libc.math cimport sqrt
 
 from twin._core.bath cimport fmax, fmin
 from twin._core.feed cimport add_alumina_now
+from twin._core.zones cimport zones_stirred
 from twin._core.layout cimport *
 
 ctypedef unsigned long long u64
@@ -162,7 +163,8 @@ cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, 
                                       Py_ssize_t k, double voltage, double current, double ce,
                                       double metal_rate, double dt) noexcept nogil:
     """Book the AE overvoltage (and PFC by the overvoltage method, with ``ce`` the current efficiency
-    and ``metal_rate`` kg/s); once the controller has seen the AE for the quench delay, quench it."""
+    and ``metal_rate`` kg/s); count it as detected once the cell voltage is above the detection level;
+    once the controller has seen the AE for the quench delay, quench it."""
     cdef double over
     if x[X_AE_ON, k] < 0.5:
         return
@@ -172,8 +174,14 @@ cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, 
     ctr[C_CF4_OVERVOLTAGE, k] += p[P_OVC, k] * 1000.0 * over / (100.0 * ce) * metal_rate * 1e-3 * dt
     ctr[C_C2F6_OVERVOLTAGE, k] += (p[P_OVC_C2F6_RATIO, k] * p[P_OVC, k] * 1000.0 * over / (100.0 * ce)
                                    * metal_rate * 1e-3 * dt)
-    if voltage > p[P_AE_DETECT_VOLTAGE, k] and x[X_AE_TIME, k] >= p[P_QUENCH_DELAY, k]:
+    if voltage <= p[P_AE_DETECT_VOLTAGE, k]:
+        return
+    if x[X_AE_SEEN, k] < 0.5:                     # what the pot control system saw
+        x[X_AE_SEEN, k] = 1.0
+        ctr[C_AE_DETECTED, k] += 1.0
+    if x[X_AE_TIME, k] >= p[P_QUENCH_DELAY, k]:
         add_alumina_now(x, p, ctr, k, p[P_QUENCH_MASS, k])
+        zones_stirred(x, p, k)                    # beam pumping mixes the bath
         x[X_AE_ON, k] = 0.0
         x[X_AE_TIME, k] = 0.0
         x[X_FEED_MODE, k] = MODE_OVERFEED         # the controller follows a quench with overfeeding

@@ -39,7 +39,28 @@ cdef enum:
     X_SHELL_COOLING      # shell heat exchangers' setting: factor on the shell-to-air transfer (1: design)
     X_RP_RAW             # ohm the controller's last raw pseudo-resistance sample
     X_CRUSHED            # kg crushed bath added by the crew, not yet melted into the bath
+    X_LVAE_ON            # 1 while a zone of the cell is on low-voltage anode effect, else 0
+    X_AE_SEEN            # 1 once the pot control system has seen the present anode effect, else 0
+    # alumina zones (one per feeder group, up to MAX_ZONES, the first P_ZONES used): each zone's dissolved and
+    # undissolved alumina as its deviation (kg) from an equal share of the cell's pools, so the cell totals
+    # above stay the conserved quantities and every zone deviation sums to zero over the zones
+    X_ZONE_DISSOLVED     # kg, zone 0 (zones 1.. follow in the next rows)
+    X_ZONE_DISSOLVED_1
+    X_ZONE_DISSOLVED_2
+    X_ZONE_DISSOLVED_3
+    X_ZONE_UNDISSOLVED   # kg, zone 0 (zones 1.. follow)
+    X_ZONE_UNDISSOLVED_1
+    X_ZONE_UNDISSOLVED_2
+    X_ZONE_UNDISSOLVED_3
+    X_FEEDER             # share of its dose feeder 0 delivers (1 sound, 0 blocked, between: choked); 1.. follow
+    X_FEEDER_1
+    X_FEEDER_2
+    X_FEEDER_3
     N_STATE
+
+# the most alumina zones (feeder groups) a cell can have
+cdef enum:
+    MAX_ZONES = 4
 
 # Per-cell parameters (constant during a kernel call).
 cdef enum:
@@ -138,6 +159,15 @@ cdef enum:
     P_CRUSHED_ALUMINA    # mass fraction Al2O3 of crushed bath
     P_CRUSHED_CP         # J/(kg K) mean heat capacity of solid crushed bath
     P_CRUSHED_TIME       # s time constant of its melting into the bath
+    P_ZONES              # alumina zones (feeder groups), 1..MAX_ZONES
+    P_ZONE_MIXING_TIME   # s exchange time of dissolved alumina between two neighbouring zones
+    P_LVAE_ALUMINA       # wt % zone alumina below which its anodes make PFC without a high-voltage AE
+    P_LVAE_CF4_RATIO     # LVAE CF4 rate of a zone at the AE alumina / the HVAE rate of the same anode area
+    P_LVAE_DETECTION     # 1: the pot control system sees LVAE (individual anode currents); 0: it does not
+    P_FEEDER_DOSE        # dose of feeder 0 / its design dose (feeder-to-feeder variation); 1.. follow
+    P_FEEDER_DOSE_1
+    P_FEEDER_DOSE_2
+    P_FEEDER_DOSE_3
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.
@@ -164,6 +194,8 @@ cdef enum:
     A_NOISE_SD           # V sd of the voltage the controller samples: measurement plus metal-pad noise
     A_PAD_LOSS           # CE loss of the metal-pad instability at the present ACD
     A_HX_RELAX           # 1 - exp(-slow step / P_HX_TIME): the exchangers' dampers' move per slow step
+    A_ALUMINA_MIN        # wt % dissolved alumina of the leanest zone
+    A_LVAE               # LVAE index: zones' shares times their depth below P_LVAE_ALUMINA (0..1)
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).
@@ -225,6 +257,12 @@ cdef enum:
     C_SODIUM_UPTAKE      # kg NaF taken up by the cathode (by Python's operations)
     C_BATH_ADDED         # kg crushed bath added by the crew (by Python's operations)
     C_E_ADDITIONS        # J taken from the bath to heat and melt crushed-bath additions
+    C_AE_DETECTED        # anode effects the pot control system saw (cell voltage above its detection level)
+    C_LVAE_MINUTES       # min with a zone on low-voltage anode effect
+    C_LVAE_COUNT         # low-voltage anode effects started
+    C_LVAE_DETECTED      # of them, seen by the pot control system
+    C_CF4_LVAE           # kg CF4 made by low-voltage anode effects
+    C_FEEDER_FAULTS      # feeder faults (choked or blocked; by Python's operations)
     N_COUNTER
 
 # Per-line state and parameters.

@@ -20,6 +20,7 @@ from twin._core.bath cimport (
 )
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now
+from twin._core.zones cimport delivered_share, zones_dissolve, zones_fed, zones_mix, zone_alumina
 from twin._core.control cimport (
     feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise,
 )
@@ -28,7 +29,10 @@ STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "l
                "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
                "rp_previous", "rp_slope", "feed_mode", "mode_time", "control_timer", "beam_timer", "inhibit",
                "beam_moves_today", "setting_time", "noise_counter", "t_cathode", "t_top", "rp_noise",
-               "shell_cooling", "rp_raw", "crushed")
+               "shell_cooling", "rp_raw", "crushed", "lvae_on", "ae_seen",
+               "zone_dissolved_0", "zone_dissolved_1", "zone_dissolved_2", "zone_dissolved_3",
+               "zone_undissolved_0", "zone_undissolved_1", "zone_undissolved_2", "zone_undissolved_3",
+               "feeder_0", "feeder_1", "feeder_2", "feeder_3")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
                "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
@@ -44,11 +48,12 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "nominal_current", "hx_gain", "hx_min", "hx_max", "hx_time", "heat_feedforward", "enthalpy_voltage",
                "r_additive", "noise_gain", "noise_threshold", "acd_min", "acd_max", "pad_acd", "pad_length",
                "ce_pad_loss", "ce_pad_ref", "pad_noise", "crushed_alf3", "crushed_caf2", "crushed_alumina",
-               "crushed_cp", "crushed_time")
+               "crushed_cp", "crushed_time", "zones", "zone_mixing_time", "lvae_alumina", "lvae_cf4_ratio",
+               "lvae_detection", "feeder_dose_0", "feeder_dose_1", "feeder_dose_2", "feeder_dose_3")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
-             "noise_sd", "pad_loss", "hx_relax")
+             "noise_sd", "pad_loss", "hx_relax", "alumina_min", "lvae")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss", "shell_cooling")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -57,10 +62,12 @@ COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consu
                  "tracks", "beam_moves", "beam_travel", "quenches", "ae_overvoltage", "e_anode",
                  "anodes_set", "butts", "cf4_overvoltage", "c2f6_overvoltage", "beam_position", "e_cathode",
                  "e_top_node", "out_of_range", "bath_tapped", "bath_tapped_alumina", "bath_tapped_fluorine",
-                 "sodium_uptake", "bath_added", "e_additions")
+                 "sodium_uptake", "bath_added", "e_additions", "ae_detected", "lvae_minutes", "lvae_count",
+                 "lvae_detected", "cf4_lvae", "feeder_faults")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 # Faraday's law for the Python side: the same compile-time constants the kernel uses (kg per coulomb)
+ALUMINA_ZONES_MAX = MAX_ZONES                   # alumina zones (feeder groups) a cell can have
 AL_KG_PER_COULOMB = AL_PER_COULOMB              # aluminium, z = 3, CE 1
 ALUMINA_KG_PER_COULOMB = AL2O3_PER_COULOMB      # alumina, z = 6, CE 1
 CARBON_KG_PER_COULOMB = CARBON_PER_COULOMB      # carbon as CO2, z = 4
@@ -165,15 +172,21 @@ cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, dou
                              Py_ssize_t k, double current, double log_current) noexcept nogil:
     """Back EMF and ohmic resistance of cell k off anode effect, linearised at the line current.
 
-    Stores alumina wt %, back EMF and resistance in ``a``; returns the critical current density.
+    Stores alumina wt % (the cell's and the leanest zone's), the LVAE index, back EMF and resistance in
+    ``a``; returns the critical current density of the
+    leanest zone (``A_ALUMINA_MIN``), where an anode effect starts.
     """
     cdef double t_k = x[X_T_BATH, k] + KELVIN
-    cdef double c = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
+    cdef double mb = bath_mass(x, k)
+    cdef double c = fmax(100.0 * x[X_ALUMINA, k] / mb, 1e-3)
     cdef double i = current * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k]
     # the critical density switches the anode effect on: taken at a temperature inside its range (a bath
     # cooled by an outage is outside it, where the linear T term would fall without bound)
-    cdef double i_crit = critical_current_density_f(fmin(fmax(t_k, T_VALID_MIN + KELVIN), T_VALID_MAX + KELVIN), c,
-                                                    a[A_AREA_FACTOR, k])
+    cdef double t_crit = fmin(fmax(t_k, T_VALID_MIN + KELVIN), T_VALID_MAX + KELVIN)
+    cdef double i_crit = critical_current_density_f(t_crit, c, a[A_AREA_FACTOR, k])
+    cdef double c_lean
+    zone_alumina(x, p, a, k, c, mb)
+    c_lean = a[A_ALUMINA_MIN, k]
     cdef double d_b = bubble_thickness_c(i)
     cdef double phi = bubble_coverage_c(i, a[A_BATH_RATIO, k], c, p[P_AE_ALUMINA, k])
     # 1 / (kappa * area) with kappa = exp(ln kappa_base - 0.0200 %Al2O3)
@@ -189,7 +202,7 @@ cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, dou
                                 fmax(log_current - a[A_LOG_CATHODE_AREA, k], LOG_MIN_DENSITY)))
     a[A_RESISTANCE, k] = ((100.0 * x[X_ACD, k] - d_b + d_b * phi / (1.0 - phi)) * inv_kappa_area
                           + p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k])
-    return i_crit
+    return i_crit if c_lean >= c else critical_current_density_f(t_crit, c_lean, a[A_AREA_FACTOR, k])
 
 
 cdef inline void update_electrics(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
@@ -198,16 +211,17 @@ cdef inline void update_electrics(double[:, ::1] x, const double[:, ::1] p, doub
     """Electrics of cell k with its anode-effect state: onset checked, AE voltage while on.
 
     An anode effect starts when the anode current density reaches the critical one (Grjotheim &
-    Welch) or the dissolved alumina falls to the configured AE level; while it is on, the cell
-    shows its AE back voltage in series with the anode, cathode and external resistances.
+    Welch) or the dissolved alumina falls to the configured AE level, in the leanest zone; while it is
+    on, the cell shows its AE back voltage in series with the anode, cathode and external resistances.
     """
     cdef double i_crit
     if x[X_AE_ON, k] < 0.5:
         i_crit = electrics(x, p, a, k, current, log_current)
-        if a[A_ALUMINA_WT, k] > p[P_AE_ALUMINA, k] and current * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k] < i_crit:
+        if a[A_ALUMINA_MIN, k] > p[P_AE_ALUMINA, k] and current * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k] < i_crit:
             return
         x[X_AE_ON, k] = 1.0
         x[X_AE_TIME, k] = 0.0
+        x[X_AE_SEEN, k] = 0.0
         ctr[C_AE_COUNT, k] += 1.0
     else:
         a[A_ALUMINA_WT, k] = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
@@ -280,22 +294,31 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef double f = feed_rate(x, p, a, k, current)
     cdef double u0 = x[X_UNDISSOLVED, k]
     cdef double total = u0 + x[X_ALUMINA, k]
-    cdef double fed = 0.0, u1, d1, demand, g, lag, production
+    cdef double fed = 0.0, u1, d1, demand, g, lag, production, carry
+    # the share of a dose the feeders deliver (< 1 with a feeder choked or blocked): the controller doses
+    # the cell-wide shot, the bath gets what arrives; a replayed feed is what arrived
+    cdef double delivered = delivered_share(x, p, k) if p[P_FEED_OVERRIDE, k] < 0.0 else 1.0
     faraday_rates(p, a, k, current, &rate)
     consumption = rate.alumina
 
-    # alumina pools: closed form of du/dt = -kd u (+ inflow), total alumina by mass balance
+    # alumina pools: closed form of du/dt = -kd u (+ inflow), total alumina by mass balance; each zone keeps
+    # its undissolved alumina (zones.pxd)
     u1 = u0 * decay
+    zones_dissolve(x, p, k, decay)
     if continuous_feed:
-        fed = f * dt
-        u1 += r * (1.0 - w) * f * ((1.0 - decay) / kd if kd > 1e-12 else dt)
+        fed = f * dt * delivered
+        carry = (1.0 - decay) / (kd * dt) if kd > 1e-12 else 1.0
+        u1 += r * (1.0 - w) * fed * carry
+        zones_fed(x, p, k, f * dt, carry)
     else:
         demand = x[X_FEED_DEMAND, k] + f * dt
         g = p[P_SHOT_MASS, k]
         while f > 0.0 and demand >= g:
             lag = (demand - g) / f          # time from this shot to the end of the step
-            u1 += r * (1.0 - w) * g * exp(-kd * lag)
-            fed += g
+            carry = exp(-kd * lag)
+            u1 += r * (1.0 - w) * g * delivered * carry
+            zones_fed(x, p, k, g, carry)
+            fed += g * delivered
             demand -= g
             ctr[C_SHOTS, k] += 1.0
         x[X_FEED_DEMAND, k] = demand
@@ -309,6 +332,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_UNDISSOLVED, k] = u1
     x[X_ALUMINA, k] = d1
     book_feed(x, p, ctr, k, fed)
+    zones_mix(x, p, k, dt)
     x[X_METAL, k] += rate.metal * dt
     x[X_SETTING_TIME, k] += dt
     x[X_ACD, k] += rate.acd * dt
@@ -332,6 +356,19 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
         if x[X_AE_TIME, k] >= p[P_AE_DURATION, k]:
             x[X_AE_ON, k] = 0.0
             x[X_AE_TIME, k] = 0.0
+        x[X_LVAE_ON, k] = 0.0
+    elif a[A_LVAE, k] > 0.0:
+        # low-voltage anode effect: lean zones' anodes make CF4 at a share of the HVAE rate (slope method's
+        # rate per AE-minute, notes sec. 2.18), in proportion to their area and depth below the LVAE alumina
+        production = rate.metal * 86.4
+        if x[X_LVAE_ON, k] < 0.5:
+            x[X_LVAE_ON, k] = 1.0
+            ctr[C_LVAE_COUNT, k] += 1.0
+            ctr[C_LVAE_DETECTED, k] += p[P_LVAE_DETECTION, k]
+        ctr[C_LVAE_MINUTES, k] += dt / 60.0
+        ctr[C_CF4_LVAE, k] += p[P_LVAE_CF4_RATIO, k] * a[A_LVAE, k] * p[P_SEF_CF4, k] * production * dt / 60.0
+    else:
+        x[X_LVAE_ON, k] = 0.0
 
     # the pot controller: it measures the voltage of this step, then acts on its own periods
     measure(x, p, a, k, u, current)

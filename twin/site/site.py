@@ -24,7 +24,9 @@ from twin.smelter.cell import COUNTER, LINE, PARAM
 # scope 1 and 2 sources of the footprint per t Al (park notes sec. 4.3); "alumina" is the refinery's
 # share (its fuel, steam and electricity per t alumina times the alumina the cells ate), or the
 # purchased alumina's footprint without a refinery
-SOURCES = ("anode", "bake", "pfc", "casthouse", "electricity", "alumina")
+# pfc: high-voltage anode effects (slope method); pfc_lvae: low-voltage anode effects, a line of their own
+# as in the IPCC 2019 Refinement (notes sec. 2.18)
+SOURCES = ("anode", "bake", "pfc", "pfc_lvae", "casthouse", "electricity", "alumina")
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Interval:
     butts_kg: float
     cf4_kg: float
     c2f6_kg: float
+    cf4_lvae_kg: float
     dc_kWh: float
     heat_loss_W: float
 
@@ -143,6 +146,7 @@ class Site:
             "anode": done.net_carbon_kg / 1e3 * (100.0 - acc.anode_sulphur_pct - acc.anode_ash_pct) / 100.0 * CO2_PER_C,
             "bake": anodes["co2"],
             "pfc": (done.cf4_kg * GWP100["CF4"][acc.gwp] + done.c2f6_kg * GWP100["C2F6"][acc.gwp]) / 1e3,
+            "pfc_lvae": done.cf4_lvae_kg * GWP100["CF4"][acc.gwp] / 1e3,
             "casthouse": cast["co2"],
             "electricity": smelter_MWh * ef,
             "alumina": per_t_alumina * fed_t,
@@ -282,4 +286,5 @@ def interval_of(smelter, before: np.ndarray, record: dict, seconds: float) -> In
                     fed_kg=d[COUNTER["alumina_fed"]].copy(), tapped_kg=float(d[COUNTER["metal_tapped"]].sum()),
                     net_carbon_kg=float(d[COUNTER["carbon_consumed"]].sum()), butts_kg=float(d[COUNTER["butts"]].sum()),
                     cf4_kg=float(d[COUNTER["cf4"]].sum()), c2f6_kg=float(d[COUNTER["c2f6"]].sum()),
+                    cf4_lvae_kg=float(d[COUNTER["cf4_lvae"]].sum()),
                     dc_kWh=float(d[COUNTER["energy_dc"]].sum()), heat_loss_W=float(np.sum(record["heat_loss"])))

@@ -135,6 +135,13 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "crushed_alumina": cell.alumina_wt / 100.0,
         "crushed_cp": CRUSHED_BATH_CP,
         "crushed_time": cell.crushed_bath_melt_h * 3600.0,
+        "zones": float(cell.alumina_zones),
+        "zone_mixing_time": cell.zone_mixing_time_min * 60.0,
+        "lvae_alumina": cell.lvae_alumina_wt,
+        "lvae_cf4_ratio": cell.lvae_cf4_ratio,
+        "lvae_detection": 1.0 if control.lvae_detection else 0.0,
+        # each feeder its equal share of the dose (cell-to-cell variation moves them)
+        **{f"feeder_dose_{z}": 1.0 for z in range(pot.ALUMINA_ZONES_MAX)},
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:
@@ -163,6 +170,8 @@ def initial_state(cell: CellConfig, n_cells: int) -> np.ndarray:
     x[STATE["acd"]] = cell.acd_cm / 100.0
     x[STATE["shell_cooling"]] = 1.0
     x[STATE["anode_height"]] = cell.anode_height_m
+    for z in range(pot.ALUMINA_ZONES_MAX):
+        x[STATE[f"feeder_{z}"]] = 1.0             # every feeder sound
     return x
 
 

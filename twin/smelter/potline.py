@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig, ControlConfig, OperationsConfig, PotlineConfig
+from twin.config import CellConfig, ControlConfig, OperationsConfig, PotlineConfig, VariationConfig
 from twin.smelter.cell import (
     AUX,
     COUNTER,
@@ -23,6 +23,7 @@ from twin.smelter.cell import (
     initial_state,
     pot_names,
 )
+from twin.smelter.feeders import FeederFaults
 from twin.smelter.limits import check_cells, outside_window
 from twin.smelter.operations import OPS, Operations
 from twin.smelter.steady import steady_state
@@ -34,6 +35,32 @@ CRYOLITE_PER_NAF = 209.9413 / (3 * 41.9882)
 ALF3_PER_NAF = 83.9767 / (3 * 41.9882)
 F_IN_NAF = 18.998403 / 41.9882
 _BATH_ROWS = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina")]
+_ZONE_ROWS = [STATE[f"zone_dissolved_{z}"] for z in range(pot.ALUMINA_ZONES_MAX)]
+
+
+def vary_cells(params: np.ndarray, state: np.ndarray, variation: VariationConfig, cells: np.ndarray,
+               seed: int) -> None:
+    """Draw each of ``cells``' own parameters around the design (normal, clipped at 3 sd; seeded): anode
+    resistance, top heat loss, ACD set (the resistance target then follows from the steady state), feeder
+    doses, and the controller's nominal time, so feed cycles drift apart as in a real line."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0xCE11])))
+    n = params.shape[1]
+
+    def factor(sd_pct: float, size: tuple[int, ...] = (n,)) -> np.ndarray:
+        return 1.0 + 0.01 * sd_pct * np.clip(rng.standard_normal(size), -3.0, 3.0)
+
+    draws = {
+        "r_anode": factor(variation.r_anode_sd_pct),
+        "ua_top": factor(variation.ua_top_sd_pct),
+        "nominal_time": factor(variation.nominal_time_sd_pct),
+    }
+    doses = factor(variation.feeder_dose_sd_pct, (pot.ALUMINA_ZONES_MAX, n))
+    acd = 1e-3 * variation.acd_sd_mm * np.clip(rng.standard_normal(n), -3.0, 3.0)
+    for name, f in draws.items():
+        params[PARAM[name], cells] *= f[cells]
+    for z in range(pot.ALUMINA_ZONES_MAX):
+        params[PARAM[f"feeder_dose_{z}"], cells] *= doses[z, cells]
+    state[STATE["acd"], cells] += acd[cells]
 
 
 def _due(phase: np.ndarray, period: float, t0: float, t1: float) -> np.ndarray:
@@ -58,7 +85,7 @@ class Potlines:
 
     def __init__(self, cell: CellConfig, control: ControlConfig, lines: list[PotlineConfig],
                  operations: OperationsConfig | None = None, seed: int = 0,
-                 cell_designs: dict[int, CellConfig] | None = None):
+                 cell_designs: dict[int, CellConfig] | None = None, variation: VariationConfig | None = None):
         self.cell = cell
         self.control = control
         self.lines = list(lines)
@@ -97,6 +124,10 @@ class Potlines:
         self.setting_phase = np.concatenate([(np.arange(c) * 0.6180339887498949) % 1.0 for c in counts])
         self.steps_in_sums = 0
         self.ops = Operations(cell, operations or OperationsConfig(), n, seed)
+        self.feeders = FeederFaults(self.ops.cfg, n, seed)
+        own = np.zeros(n, dtype=bool)
+        own[list(cell_designs or {})] = True
+        vary_cells(self.params, self.state, variation or VariationConfig(), ~own, seed)
 
     # ------------------------------------------------------------------ set-up
     def cells_of(self, j: int) -> slice:
@@ -128,8 +159,14 @@ class Potlines:
         x[STATE["metal"]] += metal_rate * since_tap
         if not self.control.resistance_control:
             x[STATE["acd"]] = self.acd_after_tap(current) + acd_rate * since_tap
-        self.ops.t_target[:] = (self.ops.cfg.temperature_target_C if self.ops.cfg.temperature_target_C is not None
-                                else x[STATE["t_bath"]])
+        # the crew's target: the plant's, by default the steady temperature of the line's typical cell (cells
+        # that differ are brought toward it, not each left at its own)
+        if self.ops.cfg.temperature_target_C is not None:
+            self.ops.t_target[:] = self.ops.cfg.temperature_target_C
+        else:
+            for j in range(len(self.lines)):
+                cols = self.cells_of(j)
+                self.ops.t_target[cols] = np.median(x[STATE["t_bath"], cols])
         self.ops.block[OPS["last_tap_s"]] = -since_tap
         x[STATE["setting_time"]] = (1.0 - self.setting_phase) * self.setting_interval_s
         # controllers: filter on the present pseudo-resistance, cells at staggered places in their cycles
@@ -183,17 +220,21 @@ class Potlines:
         return {"state": self.state, "params": self.params, "aux": self.aux, "sums": self.sums,
                 "counters": self.counters, "line": self.line, "line_params": self.line_params,
                 "line_design": self.line_design,
-                "ops": self.ops.block, "t_target": self.ops.t_target}
+                "ops": self.ops.block, "t_target": self.ops.t_target, "feeders": self.feeders.block}
+
+    def rng_states(self) -> list[dict]:
+        """States of every random generator of the potlines: the cells' routine, then the feeders' faults."""
+        return [*self.ops.rng_states(), self.feeders.rng.bit_generator.state]
 
     def restore(self, blocks: dict[str, np.ndarray], rng_states: list[dict]) -> None:
-        """Take the arrays of ``blocks()`` and the operations' generators back, exactly."""
+        """Take the arrays of ``blocks()`` and the generators of ``rng_states()`` back, exactly."""
         for name, current in self.blocks().items():
             saved = np.asarray(blocks[name])
             if saved.shape != current.shape:
                 raise ValueError(f"checkpoint block {name} has shape {saved.shape}, this configuration needs "
                                  f"{current.shape}")
             current[...] = saved
-        for g, state in zip(self.ops.rng, rng_states, strict=True):
+        for g, state in zip([*self.ops.rng, self.feeders.rng], rng_states, strict=True):
             g.bit_generator.state = state
         self.steps_in_sums = 0
 
@@ -227,7 +268,9 @@ class Potlines:
         return _due(self.setting_phase, self.setting_interval_s, t0, t1)
 
     def operate(self, t0: float, t1: float) -> None:
-        """The routine of every cell whose tap or anode setting falls in [t0, t1), done at t0."""
+        """The routine of every cell whose tap or anode setting falls in [t0, t1), done at t0; feeders that
+        fail or are cleared over the interval."""
+        self.feeders.step(self, t0, t1)
         cells = np.flatnonzero(self.tap_due(t0, t1))
         if cells.size:
             self.ops.perform(self, cells, t0)
@@ -273,6 +316,7 @@ class Potlines:
         share = min(max(kg, 0.0) / float(x[_BATH_ROWS, k].sum()), 0.5)
         taken = x[_BATH_ROWS, k] * share
         x[_BATH_ROWS, k] -= taken
+        x[_ZONE_ROWS, k] *= 1.0 - share           # each zone gives its share of dissolved alumina
         c[COUNTER["bath_tapped"], k] += taken.sum()
         c[COUNTER["bath_tapped_alumina"], k] += taken[3]
         c[COUNTER["bath_tapped_fluorine"], k] += fluorine_of(*taken[:3])

@@ -691,10 +691,12 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
     for ptl in (cfg.smelter.potlines if cfg.smelter else []):
         for key, amps in (("current_kA", ptl.current_kA * 1e3),
                           *((f"schedule hour {p.hour}", p.current_kA * 1e3) for p in ptl.schedule)):
-            if amps / (cfg.smelter.cell.anodes * cfg.smelter.cell.anode_length_m * cfg.smelter.cell.anode_width_m
-                       * 1e4) > 1.5:
-                raise ConfigError(f"{source}: smelter.potlines[{ptl.name}].{key}: {amps / 1e3:g} kA gives an anode "
-                                  "current density above 1.5 A/cm2, outside the correlations' range")
+            cell = cfg.smelter.cell
+            if amps / (cell.anodes * cell.anode_length_m * cell.anode_width_m * 1e4) > 1.5:
+                raise ConfigError(f"{source}: smelter.potlines[{ptl.name}].{key}: {amps / 1e3:g} kA on "
+                                  f"smelter.cell.anodes = {cell.anodes} of anode_length_m = {cell.anode_length_m:g} x "
+                                  f"anode_width_m = {cell.anode_width_m:g} gives an anode current density above "
+                                  "1.5 A/cm2, outside the correlations' range")
     if not math.isfinite(cfg.run.days):
         raise ConfigError(f"{source}: run.days must be finite")
     return cfg

@@ -15,6 +15,7 @@ import xarray as xr
 
 from twin.carbon import LOW_CARBON_LINE
 from twin.results import open_results
+from twin.smelter.anode_effects import from_results
 
 __all__ = ["report"]
 
@@ -173,6 +174,15 @@ def _summary_table(ds: xr.Dataset) -> list[tuple[str, str]]:
         rows += [("cells", f"{ds.sizes['cell']}"), ("metal made", f"{metal:,.1f} t"),
                  ("mean cell voltage", f"{float(ds.cell_voltage.mean()):.3f} V"),
                  ("mean current efficiency", f"{100 * float(ds.current_efficiency.mean()):.2f} %")]
+    if "lvae_minutes" in ds:
+        ae = from_results(ds)
+        rows += [("anode effects", f"{ae.frequency:.4f} per pot-day, {ae.duration_s:.0f} s mean, {ae.aem:.4f} AE-min "
+                                   f"per pot-day ({ae.detected:g} of {ae.count:g} seen by the pot control system)"),
+                 ("low-voltage anode effects", f"{ae.lvae_minutes / ae.pot_days:.2f} min per pot-day, "
+                                               f"{100 * ae.lvae_share:.0f} % of the CF4 ({ae.lvae_detected:g} of "
+                                               f"{ae.lvae_count:g} seen)"),
+                 ("worst pots", ", ".join(f"{name} ({n:g} AE, {lv:.0f} LVAE min)" for name, n, lv in ae.worst)
+                  or "none")]
     if "co2e" in ds and "metal_produced" in ds and metal > 0:
         total = float(ds.co2e.isel(time=-1).sum()) / metal
         rows.append(("footprint (scope 1+2)", f"{total:.2f} t CO2e/t Al "

@@ -159,13 +159,13 @@ cdef inline void resistance_control(double[:, ::1] x, const double[:, ::1] p, do
         ctr[C_BEAM_POSITION, k] += move
 
 
-cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr,
-                                      Py_ssize_t k, double voltage, double current, double ce,
+cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                                      double[:, ::1] ctr, Py_ssize_t k, double voltage, double current,
                                       double metal_rate, double dt) noexcept nogil:
-    """Book the AE overvoltage (and PFC by the overvoltage method, with ``ce`` the current efficiency
-    and ``metal_rate`` kg/s); count it as detected once the cell voltage is above the detection level;
+    """Book the AE overvoltage (and PFC by the overvoltage method, at the cell's current efficiency and
+    ``metal_rate`` kg/s); count it as detected once the cell voltage is above the detection level;
     once the controller has seen the AE for the quench delay, quench it."""
-    cdef double over
+    cdef double over, ce = a[A_CE, k]
     if x[X_AE_ON, k] < 0.5:
         return
     over = fmax(voltage - target_voltage(p, k, current), 0.0)
@@ -181,7 +181,7 @@ cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, 
         ctr[C_AE_DETECTED, k] += 1.0
     if x[X_AE_TIME, k] >= p[P_QUENCH_DELAY, k]:
         add_alumina_now(x, p, ctr, k, p[P_QUENCH_MASS, k])
-        zones_stirred(x, p, k)                    # beam pumping mixes the bath
+        zones_stirred(x, a, k)                    # beam pumping mixes the bath
         x[X_AE_ON, k] = 0.0
         x[X_AE_TIME, k] = 0.0
         x[X_FEED_MODE, k] = MODE_OVERFEED         # the controller follows a quench with overfeeding

@@ -195,7 +195,12 @@ cdef enum:
     A_PAD_LOSS           # CE loss of the metal-pad instability at the present ACD
     A_HX_RELAX           # 1 - exp(-slow step / P_HX_TIME): the exchangers' dampers' move per slow step
     A_ALUMINA_MIN        # wt % dissolved alumina of the leanest zone
-    A_LVAE               # LVAE index: zones' shares times their depth below P_LVAE_ALUMINA (0..1)
+    A_LVAE               # LVAE index: zones' shares times their depth below P_LVAE_ALUMINA (0..1), slow step
+    A_ZONE_OFFSET        # wt % the leanest zone's alumina below the cell's (<= 0), slow step
+    A_DELIVERED          # share of a dose the cell's feeders deliver (set per kernel call)
+    A_ZONE_DECAY         # product of the undissolved pool's decays over the fast steps of this slow step
+    A_ZONE_CARRY         # kg dosed this slow step whose undissolved part is still undissolved (decayed to now)
+    A_ZONE_DOSED         # kg dosed cell-wide this slow step
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).

@@ -20,7 +20,7 @@ from twin._core.bath cimport (
 )
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now
-from twin._core.zones cimport delivered_share, zones_dissolve, zones_fed, zones_mix, zone_alumina
+from twin._core.zones cimport delivered_share, zones_accumulate, zones_step, zones_mix, zone_alumina
 from twin._core.control cimport (
     feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise,
 )
@@ -53,7 +53,8 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
-             "noise_sd", "pad_loss", "hx_relax", "alumina_min", "lvae")
+             "noise_sd", "pad_loss", "hx_relax", "alumina_min", "lvae", "zone_offset", "delivered", "zone_decay",
+             "zone_carry", "zone_dosed")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss", "shell_cooling")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -134,6 +135,18 @@ cdef inline void cell_constants(const double[:, ::1] p, double[:, ::1] a, Py_ssi
     a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
 
 
+cdef inline void zone_state(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                             Py_ssize_t k) noexcept nogil:
+    """The feeders' delivered share and the zones' offsets from the state, the zones' sums empty (before a
+    kernel call, which runs whole slow steps)."""
+    cdef double mb = bath_mass(x, k)
+    a[A_DELIVERED, k] = delivered_share(x, p, k)
+    a[A_ZONE_DECAY, k] = 1.0
+    a[A_ZONE_CARRY, k] = 0.0
+    a[A_ZONE_DOSED, k] = 0.0
+    zone_alumina(x, p, a, k, 100.0 * x[X_ALUMINA, k] / mb, mb)
+
+
 cdef inline double bath_liquidus(const double[:, ::1] x, Py_ssize_t k) noexcept nogil:
     cdef double mb = bath_mass(x, k)
     return liquidus_c(100.0 * x[X_ALF3, k] / mb, 100.0 * x[X_CAF2, k] / mb, 100.0 * x[X_ALUMINA, k] / mb,
@@ -172,26 +185,23 @@ cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, dou
                              Py_ssize_t k, double current, double log_current) noexcept nogil:
     """Back EMF and ohmic resistance of cell k off anode effect, linearised at the line current.
 
-    Stores alumina wt % (the cell's and the leanest zone's), the LVAE index, back EMF and resistance in
-    ``a``; returns the critical current density of the
+    Stores alumina wt % (the cell's and the leanest zone's), back EMF and resistance in ``a``; returns the critical current density of the
     leanest zone (``A_ALUMINA_MIN``), where an anode effect starts.
     """
     cdef double t_k = x[X_T_BATH, k] + KELVIN
-    cdef double mb = bath_mass(x, k)
-    cdef double c = fmax(100.0 * x[X_ALUMINA, k] / mb, 1e-3)
+    cdef double c = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
     cdef double i = current * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k]
     # the critical density switches the anode effect on: taken at a temperature inside its range (a bath
     # cooled by an outage is outside it, where the linear T term would fall without bound)
     cdef double t_crit = fmin(fmax(t_k, T_VALID_MIN + KELVIN), T_VALID_MAX + KELVIN)
     cdef double i_crit = critical_current_density_f(t_crit, c, a[A_AREA_FACTOR, k])
-    cdef double c_lean
-    zone_alumina(x, p, a, k, c, mb)
-    c_lean = a[A_ALUMINA_MIN, k]
+    cdef double c_lean = fmax(c + a[A_ZONE_OFFSET, k], 1e-3)
     cdef double d_b = bubble_thickness_c(i)
     cdef double phi = bubble_coverage_c(i, a[A_BATH_RATIO, k], c, p[P_AE_ALUMINA, k])
     # 1 / (kappa * area) with kappa = exp(ln kappa_base - 0.0200 %Al2O3)
     cdef double inv_kappa_area = exp(0.0200 * c - a[A_LOGK_BASE, k]) * a[A_INV_ANODE_AREA, k] / a[A_ACTIVE, k]
     a[A_ALUMINA_WT, k] = c
+    a[A_ALUMINA_MIN, k] = c_lean
     a[A_BACK_EMF, k] = (
         standard_potential_c(t_k)
         - R_OVER_6F * t_k * log(alumina_activity_c(c * a[A_INV_SATURATION, k]))
@@ -294,22 +304,21 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef double f = feed_rate(x, p, a, k, current)
     cdef double u0 = x[X_UNDISSOLVED, k]
     cdef double total = u0 + x[X_ALUMINA, k]
-    cdef double fed = 0.0, u1, d1, demand, g, lag, production, carry
+    cdef double fed = 0.0, dosed = 0.0, dosed_carry = 0.0, u1, d1, demand, g, lag, production, carry
     # the share of a dose the feeders deliver (< 1 with a feeder choked or blocked): the controller doses
     # the cell-wide shot, the bath gets what arrives; a replayed feed is what arrived
-    cdef double delivered = delivered_share(x, p, k) if p[P_FEED_OVERRIDE, k] < 0.0 else 1.0
+    cdef double delivered = a[A_DELIVERED, k] if p[P_FEED_OVERRIDE, k] < 0.0 else 1.0
     faraday_rates(p, a, k, current, &rate)
     consumption = rate.alumina
 
     # alumina pools: closed form of du/dt = -kd u (+ inflow), total alumina by mass balance; each zone keeps
     # its undissolved alumina (zones.pxd)
     u1 = u0 * decay
-    zones_dissolve(x, p, k, decay)
     if continuous_feed:
-        fed = f * dt * delivered
-        carry = (1.0 - decay) / (kd * dt) if kd > 1e-12 else 1.0
-        u1 += r * (1.0 - w) * fed * carry
-        zones_fed(x, p, k, f * dt, carry)
+        dosed = f * dt
+        dosed_carry = dosed * ((1.0 - decay) / (kd * dt) if kd > 1e-12 else 1.0)
+        fed = dosed * delivered
+        u1 += r * (1.0 - w) * delivered * dosed_carry
     else:
         demand = x[X_FEED_DEMAND, k] + f * dt
         g = p[P_SHOT_MASS, k]
@@ -317,7 +326,8 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
             lag = (demand - g) / f          # time from this shot to the end of the step
             carry = exp(-kd * lag)
             u1 += r * (1.0 - w) * g * delivered * carry
-            zones_fed(x, p, k, g, carry)
+            dosed += g
+            dosed_carry += g * carry
             fed += g * delivered
             demand -= g
             ctr[C_SHOTS, k] += 1.0
@@ -332,7 +342,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     x[X_UNDISSOLVED, k] = u1
     x[X_ALUMINA, k] = d1
     book_feed(x, p, ctr, k, fed)
-    zones_mix(x, p, k, dt)
+    zones_accumulate(a, k, decay, dosed, dosed_carry)
     x[X_METAL, k] += rate.metal * dt
     x[X_SETTING_TIME, k] += dt
     x[X_ACD, k] += rate.acd * dt
@@ -356,23 +366,10 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
         if x[X_AE_TIME, k] >= p[P_AE_DURATION, k]:
             x[X_AE_ON, k] = 0.0
             x[X_AE_TIME, k] = 0.0
-        x[X_LVAE_ON, k] = 0.0
-    elif a[A_LVAE, k] > 0.0:
-        # low-voltage anode effect: lean zones' anodes make CF4 at a share of the HVAE rate (slope method's
-        # rate per AE-minute, notes sec. 2.18), in proportion to their area and depth below the LVAE alumina
-        production = rate.metal * 86.4
-        if x[X_LVAE_ON, k] < 0.5:
-            x[X_LVAE_ON, k] = 1.0
-            ctr[C_LVAE_COUNT, k] += 1.0
-            ctr[C_LVAE_DETECTED, k] += p[P_LVAE_DETECTION, k]
-        ctr[C_LVAE_MINUTES, k] += dt / 60.0
-        ctr[C_CF4_LVAE, k] += p[P_LVAE_CF4_RATIO, k] * a[A_LVAE, k] * p[P_SEF_CF4, k] * production * dt / 60.0
-    else:
-        x[X_LVAE_ON, k] = 0.0
 
     # the pot controller: it measures the voltage of this step, then acts on its own periods
     measure(x, p, a, k, u, current)
-    anode_effect_control(x, p, ctr, k, u, current, a[A_CE, k], rate.metal, dt)
+    anode_effect_control(x, p, a, ctr, k, u, current, rate.metal, dt)
     feed_control(x, p, ctr, k, dt)
     resistance_control(x, p, ctr, k, current, dt)
 
@@ -399,6 +396,23 @@ cdef inline void melt_into_bath(double[:, ::1] x, const double[:, ::1] p, Py_ssi
     x[X_CAF2, k] += kg * p[P_CRUSHED_CAF2, k]
     x[X_ALUMINA, k] += kg * p[P_CRUSHED_ALUMINA, k]
     x[X_CRYOLITE, k] += kg * (1.0 - p[P_CRUSHED_ALF3, k] - p[P_CRUSHED_CAF2, k] - p[P_CRUSHED_ALUMINA, k])
+
+
+cdef inline void low_voltage_anode_effect(double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
+                                          double[:, ::1] ctr, Py_ssize_t k, double current, double dt) noexcept nogil:
+    """Low-voltage anode effect over a slow step: zones below the LVAE alumina make CF4, off a full AE, at a
+    share of the HVAE rate (the slope method's rate per AE-minute at the present production, notes sec.
+    2.18) in proportion to their area and depth (the LVAE index); counted as one effect while it lasts."""
+    if x[X_AE_ON, k] > 0.5 or a[A_LVAE, k] <= 0.0:
+        x[X_LVAE_ON, k] = 0.0
+        return
+    if x[X_LVAE_ON, k] < 0.5:
+        x[X_LVAE_ON, k] = 1.0
+        ctr[C_LVAE_COUNT, k] += 1.0
+        ctr[C_LVAE_DETECTED, k] += p[P_LVAE_DETECTION, k]
+    ctr[C_LVAE_MINUTES, k] += dt / 60.0
+    ctr[C_CF4_LVAE, k] += (p[P_LVAE_CF4_RATIO, k] * a[A_LVAE, k] * p[P_SEF_CF4, k]
+                           * a[A_CE, k] * current * AL_PER_COULOMB * 86.4 * dt / 60.0)
 
 
 cdef inline double ledge_rate(const double[:, ::1] p, Py_ssize_t k, Heat* h) noexcept nogil:
@@ -491,8 +505,12 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     hx_target = shell_cooling_target(p, k, current)
     x[X_SHELL_COOLING, k] += (hx_target - x[X_SHELL_COOLING, k]) * a[A_HX_RELAX, k]
     update_properties(x, p, a, k)
-    # correlations used outside their validity ranges: counted, not stopped
     mb = bath_mass(x, k)
+    zones_step(x, p, a, k)
+    zones_mix(x, p, k, dt_slow)
+    zone_alumina(x, p, a, k, 100.0 * x[X_ALUMINA, k] / mb, mb)
+    low_voltage_anode_effect(x, p, a, ctr, k, current, dt_slow)
+    # correlations used outside their validity ranges: counted, not stopped
     superheat = x[X_T_BATH, k] - a[A_LIQUIDUS, k]
     if (x[X_T_BATH, k] < T_VALID_MIN or x[X_T_BATH, k] > T_VALID_MAX or superheat < 0.0
             or superheat > SUPERHEAT_VALID_MAX or x[X_ALF3, k] < 0.0 or 100.0 * x[X_ALF3, k] > ALF3_VALID_MAX * mb
@@ -528,6 +546,7 @@ def prepare(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:
         for k in range(line_start[j], line_start[j + 1]):
             cell_constants(p, a, k)
             update_properties(x, p, a, k)
+            zone_state(x, p, a, k)
             update_electrics(x, p, a, ctr, k, line[L_CURRENT, j], log_current)
             line[L_SUM_EMF, j] += a[A_BACK_EMF, k]
             line[L_SUM_RESISTANCE, j] += a[A_RESISTANCE, k]
@@ -540,8 +559,9 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
     cdef Py_ssize_t i_slow, i_fast, k, n = n_slow * n_sub, step = 0
     cdef double current, log_current, sum_e, sum_r, i_set, v_target, resistance
     cdef double relax = 1.0 if line_p[LP_TAU, j] <= 0.0 else 1.0 - exp(-dt / line_p[LP_TAU, j])
-    for k in range(first, last):          # parameters may have changed since the last call
+    for k in range(first, last):          # parameters (and the feeders) may have changed since the last call
         cell_constants(p, a, k)
+        zone_state(x, p, a, k)
         a[A_FILTER_GAIN, k] = 1.0 - exp(-dt / p[P_FILTER_TIME, k])
         a[A_HX_RELAX, k] = 1.0 - exp(-dt * n_sub / p[P_HX_TIME, k])
     for i_slow in range(n_slow):
@@ -610,6 +630,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
     for k in range(n):
         cell_constants(p, a, k)
         update_properties(x, p, a, k)
+        zone_state(x, p, a, k)
         electrics(x, p, a, k, current, log_current)
         heat_flows(x, p, a, k, &h)
         faraday_rates(p, a, k, current, &rate)

@@ -76,3 +76,14 @@ def summarise(counts: dict[str, np.ndarray], pot_days: float, names: list[str]) 
 
 COUNTERS = ("ae_count", "ae_detected", "ae_minutes", "lvae_count", "lvae_detected", "lvae_minutes", "cf4",
             "cf4_overvoltage", "cf4_lvae", "metal_produced")
+
+
+def from_results(ds) -> AnodeEffectSummary:
+    """Summary of a results file's whole run (its cumulative counters at the last record, from the start;
+    the run's length is its records times the output interval)."""
+    from twin.results import COUNTER_OUTPUTS
+
+    last = ds.isel(time=-1)
+    pot_days = ds.sizes["cell"] * ds.sizes["time"] * float(ds.attrs["output_interval_s"]) / 86400.0
+    counts = {name: np.asarray(last[COUNTER_OUTPUTS[name]].values, float) for name in COUNTERS}
+    return summarise(counts, pot_days, [str(p) for p in ds.pot.values])

@@ -88,12 +88,17 @@ def test_controllers_off_leave_the_placeholder(make_park):
 def test_reference_park_30_days():
     """The reference park (720 cells, controllers and operations on) for 30 days: no NaN, daily
     means in the published ranges, pads and bath chemistry held, anode effects (from feeder faults)
-    below the 0.05 per pot-day of modern point-fed cells (smelter notes table 3.1)."""
+    below the 0.05 per pot-day of modern point-fed cells (smelter notes table 3.1). Cells cut out for
+    relining (one every ~3 days) have no values; those restarted are not yet at the operating point
+    and are left out of the ranges (the relining tests look at them)."""
     park = Park(load_config(output_interval_s=3600.0))
     assert park.smelter.n_cells == 720
     for day in range(30):
         records = run_minutes(park, 24 * 60)
+        normal = park.smelter.in_service() & (park.smelter.linings.age_days > 30)
+        assert normal.sum() >= 705, day                             # ~10 relined in 30 days
         mean = {k: np.mean([r[k] for r in records], axis=0) for k in records[0]}
+        mean = {k: v[normal] if v.shape == normal.shape else v for k, v in mean.items()}
         for name, value in mean.items():
             assert np.all(np.isfinite(value)), f"{name} on day {day}"
         assert np.all((mean["cell_voltage"] > 3.9) & (mean["cell_voltage"] < 4.4)), day
@@ -104,6 +109,7 @@ def test_reference_park_30_days():
         assert np.all((mean["excess_alf3"] > 10) & (mean["excess_alf3"] < 13)), day
     s = park.smelter
     assert 0 < s.counter("ae_count").sum() / (720 * 30) < 0.05
+    assert 8 <= s.counter("relines").sum() <= 11                   # 720 cells x 30 d / 2200 d = 9.8
     kwh = s.counter("energy_dc") / s.counter("metal_produced")
     assert np.all((kwh > 12.5) & (kwh < 14.0))
 

@@ -27,7 +27,6 @@ from twin.config import (
     CellOverride,
     ConfigError,
     ParkConfig,
-    SmelterConfig,
     VariationConfig,
     read_toml,
 )
@@ -82,19 +81,22 @@ class CellFit:
     input_std_errors: np.ndarray | None = None   # the part of std_errors from the inputs' noise
 
 
-def _one_known_cell(smelter: SmelterConfig, **update) -> SmelterConfig:
-    """The smelter as a model of known cells: each cell its own parameters (no drawn cell-to-cell variation)
-    and no random feeder faults (in replay the feed is what the historian recorded going in)."""
+def _known_cells(config: ParkConfig, **smelter_update) -> ParkConfig:
+    """The park as a model of known cells, with ``smelter_update``: each cell its own parameters (no drawn
+    cell-to-cell variation), no random feeder faults (in replay the feed is what the historian recorded going
+    in), every lining at the design age (a cell's age does not depend on its place in a batch), no refinery."""
+    smelter = config.smelter
     operations = smelter.operations.model_copy(update={"feeder_fault_rate_per_day": 0.0})
-    return smelter.model_copy(update={"variation": VariationConfig(), "operations": operations, **update})
+    smelter = smelter.model_copy(update={"variation": VariationConfig(), "operations": operations, **smelter_update})
+    lining = config.lining.model_copy(update={"start_ages": "design"})
+    return config.model_copy(update={"smelter": smelter, "lining": lining, "refinery": None})
 
 
 def one_cell_config(config: ParkConfig, values: dict[str, float]) -> ParkConfig:
     """The config of a one-cell, one-line park with some cell parameters replaced (validated)."""
     cell = config.smelter.cell.model_validate({**config.smelter.cell.model_dump(), **values})
     line = config.smelter.potlines[0].model_copy(update={"cells": 1, "name": "replay"})
-    smelter = _one_known_cell(config.smelter, cell=cell, potlines=[line])
-    return config.model_copy(update={"smelter": smelter, "refinery": None})
+    return _known_cells(config, cell=cell, potlines=[line])
 
 
 def batch_config(config: ParkConfig, values: list[dict[str, float]], line_sizes: list[int]) -> ParkConfig:
@@ -108,8 +110,7 @@ def batch_config(config: ParkConfig, values: list[dict[str, float]], line_sizes:
     lines = [line.model_copy(update={"cells": size, "name": f"batch{j}", "schedule": []})
              for j, size in enumerate(line_sizes)]
     overrides = [CellOverride.model_validate({"cells": [k], **v}) for k, v in enumerate(values) if v]
-    smelter = _one_known_cell(config.smelter, potlines=lines, cell_overrides=overrides)
-    return config.model_copy(update={"smelter": smelter, "refinery": None})
+    return _known_cells(config, potlines=lines, cell_overrides=overrides)
 
 
 def batch_inputs(inputs: list[xr.Dataset]) -> tuple[xr.Dataset, np.ndarray, list[int]]:

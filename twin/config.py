@@ -580,10 +580,20 @@ class CasthouseConfig(_Section):
 
 
 class LiningConfig(_Section):
-    """Cathode linings: cells are relined at the end of their life, giving spent pot lining (notes sec. 5)."""
+    """Cathode linings: a cell reaching the end of its life is cut out of the line (the line current bypasses
+    it), relined and restarted ``reline_days`` later, giving spent pot lining (notes sec. 5; table 3.1: cell
+    life 2000-3000 days). Ages at the start: ``"spread"`` evenly over a life across the cells (a line that has
+    run for years), or ``"design"``: every cell at ``smelter.cell.cathode_age_days``. A restarted cell starts
+    on a basic start-up bath (``startup_alf3_wt``) ``startup_superheat_K`` above its liquidus, with no ledge
+    and a new cathode that takes up sodium; its controllers and the crew's routine bring it to the line's
+    operating point over days and weeks [A: start-up practice varies by plant]."""
 
     pot_life_days: Annotated[float, Field(gt=100, le=5000)] = 2200.0
     spl_t_per_reline: Annotated[float, Field(ge=0, le=500)] = 180.0   # ~22 kg SPL/t Al at this life [D]
+    start_ages: Literal["spread", "design"] = "design"
+    reline_days: Annotated[float, Field(gt=0, le=365)] = 21.0
+    startup_alf3_wt: Annotated[float, Field(ge=4, le=16)] = 6.0
+    startup_superheat_K: Annotated[float, Field(ge=3, le=30)] = 15.0
 
 
 class HeatConfig(_Section):

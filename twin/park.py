@@ -144,7 +144,7 @@ class Park:
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)
         self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.line_setpoints(t0), self.line_setpoints(t1))
-        self.smelter.take_up_sodium(t1 - t0, self.smelter.cell.cathode_age_days + t1 / 86400.0)
+        self.smelter.take_up_sodium(t1 - t0)
         stamp = (run.start + dt.timedelta(seconds=t1)).astimezone(dt.UTC)
         when = f"{stamp:%Y-%m-%d %H:%M} UTC (plant hour {t1 / 3600:.1f})"
         self.smelter.check_physics(when)
@@ -254,9 +254,10 @@ class Park:
                 record = self.step_interval()
                 if self.smelter is not None:
                     writer.append_events(self.smelter.ops.take_events())
-                    tally["charge"] += (float(np.sum(record["line_current"][self.smelter.cell_line]))
-                                        * run.output_interval_s)
-                    tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
+                    # the charge through the cells in the line (cut-out cells are bypassed)
+                    tally["charge"] += (float(np.sum(record["line_current"][self.smelter.cell_line]
+                                                     * record["in_service"])) * run.output_interval_s)
+                    tally["voltage_sum"] += float(np.nanmean(record["cell_voltage"]))   # cells in the line
                 writer.append(self.time_s, record)
                 tally["intervals"] += 1
                 if every > 0 and round(self.time_s / run.output_interval_s) % every == 0 and self.time_s < end_s - 1e-6:
@@ -315,7 +316,7 @@ def _potlines(config: ParkConfig) -> Potlines:
     sm = config.smelter
     overridden = {k for o in sm.cell_overrides for k in o.cells}
     return Potlines(sm.cell, sm.control, sm.potlines, sm.operations, config.run.seed,
-                    {k: sm.cell_design(k) for k in sorted(overridden)}, sm.variation)
+                    {k: sm.cell_design(k) for k in sorted(overridden)}, sm.variation, config.lining)
 
 
 def run(config: ParkConfig, out: str | Path = "alutwin-results.nc", *, days: float | None = None,

@@ -163,7 +163,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             if n_slow > half:
                 s.advance(n_slow - half, n_sub, run.fast_step_s, amps, amps)
             park.time_s += step_s
-            s.take_up_sodium(step_s, s.cell.cathode_age_days + park.time_s / 86400.0)
+            s.take_up_sodium(step_s)
             if (i + 1) % per_record:
                 continue
             record = s.take_means()
@@ -178,8 +178,9 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
                 collected[name].append(record[name])
             if writer is not None:
                 writer.append(park.time_s, record)
-            tally["charge"] += float(np.sum(record["line_current"][s.cell_line])) * run.output_interval_s
-            tally["voltage_sum"] += float(np.mean(record["cell_voltage"]))
+            tally["charge"] += (float(np.sum(record["line_current"][s.cell_line] * record["in_service"]))
+                                * run.output_interval_s)
+            tally["voltage_sum"] += float(np.nanmean(record["cell_voltage"]))   # cells in the line
             tally["intervals"] += 1
             if progress is not None:
                 progress(run.output_interval_s)

@@ -69,6 +69,10 @@ class Variable:
 
 VARIABLES: dict[str, Variable] = {
     "line_current": Variable(("time", "line"), "A", "line current, interval mean"),
+    "line_voltage": Variable(("time", "line"), "V", "rectifier (line) voltage, interval mean"),
+    "in_service": Variable(("time", "cell"), "1", "1: the cell is in the line; 0: cut out for relining (its "
+                           "interval means are then missing)", "i1", True),
+    "pot_age": Variable(("time", "cell"), "d", "age of the cell's lining at the end of the interval", "f4", True),
     "cells_outside_window": Variable(("time", "line"), "1", "cells of the line whose interval means are outside "
                                      "the operating window (" + ", ".join(
                                          f"{name} {low:g}-{high:g}" for name, (low, high) in WINDOW.items()) + ")"),

@@ -168,6 +168,7 @@ cdef enum:
     P_FEEDER_DOSE_1
     P_FEEDER_DOSE_2
     P_FEEDER_DOSE_3
+    P_IN_SERVICE         # 1 in the line, 0 cut out (relining): the kernel skips the cell, the line bypasses it
     N_PARAM
 
 # Per-cell algebraic quantities kept between steps.
@@ -268,6 +269,11 @@ cdef enum:
     C_LVAE_DETECTED      # of them, seen by the pot control system
     C_CF4_LVAE           # kg CF4 made by low-voltage anode effects
     C_FEEDER_FAULTS      # feeder faults (choked or blocked; by Python's operations)
+    C_RELINES            # cut-outs for relining (by Python's operations)
+    C_RELINE_METAL_IN    # kg metal put into relined cells at their restart
+    C_RELINE_BATH_IN     # kg bath put into relined cells at their restart
+    C_RELINE_ALUMINA_IN  # kg dissolved Al2O3 in that bath
+    C_RELINE_FLUORINE_IN # kg fluorine in that bath
     N_COUNTER
 
 # Per-line state and parameters.
@@ -277,6 +283,7 @@ cdef enum:
     L_SUM_EMF            # V sum of cell back EMFs
     L_SUM_RESISTANCE     # ohm sum of cell resistances
     L_SUM_CURRENT        # A s sum over fast steps for the output mean
+    L_SUM_VOLTAGE        # V s sum of the rectifier voltage over fast steps for the output mean
     N_LINE
 
 cdef enum:

@@ -49,7 +49,7 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "r_additive", "noise_gain", "noise_threshold", "acd_min", "acd_max", "pad_acd", "pad_length",
                "ce_pad_loss", "ce_pad_ref", "pad_noise", "crushed_alf3", "crushed_caf2", "crushed_alumina",
                "crushed_cp", "crushed_time", "zones", "zone_mixing_time", "lvae_alumina", "lvae_cf4_ratio",
-               "lvae_detection", "feeder_dose_0", "feeder_dose_1", "feeder_dose_2", "feeder_dose_3")
+               "lvae_detection", "feeder_dose_0", "feeder_dose_1", "feeder_dose_2", "feeder_dose_3", "in_service")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
@@ -64,8 +64,9 @@ COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consu
                  "anodes_set", "butts", "cf4_overvoltage", "c2f6_overvoltage", "beam_position", "e_cathode",
                  "e_top_node", "out_of_range", "bath_tapped", "bath_tapped_alumina", "bath_tapped_fluorine",
                  "sodium_uptake", "bath_added", "e_additions", "ae_detected", "lvae_minutes", "lvae_count",
-                 "lvae_detected", "cf4_lvae", "feeder_faults")
-LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current")
+                 "lvae_detected", "cf4_lvae", "feeder_faults", "relines", "reline_metal_in", "reline_bath_in",
+                 "reline_alumina_in", "reline_fluorine_in")
+LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current", "sum_voltage")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 # Faraday's law for the Python side: the same compile-time constants the kernel uses (kg per coulomb)
 ALUMINA_ZONES_MAX = MAX_ZONES                   # alumina zones (feeder groups) a cell can have
@@ -548,8 +549,9 @@ def prepare(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:
             update_properties(x, p, a, k)
             zone_state(x, p, a, k)
             update_electrics(x, p, a, ctr, k, line[L_CURRENT, j], log_current)
-            line[L_SUM_EMF, j] += a[A_BACK_EMF, k]
-            line[L_SUM_RESISTANCE, j] += a[A_RESISTANCE, k]
+            if p[P_IN_SERVICE, k] > 0.5:
+                line[L_SUM_EMF, j] += a[A_BACK_EMF, k]
+                line[L_SUM_RESISTANCE, j] += a[A_RESISTANCE, k]
 
 
 cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] s,
@@ -571,11 +573,14 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
             sum_e = 0.0
             sum_r = 0.0
             for k in range(first, last):
+                if p[P_IN_SERVICE, k] < 0.5:     # cut out: the line current bypasses it
+                    continue
                 fast_step(x, p, a, s, ctr, k, current, dt, continuous_feed)
                 update_electrics(x, p, a, ctr, k, current, log_current)
                 sum_e = sum_e + a[A_BACK_EMF, k]
                 sum_r = sum_r + a[A_RESISTANCE, k]
             line[L_SUM_CURRENT, j] += current
+            line[L_SUM_VOLTAGE, j] += line[L_SOURCE_VOLTAGE, j]
             # rectifier: the regulator moves the source voltage toward what the set-point needs,
             # within its ceiling; the line current follows the cells' back EMF and resistance
             step += 1
@@ -590,7 +595,8 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
             line[L_SUM_EMF, j] = sum_e
             line[L_SUM_RESISTANCE, j] = sum_r
         for k in range(first, last):
-            slow_step(x, p, a, s, ctr, k, dt * n_sub, <double> n_sub, line[L_CURRENT, j])
+            if p[P_IN_SERVICE, k] > 0.5:
+                slow_step(x, p, a, s, ctr, k, dt * n_sub, <double> n_sub, line[L_CURRENT, j])
 
 
 def advance(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] s,

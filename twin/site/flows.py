@@ -2,8 +2,6 @@
 2.6, 5). Each takes what the potlines did in an interval and books what follows from it."""
 from __future__ import annotations
 
-import numpy as np
-
 from twin.carbon import CO2_PER_C, FUEL_EF
 from twin.config import CarbonPlantConfig, CasthouseConfig, LiningConfig
 
@@ -65,23 +63,15 @@ class Casthouse:
 
 
 class Linings:
-    """Cell ages; a cell reaching ``pot_life_days`` is relined (its spent pot lining booked) and starts anew.
+    """Spent pot lining from the cells the potlines cut out for relining (``twin.smelter.linings`` keeps the
+    ages and does the cut-out and restart)."""
 
-    Ages start spread evenly over a life, as in a line that has run for years. The reline itself
-    (cut-out, preheat, restart) is not simulated electrically: the cell keeps running in the model.
-    """
-
-    def __init__(self, cfg: LiningConfig, n_cells: int):
+    def __init__(self, cfg: LiningConfig):
         self.cfg = cfg
-        self.age_days = (np.arange(n_cells) + 0.5) / max(n_cells, 1) * cfg.pot_life_days
         self.totals = {"relines": 0.0, "spl_t": 0.0}
 
-    def step(self, seconds: float) -> dict[str, float]:
-        self.age_days += seconds / 86400.0
-        due = self.age_days >= self.cfg.pot_life_days
-        n = int(due.sum())
-        self.age_days[due] -= self.cfg.pot_life_days
-        out = {"relines": float(n), "spl_t": n * self.cfg.spl_t_per_reline}
+    def step(self, relines: float) -> dict[str, float]:
+        out = {"relines": float(relines), "spl_t": relines * self.cfg.spl_t_per_reline}
         for key, value in out.items():
             self.totals[key] += value
         return out

@@ -42,6 +42,7 @@ class Interval:
     cf4_kg: float
     c2f6_kg: float
     cf4_lvae_kg: float
+    relines: float
     dc_kWh: float
     heat_loss_W: float
 
@@ -55,7 +56,7 @@ class Site:
         self.power = Power(config.power, config.source)
         self.carbon_plant = CarbonPlant(config.carbon_plant)
         self.casthouse = Casthouse(config.casthouse)
-        self.linings = Linings(config.lining, n_cells)
+        self.linings = Linings(config.lining)
         self.co2e = dict.fromkeys(SOURCES, 0.0)   # t CO2e since start
         self.metal_t = 0.0
         self.refinery = {"co2": 0.0, "alumina_t": 0.0, "other_kWh": 0.0}   # the last interval's refinery
@@ -128,7 +129,7 @@ class Site:
                           refinery_throttle=self.silo.refinery_throttle())
         anodes = self.carbon_plant.step(done.net_carbon_kg / 1e3, done.butts_kg / 1e3)
         cast = self.casthouse.step(done.tapped_kg / 1e3)
-        self.linings.step(done.seconds)
+        self.linings.step(done.relines)
         c = self.config.power
         other_kWh = self.refinery["other_kWh"] + c.carbon_plant_kWh_per_t * anodes["anodes_baked"]
         supply = self.power.supply(hour, done.seconds, done.dc_kWh, other_kWh)
@@ -211,8 +212,7 @@ class Site:
                                                                           "scrap_t": self.casthouse.scrap_t},
             "linings": dict(self.linings.totals), "co2e": dict(self.co2e), "metal_t": self.metal_t,
             "refinery": dict(self.refinery), "refinery_totals": dict(self.refinery_totals), "feeding": self.feeding,
-            "fed_design": None if self.fed_design is None else self.fed_design.tolist()},
-            "site_lining_ages": self.linings.age_days.copy()}
+            "fed_design": None if self.fed_design is None else self.fed_design.tolist()}}
 
     def restore(self, tally: dict) -> None:
         s = tally["site"]
@@ -230,7 +230,6 @@ class Site:
         self.casthouse.scrap_t = s["casthouse"].pop("scrap_t")
         self.casthouse.totals.update(s["casthouse"])
         self.linings.totals.update(s["linings"])
-        self.linings.age_days = np.asarray(tally["site_lining_ages"], dtype=float).copy()
         self.co2e.update(s["co2e"])
         self.metal_t = s["metal_t"]
         self.refinery.update(s["refinery"])
@@ -282,9 +281,10 @@ SITE_VARIABLES: dict[str, Variable] = {
 def interval_of(smelter, before: np.ndarray, record: dict, seconds: float) -> Interval:
     """What the potlines did since the counters were ``before``."""
     d = smelter.counters - before
+    # cut-out cells (relining) have no heat loss to show (NaN): the sum is over the cells in the line
     return Interval(seconds=seconds, metal_kg=d[COUNTER["metal_produced"]].copy(),
                     fed_kg=d[COUNTER["alumina_fed"]].copy(), tapped_kg=float(d[COUNTER["metal_tapped"]].sum()),
                     net_carbon_kg=float(d[COUNTER["carbon_consumed"]].sum()), butts_kg=float(d[COUNTER["butts"]].sum()),
                     cf4_kg=float(d[COUNTER["cf4"]].sum()), c2f6_kg=float(d[COUNTER["c2f6"]].sum()),
-                    cf4_lvae_kg=float(d[COUNTER["cf4_lvae"]].sum()),
-                    dc_kWh=float(d[COUNTER["energy_dc"]].sum()), heat_loss_W=float(np.sum(record["heat_loss"])))
+                    cf4_lvae_kg=float(d[COUNTER["cf4_lvae"]].sum()), relines=float(d[COUNTER["relines"]].sum()),
+                    dc_kWh=float(d[COUNTER["energy_dc"]].sum()), heat_loss_W=float(np.nansum(record["heat_loss"])))

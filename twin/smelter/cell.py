@@ -142,6 +142,7 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "lvae_detection": 1.0 if control.lvae_detection else 0.0,
         # each feeder its equal share of the dose (cell-to-cell variation moves them)
         **{f"feeder_dose_{z}": 1.0 for z in range(pot.ALUMINA_ZONES_MAX)},
+        "in_service": 1.0,
     }
     missing = set(pot.PARAM_NAMES) - set(values)
     if missing:

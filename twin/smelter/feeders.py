@@ -48,7 +48,7 @@ class FeederFaults:
             return
         chance = -np.expm1(-cfg.feeder_fault_rate_per_day * (t1 - t0) / 86400.0)
         fitted = np.arange(ALUMINA_ZONES_MAX)[:, None] < potlines.params[PARAM["zones"]][None, :]
-        new = (self.rng.random(clear_at.shape) < chance) & fitted & ~faulty
+        new = (self.rng.random(clear_at.shape) < chance) & fitted & ~faulty & potlines.in_service()[None, :]
         for z, k in zip(*np.nonzero(new), strict=True):
             delivery = 0.0 if self.rng.random() < cfg.feeder_blocked_share else cfg.feeder_choked_delivery
             self.fail(potlines, int(k), int(z), delivery, t0, t0 + self.rng.exponential(cfg.feeder_repair_h * 3600.0))

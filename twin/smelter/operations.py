@@ -30,10 +30,11 @@ from twin.smelter.cell import COUNTER, PARAM, STATE, bath_weight_fractions
 
 EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5,
                "anode_setting": 6, "bath_tap": 7, "bath_addition": 8, "feeder_blocked": 9, "feeder_choked": 10,
-               "feeder_cleared": 11}
+               "feeder_cleared": 11, "cut_out": 12, "cut_in": 13}
 EVENT_UNITS = {"tap_weight": "kg", "temperature": "degC", "bath_sample_alf3": "%", "alf3_addition": "kg",
                "metal_dip": "kg", "anode_setting": "kg butts", "bath_tap": "kg", "bath_addition": "kg",
-               "feeder_blocked": "feeder", "feeder_choked": "feeder", "feeder_cleared": "feeder"}
+               "feeder_blocked": "feeder", "feeder_choked": "feeder", "feeder_cleared": "feeder",
+               "cut_out": "d", "cut_in": "d"}      # the lining's age at the cut-out; days out of the line
 
 # rows of the operations block (one column per cell)
 OPS = {name: i for i, name in enumerate(("lab_alf3", "pending_alf3", "pending_ready_s", "taps", "last_tap_s"))}

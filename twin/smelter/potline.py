@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig, ControlConfig, OperationsConfig, PotlineConfig, VariationConfig
+from twin.config import CellConfig, ControlConfig, LiningConfig, OperationsConfig, PotlineConfig, VariationConfig
 from twin.smelter.cell import (
     AUX,
     COUNTER,
@@ -25,6 +25,7 @@ from twin.smelter.cell import (
 )
 from twin.smelter.feeders import FeederFaults
 from twin.smelter.limits import check_cells, outside_window
+from twin.smelter.linings import Linings
 from twin.smelter.operations import OPS, Operations
 from twin.smelter.steady import steady_state
 
@@ -85,7 +86,8 @@ class Potlines:
 
     def __init__(self, cell: CellConfig, control: ControlConfig, lines: list[PotlineConfig],
                  operations: OperationsConfig | None = None, seed: int = 0,
-                 cell_designs: dict[int, CellConfig] | None = None, variation: VariationConfig | None = None):
+                 cell_designs: dict[int, CellConfig] | None = None, variation: VariationConfig | None = None,
+                 lining: LiningConfig | None = None):
         self.cell = cell
         self.control = control
         self.lines = list(lines)
@@ -125,6 +127,7 @@ class Potlines:
         self.steps_in_sums = 0
         self.ops = Operations(cell, operations or OperationsConfig(), n, seed)
         self.feeders = FeederFaults(self.ops.cfg, n, seed)
+        self.linings = Linings(lining or LiningConfig(), cell, self.cell_line)
         own = np.zeros(n, dtype=bool)
         own[list(cell_designs or {})] = True
         vary_cells(self.params, self.state, variation or VariationConfig(), ~own, seed)
@@ -182,6 +185,7 @@ class Potlines:
         pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
         self.line_design[0] = self.line[LINE["sum_emf"]]
         self.line_design[1] = self.line[LINE["sum_resistance"]]
+        self.linings.start_state[...] = self.state        # what a relined cell restarts from
         self.line[LINE["source_voltage"]] = (self.line[LINE["sum_emf"]]
                                              + (self.line[LINE["sum_resistance"]]
                                                 + self.line_params[LINE_PARAM["r_bus"]]) * setpoints_A)
@@ -220,7 +224,8 @@ class Potlines:
         return {"state": self.state, "params": self.params, "aux": self.aux, "sums": self.sums,
                 "counters": self.counters, "line": self.line, "line_params": self.line_params,
                 "line_design": self.line_design,
-                "ops": self.ops.block, "t_target": self.ops.t_target, "feeders": self.feeders.block}
+                "ops": self.ops.block, "t_target": self.ops.t_target, "feeders": self.feeders.block,
+                "linings": self.linings.block, "start_state": self.linings.start_state}
 
     def rng_states(self) -> list[dict]:
         """States of every random generator of the potlines: the cells' routine, then the feeders' faults."""
@@ -256,8 +261,13 @@ class Potlines:
         self.steps_in_sums += n_slow * n_sub
 
     def check_physics(self, when: str) -> None:
-        """Stop (``CellPhysicsError``) if a cell has left physics; ``when`` names the plant time."""
-        check_cells(self.state, self.cell.bath_mass_t * 1e3, self.cell_names, when)
+        """Stop (``CellPhysicsError``) if a cell in the line has left physics; ``when`` names the plant time."""
+        cells = np.flatnonzero(self.in_service())
+        check_cells(self.state[:, cells], self.cell.bath_mass_t * 1e3, [self.cell_names[k] for k in cells], when)
+
+    def in_service(self) -> np.ndarray:
+        """True for the cells in the line, False for those cut out (relining)."""
+        return self.params[PARAM["in_service"]] > 0.5
 
     def tap_due(self, t0: float, t1: float) -> np.ndarray:
         """Cells whose tap time falls in [t0, t1) of run time (s)."""
@@ -269,12 +279,14 @@ class Potlines:
 
     def operate(self, t0: float, t1: float) -> None:
         """The routine of every cell whose tap or anode setting falls in [t0, t1), done at t0; feeders that
-        fail or are cleared over the interval."""
+        fail or are cleared over the interval; cells cut out for relining or cut in again."""
+        self.linings.step(self, t0, t1)
         self.feeders.step(self, t0, t1)
-        cells = np.flatnonzero(self.tap_due(t0, t1))
+        in_line = self.in_service()
+        cells = np.flatnonzero(self.tap_due(t0, t1) & in_line)
         if cells.size:
             self.ops.perform(self, cells, t0)
-        cells = np.flatnonzero(self.setting_due(t0, t1))
+        cells = np.flatnonzero(self.setting_due(t0, t1) & in_line)
         if cells.size:
             self.set_anodes(cells, t0)
 
@@ -335,11 +347,12 @@ class Potlines:
         return (c[COUNTER["bath_tapped_fluorine"]] + F_IN_NAF * c[COUNTER["sodium_uptake"]]
                 - crushed_fluorine_fraction(self.params) * c[COUNTER["bath_added"]])
 
-    def take_up_sodium(self, seconds: float, age_days: float) -> None:
-        """NaF the cathodes take from the bath over ``seconds`` at a pot age of ``age_days`` (new_rate
+    def take_up_sodium(self, seconds: float) -> None:
+        """NaF the cathodes in the line take from the bath over ``seconds`` at their linings' ages (new_rate
         exp(-age / time) per day, notes sec. 2.15): their cryolite loses NaF and leaves AlF3 behind."""
         cell, x = self.cell, self.state
-        naf = cell.sodium_uptake_new_kg_per_day * np.exp(-age_days / cell.sodium_uptake_time_days) * seconds / 86400.0
+        naf = (cell.sodium_uptake_new_kg_per_day * np.exp(-self.linings.age_days / cell.sodium_uptake_time_days)
+               * seconds / 86400.0 * self.in_service())
         # never more than 1 % of the cryolite in one call (a new cathode takes ~20 kg/day of ~10 t: this
         # binds only for a configuration no cell has, which must not drive the cryolite negative)
         naf = np.minimum(naf, 0.01 * x[STATE["cryolite"]] / CRYOLITE_PER_NAF)
@@ -366,6 +379,7 @@ class Potlines:
             raise RuntimeError("no steps since the last output")
         s = self.sums
         line_current = self.line[LINE["sum_current"]] / n
+        line_voltage = self.line[LINE["sum_voltage"]] / n
         t_bath = s[SUM["t_bath"]] / n
         liquidus = s[SUM["liquidus"]] / n
         out = {
@@ -385,10 +399,20 @@ class Potlines:
             "heat_loss": s[SUM["q_loss"]] / n,
             "shell_cooling": s[SUM["shell_cooling"]] / n,
         }
+        # a cell cut out (relining; cut-outs and cut-ins happen at interval starts) has no bath, voltage or heat
+        # to show: no value (NaN), with ``in_service`` saying why
+        in_line = self.in_service()
+        for name in out:
+            if name != "line_current":
+                out[name] = np.where(in_line, out[name], np.nan)
+        out["line_voltage"] = line_voltage
+        out["in_service"] = in_line.astype(float)
+        out["pot_age"] = self.linings.age_days.copy()
         out["cells_outside_window"] = np.bincount(self.cell_line, weights=outside_window(out),
                                                   minlength=len(self.lines)).astype(float)
         self.sums[:] = 0.0
         self.line[LINE["sum_current"]] = 0.0
+        self.line[LINE["sum_voltage"]] = 0.0
         self.steps_in_sums = 0
         return out
 

@@ -1,0 +1,76 @@
+"""Relining (issue 12): a cell at the end of its lining's life is cut out of the line (the line voltage falls by
+its voltage, the current holds), relined, and restarted on a start-up bath that its controllers and the crew
+bring toward the operating point; balances close across the reline."""
+from __future__ import annotations
+
+import numpy as np
+
+from twin.park import Park
+from twin.smelter.bath import liquidus
+from twin.smelter.cell import PARAM, STATE, bath_weight_fractions
+
+
+def test_a_spent_lining_is_cut_out_relined_and_restarted(make_park):
+    cfg = make_park(cells=6, lines=1)
+    cfg = cfg.model_copy(update={"lining": cfg.lining.model_copy(update={"pot_life_days": 1000.0,
+                                                                         "reline_days": 1.0})})
+    park = Park(cfg)
+    s = park.smelter
+    s.linings.age_days[:] = 200.0
+    s.linings.age_days[2] = 1000.0 - 0.05                        # spent in 72 min
+    metal0 = s.state[STATE["metal"]].copy()
+    records = [park.step_interval() for _ in range(4 * 6)]          # 4 h
+    out = [r["in_service"][2] for r in records]
+    cut = out.index(0.0)
+    assert cut in (7, 8)                                            # the interval after the lining's end
+    before, after = records[cut - 1], records[cut]
+    assert np.isnan(after["cell_voltage"][2]) and np.isfinite(after["cell_voltage"][[0, 1, 3, 4, 5]]).all()
+    # the rectifier holds the current; the line voltage falls by about the voltage the cell had
+    drop = before["line_voltage"][0] - after["line_voltage"][0]
+    assert abs(drop - before["cell_voltage"][2]) < 0.3, (drop, before["cell_voltage"][2])
+    assert abs(after["line_current"][0] / before["line_current"][0] - 1) < 0.005
+    assert s.counter("relines")[2] == 1 and s.counter("relines").sum() == 1
+    assert s.state[STATE["metal"], 2] == 0.0 and s.params[PARAM["in_service"], 2] == 0.0
+
+    records = [park.step_interval() for _ in range(23 * 6)]         # to hour 27: back after its day out
+    back = [r["in_service"][2] for r in records].index(1.0)
+    restart = records[back]
+    assert restart["line_voltage"][0] - records[back - 1]["line_voltage"][0] > 3.5
+    assert s.linings.age_days[2] < 1.0
+    # the start-up bath: basic, hot, no ledge yet, then on its way to the line's operating point
+    first_alf3 = restart["excess_alf3"][2]
+    assert 5.5 < first_alf3 < 7.5 and restart["ledge_thickness"][2] < 3.0
+    later = [park.step_interval() for _ in range(3 * 24 * 6)]       # three days on
+    last = later[-1]
+    assert last["excess_alf3"][2] > first_alf3 + 1.0                # the AlF3 rule and the ledge raise it
+    assert last["ledge_thickness"][2] > restart["ledge_thickness"][2] + 2.0
+    assert 3.0 < last["superheat"][2] < 30.0 and np.isfinite(last["cell_voltage"]).all()
+    # metal balance across the reline: what was there + made - tapped (incl. the cut-out) + put in = there now
+    x = s.state
+    np.testing.assert_allclose(metal0 + s.counter("metal_produced") - s.counter("metal_tapped")
+                               + s.counter("reline_metal_in"), x[STATE["metal"]], rtol=1e-9)
+
+
+def test_start_up_state_of_a_relined_cell(make_park):
+    """The restarted cell: its steady start with a basic bath at the configured AlF3, the configured superheat
+    above that bath's liquidus, the thinnest ledge, a new lining; what went in booked."""
+    cfg = make_park(cells=2, lines=1)
+    cfg = cfg.model_copy(update={"lining": cfg.lining.model_copy(update={"startup_alf3_wt": 7.0,
+                                                                         "startup_superheat_K": 12.0})})
+    park = Park(cfg)
+    s = park.smelter
+    park.step_interval()
+    s.linings.cut_out(s, 0, 600.0)
+    assert s.state[STATE["metal"], 0] == 0.0 and s.state[[STATE["cryolite"], STATE["alf3"]], 0].sum() == 0.0
+    s.linings.cut_in(s, 0, 1200.0)
+    wt = bath_weight_fractions(s.state[:, :1])
+    np.testing.assert_allclose(wt["alf3"], 7.0, rtol=1e-12)
+    np.testing.assert_allclose(wt["bath_mass"], bath_weight_fractions(s.linings.start_state[:, :1])["bath_mass"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(s.state[STATE["t_bath"], 0] - liquidus(wt["alf3"], wt["caf2"], wt["alumina"]), 12.0,
+                               rtol=1e-12)
+    assert s.state[STATE["ledge"], 0] == s.params[PARAM["ledge_min"], 0] and s.linings.age_days[0] == 0.0
+    np.testing.assert_allclose(s.counter("reline_bath_in")[0], wt["bath_mass"][0], rtol=1e-12)
+    assert s.counter("reline_metal_in")[0] == s.state[STATE["metal"], 0] > 0
+    kinds = [e[2] for e in s.ops.take_events() if e[1] == 0]
+    assert 12 in kinds and 13 in kinds                              # cut_out, cut_in

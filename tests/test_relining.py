@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import twin
 from twin.park import Park
 from twin.smelter.bath import liquidus
 from twin.smelter.cell import PARAM, STATE, bath_weight_fractions
@@ -74,3 +75,26 @@ def test_start_up_state_of_a_relined_cell(make_park):
     assert s.counter("reline_metal_in")[0] == s.state[STATE["metal"], 0] > 0
     kinds = [e[2] for e in s.ops.take_events() if e[1] == 0]
     assert 12 in kinds and 13 in kinds                              # cut_out, cut_in
+
+
+def test_replay_follows_the_recorded_cut_out_and_cut_in(make_park, tmp_path):
+    """A run with a reline replayed from its own results: the cell leaves and rejoins the line when it did."""
+    from twin.replay import inputs_from_results, replay
+
+    cfg = make_park(cells=4, lines=1, run={"output_interval_s": 600.0})
+    cfg = cfg.model_copy(update={"lining": cfg.lining.model_copy(update={"pot_life_days": 1000.0,
+                                                                         "reline_days": 0.2})})
+    park = Park(cfg)
+    park.smelter.linings.age_days[:] = [200.0, 1000.0 - 0.1, 300.0, 400.0]
+    park.run(tmp_path / "run.nc", 12 * 3600.0)
+    original = twin.open_results(tmp_path / "run.nc")
+    assert 0 < (original.in_service.values[:, 1] == 0).sum() < original.sizes["time"]
+    replay(cfg, inputs_from_results(original), tmp_path / "replayed.nc")
+    again = twin.open_results(tmp_path / "replayed.nc")
+    np.testing.assert_array_equal(again.in_service.values, original.in_service.values)
+    np.testing.assert_array_equal(np.isnan(again.cell_voltage.values), np.isnan(original.cell_voltage.values))
+    # recorded taps as recorded; the cut-out takes the pad the replay made (its production within a few ppm)
+    np.testing.assert_allclose(again.metal_tapped.values[-1], original.metal_tapped.values[-1], rtol=1e-6)
+    np.testing.assert_allclose(again.cell_voltage.values, original.cell_voltage.values, rtol=0.01)
+    np.testing.assert_allclose(again.line_voltage.values, original.line_voltage.values, rtol=0.002)
+    assert again.anode_effect_count.values[-1].sum() == original.anode_effect_count.values[-1].sum()

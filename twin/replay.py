@@ -34,7 +34,7 @@ from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
 __all__ = ["ReplayError", "input_clock", "inputs_from_historian", "inputs_from_results", "replay"]
 
-ACTIONS = ("beam_move", "metal_tapped", "alf3_added", "anodes_set", "bath_tapped", "bath_added")
+ACTIONS = ("beam_move", "metal_tapped", "alf3_added", "anodes_set", "bath_tapped", "bath_added", "in_service")
 
 
 class ReplayError(ValueError):
@@ -62,6 +62,8 @@ def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
     for name in ("bath_tapped", "bath_added"):      # results written before bath management have none
         if name in results:
             inputs[name] = per_interval(name)
+    if "in_service" in results:                     # cut-outs for relining (they happen at interval starts)
+        inputs["in_service"] = results["in_service"].astype(float)
     return inputs
 
 
@@ -154,6 +156,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     try:
         for i in range(inputs.sizes["time"]):
             _apply_actions(park, {name: v[i] for name, v in given.items()})
+            s.linings.grow_older(s, step_s)
             amps = current[i] if current is not None else park.setpoints(park.time_s)
             if "feed_rate" in given:
                 s.params[PARAM["feed_override"]] = given["feed_rate"][i]
@@ -226,11 +229,19 @@ def _fill_gaps(current: xr.DataArray) -> xr.DataArray:
 
 
 def _apply_actions(park: Park, row: dict[str, np.ndarray]) -> None:
-    """What the crew did in this step (taps, AlF3, anodes, bath), applied at its start as the twin's own
-    routine does them; beam moves are applied mid-step by the caller."""
+    """What the crew did in this step (cut-outs and cut-ins for relining, taps, AlF3, anodes, bath), applied at
+    its start as the twin's own routine does them; beam moves are applied mid-step by the caller."""
     s = park.smelter
+    cut = np.zeros(s.n_cells, dtype=bool)
+    if "in_service" in row:
+        wanted = np.nan_to_num(row["in_service"], nan=1.0) > 0.5
+        cut = s.in_service() & ~wanted
+        for k in np.flatnonzero(cut):             # its metal and bath leave with it: not tapped again below
+            s.linings.cut_out(s, int(k), park.time_s)
+        for k in np.flatnonzero(~s.in_service() & wanted & ~cut):
+            s.linings.cut_in(s, int(k), park.time_s)
     if "metal_tapped" in row:
-        for k in np.flatnonzero(row["metal_tapped"] > 0):
+        for k in np.flatnonzero((row["metal_tapped"] > 0) & ~cut):
             s.remove_metal(int(k), float(row["metal_tapped"][k]))
     if "alf3_added" in row:
         add = np.nan_to_num(row["alf3_added"])
@@ -240,7 +251,7 @@ def _apply_actions(park: Park, row: dict[str, np.ndarray]) -> None:
         cells = np.flatnonzero(row["anodes_set"] > 0)
         if cells.size:
             s.set_anodes(cells, park.time_s)
-    for k in np.flatnonzero(np.nan_to_num(row.get("bath_tapped", np.zeros(0))) > 0):
+    for k in np.flatnonzero((np.nan_to_num(row.get("bath_tapped", np.zeros(s.n_cells))) > 0) & ~cut):
         s.remove_bath(int(k), float(row["bath_tapped"][k]))
     for k in np.flatnonzero(np.nan_to_num(row.get("bath_added", np.zeros(0))) > 0):
         s.add_bath(int(k), float(row["bath_added"][k]))

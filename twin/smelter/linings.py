@@ -62,7 +62,11 @@ class Linings:
             self.cut_in(potlines, int(k), t0)
         for k in np.flatnonzero(in_service & (self.age_days >= self.cfg.pot_life_days)):
             self.cut_out(potlines, int(k), t0)
-        self.age_days[p[PARAM["in_service"]] > 0.5] += (t1 - t0) / 86400.0
+        self.grow_older(potlines, t1 - t0)
+
+    def grow_older(self, potlines, seconds: float) -> None:
+        """The linings of the cells in the line age by ``seconds``."""
+        self.age_days[potlines.in_service()] += seconds / 86400.0
 
     def cut_out(self, potlines, k: int, time_s: float) -> None:
         x, c, p = potlines.state, potlines.counters, potlines.params

@@ -254,18 +254,27 @@ def read_export(path: str | Path, timezone: str = "UTC") -> pd.DataFrame:
 _ZONED = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
+def _parse_iso(text: pd.Series, utc: bool) -> pd.Series:
+    """ISO 8601 text to nanosecond times; what is no time, or outside the years nanoseconds hold, is NaT."""
+    parsed = pd.to_datetime(text, utc=utc, errors="coerce", format="ISO8601")
+    low, high = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")
+    if utc:
+        low, high = low.tz_localize("UTC"), high.tz_localize("UTC")
+    return parsed.where((parsed >= low) & (parsed <= high)).dt.as_unit("ns")
+
+
 def _parse_times(path: Path, text: pd.Series, rows: pd.Series, timezone: str, tags: pd.Series) -> pd.Series:
     text = text.str.strip()
     zoned = text.str.contains(_ZONED)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if zoned.any():
-        out[zoned] = pd.to_datetime(text[zoned], utc=True, errors="coerce", format="ISO8601")
+        out[zoned] = _parse_iso(text[zoned], utc=True)
     if (~zoned).any():
-        naive = pd.to_datetime(text[~zoned], errors="coerce", format="ISO8601")
-        # a repeated hour (the clock set back): by row order within each tag, a time below one already seen
+        naive = _parse_iso(text[~zoned], utc=False)
+        # a repeated hour (the clock set back): by row order within each tag, a time not after one already seen
         # is on the second pass, in standard time; the first pass is daylight time
         seen = naive.groupby(tags[~zoned]).transform(lambda t: t.cummax().shift(1))
-        first_pass = ~(seen > naive).to_numpy()
+        first_pass = ~(seen >= naive).to_numpy()
         try:
             local = naive.dt.tz_localize(timezone, nonexistent="NaT", ambiguous=first_pass)
         except Exception as exc:          # pytz/zoneinfo errors differ by pandas version
@@ -280,7 +289,8 @@ def _parse_times(path: Path, text: pd.Series, rows: pd.Series, timezone: str, ta
     if out.isna().any():
         i = int(np.flatnonzero(out.isna().to_numpy())[0])
         raise HistorianError(f"{path}: row {rows.iloc[i]}, column 'timestamp': {text.iloc[i]!r} is not a "
-                             "time (ISO 8601 with a zone or offset, or naive in the tag map's zone)")
+                             "time (ISO 8601 with a zone or offset, or naive in the tag map's zone; between "
+                             "1677-09-22 and 2262-04-11)")
     return out
 
 
@@ -297,6 +307,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
     report_rows = []
     kept = []
     weighted = []        # step and interpolated signals: (variable, index, storage, times, values or NaN)
+    mapped = []          # the times of every row of a known tag, before cleaning (the data's horizon)
     for tag, group in data.groupby("tag", sort=True):
         stats = {"tag": tag, "rows": len(group)}
         found = tag_map.match(str(tag))
@@ -304,6 +315,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
             report_rows.append({**stats, "status": "unknown tag"})
             continue
         sig, index = found
+        mapped.append(group["time"])
         stats["out_of_order"] = int((group["time"].diff().dt.total_seconds() < 0).sum())
         g = group.sort_values("time", kind="stable")
         dup = g.duplicated(subset="time", keep="last")
@@ -314,7 +326,8 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
         stats["bad"] = int(((g["quality"] == "bad") & (g["flag"] == "")).sum())
         stats["questionable"] = int((g["quality"] == "questionable").sum())
         raw = g["value"].to_numpy(float)
-        values = _UREG.Quantity(raw, sig.unit).to(MODEL_VARIABLES[sig.variable][0]).magnitude
+        with np.errstate(over="ignore", invalid="ignore"):        # 1e308 kA is no current: counted below
+            values = _UREG.Quantity(raw, sig.unit).to(MODEL_VARIABLES[sig.variable][0]).magnitude
         value = (g["quality"] != "bad").to_numpy().copy()
         with np.errstate(invalid="ignore"):
             sentinel = value & np.isin(raw, sig.sentinels)
@@ -340,12 +353,13 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
     report = pd.DataFrame(report_rows)
     if not kept and not weighted:
         raise HistorianError(f"no tag of {[str(p) for p in exports]} matches the tag map {tag_map.source}")
-    clean = pd.concat(kept or [pd.DataFrame({"time": pd.Series([], dtype="datetime64[ns, UTC]"), "variable": [],
-                                             "index": [], "kind": [], "value": []})], ignore_index=True)
-    stamps = pd.concat([clean["time"], *(pd.Series(pd.to_datetime(w[3], utc=True)) for w in weighted)])
+    clean = pd.concat(kept or [pd.DataFrame({"time": [], "variable": [], "index": [], "kind": [], "value": []})],
+                      ignore_index=True)
+    clean["time"] = pd.to_datetime(clean["time"], utc=True)
+    stamps = pd.concat(mapped)
     t0 = pd.Timestamp(start, tz="UTC") if start else stamps.min().floor(f"{int(interval_s)}s")
     t1 = pd.Timestamp(end, tz="UTC") if end else stamps.max()
-    _check_horizon(data, t0, t1, max_days)
+    _check_horizon(data[data["tag"].isin(report.loc[report["status"] == "ok", "tag"])], t0, t1, max_days)
     clean = clean[(clean["time"] >= t0) & (clean["time"] <= t1)]
     n_bins = int(np.ceil((t1 - t0).total_seconds() / interval_s)) or 1
     # each interval is labelled by its end, as the twin's results are

@@ -6,7 +6,8 @@ import pytest
 from conftest import design_cells, with_run
 
 import twin
-from twin.calibrate import Measurement, Parameter, calibrate_cell, one_cell_config
+from twin.calibrate import Measurement, Parameter, calibrate_cell, load_fit, one_cell_config
+from twin.config import ConfigError
 from twin.replay import inputs_from_results
 
 
@@ -223,3 +224,37 @@ def test_recover_parameters_from_a_messy_historian_export(tmp_path):
     for name, est, se in zip(fit.names, fit.estimates, fit.std_errors, strict=True):
         assert abs(est / truth[name] - 1) < 0.01, (name, est)
         assert abs(est - truth[name]) < 2 * se, (name, est, se)
+
+
+def test_fit_bounds_outside_the_configuration_are_refused(tmp_path):
+    """Bounds a cell configuration would refuse are an error at load (naming file, key and range), not a crash
+    inside least_squares or a calibration twin run refuses."""
+    from twin.calibrate import calibrate_batch
+
+    fit = tmp_path / "fit.toml"
+    fit.write_text('[[parameter]]\nname = "ce_ref"\nlower = 0.5\nupper = 1.2\n'
+                   '[[measurement]]\nvariable = "cell_voltage"\nnoise = 0.01\n')
+    with pytest.raises(ConfigError) as err:
+        load_fit(fit)
+    for words in (str(fit), "ce_ref", "0.5..1.2", "> 0.8 and <= 0.99"):
+        assert words in str(err.value)
+    base = twin.load_config(output_interval_s=3600.0)
+    with pytest.raises(ValueError, match=r"ce_ref: bounds 0.5..1.2 reach outside"):
+        calibrate_batch(base, {}, [Parameter("ce_ref", 0.5, 1.2)])
+    with pytest.raises(ValueError, match=r"r_anode_uohm: the start 0.6 is outside the bounds 0.7..0.9"):
+        calibrate_batch(base, {}, [Parameter("r_anode_uohm", 0.7, 0.9)])
+
+
+def test_a_fit_whose_replay_leaves_physics_is_failed_not_converged(tmp_path):
+    """The feed log counted in shots but read as kg (1 kg a shot of 1.8 kg): replay starves the cell, which goes
+    on anode effect and overheats. The fit must say so, not report a converged estimate with nan errors."""
+    base = design_cells(twin.load_config(output_interval_s=600.0))
+    plant = one_cell_config(base, {})
+    twin.run(plant, tmp_path / "plant.nc", hours=12)
+    recorded = twin.open_results(tmp_path / "plant.nc")
+    inputs = inputs_from_results(recorded)
+    inputs["feed_rate"] = inputs["feed_rate"] / 1.8            # shots read as kg
+    fit = calibrate_cell(base, inputs, [Measurement("cell_voltage", recorded.cell_voltage.values[:, 0], 0.01)],
+                         [Parameter("r_anode_uohm", 0.2, 1.5)])
+    assert not fit.success
+    assert "leaves physics" in fit.message and "bath temperature" in fit.message

@@ -28,6 +28,7 @@ from twin.config import (
     ConfigError,
     ParkConfig,
     VariationConfig,
+    cell_key_allows,
     read_toml,
 )
 from twin.replay import replay
@@ -40,6 +41,15 @@ INPUT_NOISE_SEED = 20270101
 __all__ = ["CellFit", "FitSpec", "Measurement", "Parameter", "batch_config", "batch_inputs", "calibrate_batch",
            "calibrate_cell", "calibrate_cells", "interval_noise", "load_fit", "one_cell_config", "problems_from_data",
            "write_calibration"]
+
+
+def _check_bounds(name: str, lower: float, upper: float) -> None:
+    """Fit bounds inside what the cell's configuration allows (an estimate outside would be refused by
+    ``twin run``); a clear error naming the key otherwise."""
+    allowed = cell_key_allows(name, lower, upper)
+    if allowed:
+        raise ValueError(f"{name}: bounds {lower:g}..{upper:g} reach outside what the cell configuration allows "
+                         f"({name} {allowed})")
 
 
 @dataclass(frozen=True)
@@ -187,6 +197,11 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     if unknown:
         raise ValueError(f"not cell parameters: {unknown}; calibration fits the keys of "
                          f"twin.config.PER_CELL_KEYS: {', '.join(PER_CELL_KEYS)}")
+    for par in parameters:
+        _check_bounds(par.name, par.lower, par.upper)
+        first = (start or {}).get(par.name, getattr(config.smelter.cell, par.name))
+        if not par.lower <= first <= par.upper:
+            raise ValueError(f"{par.name}: the start {first:g} is outside the bounds {par.lower:g}..{par.upper:g}")
     cells = sorted(problems)
     n, p = len(cells), len(parameters)
     inputs, position, line_sizes = batch_inputs([problems[k][0] for k in cells])
@@ -206,6 +221,7 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     for i in range(n):
         sparsity[rows[i]:rows[i + 1], i * p:(i + 1) * p] = 1
     calls = {"n": 0}
+    left, messages = np.zeros(n, bool), [""] * n
 
     def residuals(z: np.ndarray, driven_by: xr.Dataset = inputs) -> np.ndarray:
         calls["n"] += 1
@@ -218,7 +234,11 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
             # a trial design with no steady heat balance: a cost far above any fit's, so the trust
             # region draws back from it (a finite value: least_squares cannot take inf)
             return np.full(int(rows[-1]), INFEASIBLE_RESIDUAL)
-        return np.concatenate([(got[m.variable][:, position[i]] - m.values)[o] / m.noise
+        # a cell whose replay left physics: the same, for that cell alone
+        left[:] = [got["left_physics"][position[i]] for i in range(n)]
+        messages[:] = [got["physics_messages"][position[i]] for i in range(n)]
+        return np.concatenate([np.full(int(o.sum()), INFEASIBLE_RESIDUAL) if left[i]
+                               else (got[m.variable][:, position[i]] - m.values)[o] / m.noise
                                for i in range(n) for m, o in zip(measured[i], observed[i], strict=True)])
 
     # one cell: a small dense problem (scipy's sparse path needs more than one unknown)
@@ -230,6 +250,8 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     for i in range(n):
         j_i = jac[rows[i]:rows[i + 1]][:, i * p:(i + 1) * p]
         blocks.append(j_i.toarray() if hasattr(j_i, "toarray") else np.asarray(j_i))
+    residuals(fit.x)                       # which cells the replay at the estimates leaves in physics
+    left_at_fit, why = left.copy(), list(messages)
     shifts = _input_noise_shifts(config, inputs, input_noise or {}, input_draws, fit, residuals, blocks, rows)
     fits = []
     for i in range(n):
@@ -245,10 +267,28 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
         # standard errors in the parameters' own units (delta method for log-searched ones)
         scale = np.array([e if par.log else 1.0 for par, e in zip(parameters, est, strict=True)])
         d = np.sqrt(np.diag(cov_z))
+        success, message = _verdict(bool(fit.success), fit.message, left_at_fit[i], why[i], d * scale, est,
+                                    parameters)
         fits.append(CellFit(names, est, d * scale, cov_z / np.outer(d, d), 0.5 * float(np.sum(r_i ** 2)),
-                            counts[i], calls["n"], bool(fit.success), fit.message,
-                            np.sqrt(np.diag(cov_inputs)) * scale))
+                            counts[i], calls["n"], success, message, np.sqrt(np.diag(cov_inputs)) * scale))
     return fits
+
+
+def _verdict(converged: bool, message: str, left_physics: bool, why: str, std_errors: np.ndarray,
+             estimates: np.ndarray, parameters: list[Parameter]) -> tuple[bool, str]:
+    """A fit counts as a success only if the optimiser converged, the replay at its estimates stays in
+    physics, every standard error is a finite number and no estimate sits on its bound (where the bound,
+    not the data, decided it)."""
+    if not converged:
+        return False, message
+    if left_physics:
+        return False, f"the replay at the estimates leaves physics ({why}): not a fit"
+    if not np.all(np.isfinite(std_errors)):
+        return False, "standard errors undetermined (the data do not constrain every parameter)"
+    for par, est in zip(parameters, estimates, strict=True):
+        if min(est - par.lower, par.upper - est) <= 1e-6 * max(abs(par.upper - par.lower), 1e-12):
+            return False, f"{par.name} = {est:g} is on its bound ({par.lower:g}..{par.upper:g}): the bound decided it"
+    return True, message
 
 
 def _input_noise_shifts(config: ParkConfig, inputs: xr.Dataset, noise: dict[str, float], draws: int, fit,
@@ -387,6 +427,7 @@ class _FitParameter(BaseModel):
             raise ValueError(f"{self.name!r} is not a per-cell parameter; allowed: {', '.join(PER_CELL_KEYS)}")
         if self.log and self.lower <= 0:
             raise ValueError(f"{self.name}: a log-searched parameter needs lower > 0, got {self.lower:g}")
+        _check_bounds(self.name, self.lower, self.upper)
         return self
 
 

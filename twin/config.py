@@ -334,6 +334,20 @@ PER_CELL_KEYS = (
 )
 
 
+def cell_key_allows(name: str, low: float, high: float) -> str:
+    """"" if ``CellConfig`` allows every value of [low, high] for the key, else the range it allows (text)."""
+    ok, allowed = True, []
+    for rule in CellConfig.model_fields[name].metadata:       # pydantic's annotated-types bounds
+        for attr, sign, inside in (("ge", ">=", low >= getattr(rule, "ge", -math.inf)),
+                                   ("gt", ">", low > getattr(rule, "gt", -math.inf)),
+                                   ("le", "<=", high <= getattr(rule, "le", math.inf)),
+                                   ("lt", "<", high < getattr(rule, "lt", math.inf))):
+            if hasattr(rule, attr):
+                ok &= inside
+                allowed.append(f"{sign} {getattr(rule, attr):g}")
+    return "" if ok else " and ".join(allowed)
+
+
 class CellOverride(_Section):
     """Values of ``PER_CELL_KEYS`` for some cells (indices over all potlines), e.g. from calibration."""
 

@@ -257,7 +257,7 @@ class Park:
                     # the charge through the cells in the line (cut-out cells are bypassed)
                     tally["charge"] += (float(np.sum(record["line_current"][self.smelter.cell_line]
                                                      * record["in_service"])) * run.output_interval_s)
-                    tally["voltage_sum"] += float(np.nanmean(record["cell_voltage"]))   # cells in the line
+                    tally["voltage_sum"] += mean_in_line(record["cell_voltage"])
                 writer.append(self.time_s, record)
                 tally["intervals"] += 1
                 if every > 0 and round(self.time_s / run.output_interval_s) % every == 0 and self.time_s < end_s - 1e-6:
@@ -310,6 +310,12 @@ class Park:
             figures.update(alumina_t=alumina, caustic_kg_per_t=1e3 * made["caustic_used"] / alumina,
                            bauxite_factor=made["bauxite_used"] / alumina)
         return RunSummary(path=path, hours=hours, **figures)
+
+
+def mean_in_line(values: np.ndarray) -> float:
+    """Mean over the cells in the line (cut-out cells have no values); 0 with none in the line."""
+    finite = np.isfinite(values)
+    return float(np.mean(values[finite])) if finite.any() else 0.0
 
 
 def _potlines(config: ParkConfig) -> Potlines:

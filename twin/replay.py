@@ -21,13 +21,14 @@ replays; over ten days the liquidus falls, ledge melts into the bath, and the vo
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from twin.park import Park, RunSummary
+from twin.park import Park, RunSummary, mean_in_line
 from twin.results import COUNTER_OUTPUTS, ResultsWriter, smelter_layout
 from twin.site.site import interval_of
 from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
@@ -111,8 +112,10 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     puts the feed and the beam moves nearer their moments (10-min inputs misplace a feed-cycle's
     switch by minutes, which shifts the voltage of that record by up to ~10 mV; 1-min inputs by
     ~1 mV). With ``out=None`` nothing is written: the variables named in ``collect`` come back as
-    arrays (record x cell or line), which is what a calibration loop wants. Only the smelter is
-    replayed.
+    arrays (record x cell or line), which is what a calibration loop wants, with ``left_physics`` (by
+    cell: the replay drove it out of physics, after which it is taken out of the line and its values are
+    missing) and ``physics_messages``. Writing a file, a cell leaving physics stops the replay as it stops
+    a run (``CellPhysicsError``). Only the smelter is replayed.
     """
     if config.smelter is None:
         raise ReplayError(f"{config.source}: replay drives potlines, and this config has no [smelter]")
@@ -143,6 +146,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
         attrs={"source_config": config.source, "replay": 1, "output_interval_s": run.output_interval_s,
                "input_interval_s": step_s, "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s})
     collected: dict[str, list[np.ndarray]] = {name: [] for name in collect}
+    left, messages = np.zeros(s.n_cells, bool), [""] * s.n_cells
     tally = {"start_counters": s.counters.copy(), "charge": 0.0, "voltage_sum": 0.0, "intervals": 0}
     n_sub = round(run.slow_step_s / run.fast_step_s)
     n_slow = round(step_s / run.slow_step_s)
@@ -155,7 +159,10 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     complete = False
     try:
         for i in range(inputs.sizes["time"]):
-            _apply_actions(park, {name: v[i] for name, v in given.items()})
+            row = {name: v[i] for name, v in given.items()}
+            if "in_service" in row:
+                row["in_service"] = np.where(left, 0.0, row["in_service"])   # cells that left physics stay out
+            _apply_actions(park, row)
             s.linings.grow_older(s, step_s)
             amps = current[i] if current is not None else park.setpoints(park.time_s)
             if "feed_rate" in given:
@@ -167,6 +174,14 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
                 s.advance(n_slow - half, n_sub, run.fast_step_s, amps, amps)
             park.time_s += step_s
             s.take_up_sodium(step_s)
+            if out is not None:
+                stamp = (run.start + dt.timedelta(seconds=park.time_s)).astimezone(dt.UTC)
+                s.check_physics(f"{stamp:%Y-%m-%d %H:%M} UTC (replay hour {park.time_s / 3600:.1f})")
+            else:
+                bad, what = s.cells_leaving_physics()
+                for k in np.flatnonzero(bad):        # a trial design that left physics: out of the line
+                    left[k], messages[k] = True, f"{what[k]} at replay hour {park.time_s / 3600:.1f}"
+                    s.params[PARAM["in_service"], k] = 0.0
             if (i + 1) % per_record:
                 continue
             record = s.take_means()
@@ -183,7 +198,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
                 writer.append(park.time_s, record)
             tally["charge"] += (float(np.sum(record["line_current"][s.cell_line] * record["in_service"]))
                                 * run.output_interval_s)
-            tally["voltage_sum"] += float(np.nanmean(record["cell_voltage"]))   # cells in the line
+            tally["voltage_sum"] += mean_in_line(record["cell_voltage"])
             tally["intervals"] += 1
             if progress is not None:
                 progress(run.output_interval_s)
@@ -192,7 +207,8 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
         if writer is not None:
             writer.close(complete=complete)
     if out is None:
-        return {name: np.array(rows) for name, rows in collected.items()}
+        return {**{name: np.array(rows) for name, rows in collected.items()}, "left_physics": left,
+                "physics_messages": np.array(messages, dtype=object)}
     return park._summary(Path(out), tally)
 
 

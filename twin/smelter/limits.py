@@ -34,45 +34,52 @@ class CellPhysicsError(RuntimeError):
     """A cell left physics; the message names the cell, the time, the quantity, its value and the limit."""
 
 
+def _rules(x: np.ndarray, design_bath_kg: float):
+    """Each way of leaving physics: (mask of the cells in it, message for cell k)."""
+    finite = np.all(np.isfinite(x), axis=0)
+    yield ~finite, lambda k: "state " + ", ".join(n for n, i in STATE.items() if not np.isfinite(x[i, k])) + \
+        " is not a number"
+    for name in _MASSES:
+        yield finite & (x[STATE[name]] < -1e-6), lambda k, name=name: (f"{name} mass {x[STATE[name], k]:.3g} kg is "
+                                                                        "negative")
+    bath = bath_weight_fractions(x)["bath_mass"] if finite.any() else np.full(x.shape[1], np.nan)
+    yield finite & (bath < BATH_MIN_FRACTION * design_bath_kg), lambda k: (
+        f"bath mass {bath[k]:,.0f} kg is below {100 * BATH_MIN_FRACTION:g} % of the design {design_bath_kg:,.0f} kg: "
+        f"the bath has frozen (ledge {100 * x[STATE['ledge'], k]:.0f} cm, bath {x[STATE['t_bath'], k]:.0f} degC)")
+    t = x[STATE["t_bath"]]
+    yield finite & (t < BATH_SOLIDUS_C), lambda k: (f"bath temperature {t[k]:.1f} degC is below the bath solidus "
+                                                   f"({BATH_SOLIDUS_C:g} degC)")
+    yield finite & (t > BATH_MAX_C), lambda k: (f"bath temperature {t[k]:.1f} degC is above {BATH_MAX_C:g} degC, "
+                                               "where no cell runs")
+    acd = x[STATE["acd"]]
+    yield finite & (acd < ACD_MIN_M), lambda k: (f"ACD {100 * acd[k]:.2f} cm: the anodes touch the metal pad (limit "
+                                                f"{100 * ACD_MIN_M:g} cm)")
+    ledge = x[STATE["ledge"]]
+    yield finite & (ledge > LEDGE_MAX_M), lambda k: (f"side ledge {100 * ledge[k]:.0f} cm is wider than a side channel "
+                                                    f"({100 * LEDGE_MAX_M:g} cm): the cell is freezing over")
+
+
+def leaving_physics(state: np.ndarray, design_bath_kg: float) -> tuple[np.ndarray, list[str]]:
+    """Cells whose state no cell can be in (a mask) and, for each cell, what is wrong ("" where nothing)."""
+    bad = np.zeros(state.shape[1], bool)
+    what = [""] * state.shape[1]
+    with np.errstate(invalid="ignore"):
+        for mask, message in _rules(state, design_bath_kg):
+            for k in np.flatnonzero(mask & ~bad):
+                what[k] = message(int(k))
+            bad |= mask
+    return bad, what
+
+
 def check_cells(state: np.ndarray, design_bath_kg: float, names: list[str], when: str) -> None:
     """Raise ``CellPhysicsError`` for the first cell (in line order) whose state no cell can be in.
 
     ``names`` are the cells' names (``PL1.P001`` ...); ``when`` says the plant time for the message.
     """
-    x = state
-    bad = ~np.all(np.isfinite(x), axis=0)
+    bad, what = leaving_physics(state, design_bath_kg)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        rows = [name for name, i in STATE.items() if not np.isfinite(x[i, k])]
-        _stop(names[k], when, f"state {', '.join(rows)} is not a number")
-    for name in _MASSES:
-        negative = x[STATE[name]] < -1e-6
-        if negative.any():
-            k = int(np.flatnonzero(negative)[0])
-            _stop(names[k], when, f"{name} mass {x[STATE[name], k]:.3g} kg is negative")
-    bath = bath_weight_fractions(x)["bath_mass"]
-    frozen = bath < BATH_MIN_FRACTION * design_bath_kg
-    if frozen.any():
-        k = int(np.flatnonzero(frozen)[0])
-        _stop(names[k], when, f"bath mass {bath[k]:,.0f} kg is below {100 * BATH_MIN_FRACTION:g} % of the design "
-              f"{design_bath_kg:,.0f} kg: the bath has frozen (ledge {100 * x[STATE['ledge'], k]:.0f} cm, "
-              f"bath {x[STATE['t_bath'], k]:.0f} degC)")
-    t = x[STATE["t_bath"]]
-    for out, rule in ((t < BATH_SOLIDUS_C, f"below the bath solidus ({BATH_SOLIDUS_C:g} degC)"),
-                      (t > BATH_MAX_C, f"above {BATH_MAX_C:g} degC, where no cell runs")):
-        if out.any():
-            k = int(np.flatnonzero(out)[0])
-            _stop(names[k], when, f"bath temperature {t[k]:.1f} degC is {rule}")
-    acd = x[STATE["acd"]]
-    if (acd < ACD_MIN_M).any():
-        k = int(np.flatnonzero(acd < ACD_MIN_M)[0])
-        _stop(names[k], when, f"ACD {100 * acd[k]:.2f} cm: the anodes touch the metal pad (limit "
-              f"{100 * ACD_MIN_M:g} cm)")
-    ledge = x[STATE["ledge"]]
-    if (ledge > LEDGE_MAX_M).any():
-        k = int(np.flatnonzero(ledge > LEDGE_MAX_M)[0])
-        _stop(names[k], when, f"side ledge {100 * ledge[k]:.0f} cm is wider than a side channel "
-              f"({100 * LEDGE_MAX_M:g} cm): the cell is freezing over")
+        _stop(names[k], when, what[k])
 
 
 def outside_window(record: dict[str, np.ndarray]) -> np.ndarray:

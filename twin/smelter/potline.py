@@ -24,7 +24,7 @@ from twin.smelter.cell import (
     pot_names,
 )
 from twin.smelter.feeders import FeederFaults
-from twin.smelter.limits import check_cells, outside_window
+from twin.smelter.limits import check_cells, leaving_physics, outside_window
 from twin.smelter.linings import Linings
 from twin.smelter.operations import OPS, Operations
 from twin.smelter.steady import steady_state
@@ -264,6 +264,11 @@ class Potlines:
         """Stop (``CellPhysicsError``) if a cell in the line has left physics; ``when`` names the plant time."""
         cells = np.flatnonzero(self.in_service())
         check_cells(self.state[:, cells], self.cell.bath_mass_t * 1e3, [self.cell_names[k] for k in cells], when)
+
+    def cells_leaving_physics(self) -> tuple[np.ndarray, list[str]]:
+        """Cells in the line whose state no cell can be in, and what is wrong with each ("" where nothing)."""
+        bad, what = leaving_physics(self.state, self.cell.bath_mass_t * 1e3)
+        return bad & self.in_service(), what
 
     def in_service(self) -> np.ndarray:
         """True for the cells in the line, False for those cut out (relining)."""

@@ -7,6 +7,7 @@ from conftest import reference_with_cells, with_run
 
 import twin
 from twin.replay import ReplayError, inputs_from_results, replay
+from twin.smelter.limits import CellPhysicsError
 
 
 def small_reference(tmp_path, cells=4):
@@ -30,11 +31,14 @@ def test_replay_of_a_runs_own_inputs_reproduces_it(tmp_path):
     np.testing.assert_allclose(again.bath_temperature.values, original.bath_temperature.values, atol=0.5)
     np.testing.assert_allclose(again.alumina.values, original.alumina.values, atol=0.1)
     np.testing.assert_allclose(again.metal_mass.values, original.metal_mass.values, rtol=2e-3)
-    # and it is the inputs that drive it: a different feed gives a different bath
+    # and it is the inputs that drive it: half the feed starves the cells into anode effects that nothing
+    # quenches (replay feeds what was recorded), until a cell leaves physics and the replay stops
     starved = inputs.copy(deep=True)
     starved["feed_rate"][:] = 0.5 * starved["feed_rate"]
-    replay(cfg, starved, tmp_path / "starved.nc")
-    assert twin.open_results(tmp_path / "starved.nc").anode_effect_count.values[-1].sum() > 0
+    with pytest.raises(CellPhysicsError, match=r"bath temperature .* above 1100 degC"):
+        replay(cfg, starved, tmp_path / "starved.nc")
+    stopped = twin.open_results(tmp_path / "starved.nc")
+    assert stopped.attrs["run_complete"] == 0 and stopped.anode_effect_count.values[-1].sum() > 0
 
 
 def test_replay_inputs_must_fit_the_park(tmp_path):

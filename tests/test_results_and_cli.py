@@ -40,7 +40,13 @@ def test_run_api_writes_cf_dataset(tmp_path):
     summary = twin.run(cfg, tmp_path / "out.nc", hours=2)
     ds = twin.open_results(tmp_path / "out.nc")
     assert ds.attrs["run_complete"] == 1
-    assert ds.sizes == {"time": 12, "cell": 4, "line": 1, "event": 6, "source": 7}
+    assert ds.sizes == {"time": 12, "cell": 4, "line": 1, "event": 6, "source": 7, "bounds": 2}
+    # CF: each record's interval as time bounds; flags with their values and meanings
+    assert ds.time.attrs["bounds"] == "time_bounds"
+    np.testing.assert_array_equal(ds.time_bounds.values[:, 1], ds.time.values)
+    np.testing.assert_array_equal(ds.time_bounds.values[:, 0], ds.time.values - np.timedelta64(600, "s"))
+    for flag in ("in_service", "low_carbon"):
+        assert len(ds[flag].attrs["flag_values"]) == len(ds[flag].attrs["flag_meanings"].split()) == 2, flag
     # cell 0 is visited at the start: temperature, metal dip, bath sample, tap, AlF3 addition, anode setting
     kinds = dict(zip(ds.event_kind.attrs["flag_meanings"].split(), ds.event_kind.attrs["flag_values"], strict=True))
     routine = ("temperature", "metal_dip", "bath_sample_alf3", "tap_weight", "alf3_addition", "anode_setting")

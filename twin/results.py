@@ -65,13 +65,14 @@ class Variable:
     long_name: str
     dtype: str = "f4"
     cumulative: bool = False    # counters: values at the end of the interval, not means
+    flags: tuple[str, ...] = ()  # a flag variable: the meanings of the values 0, 1, ... (CF flag_meanings)
 
 
 VARIABLES: dict[str, Variable] = {
     "line_current": Variable(("time", "line"), "A", "line current, interval mean"),
     "line_voltage": Variable(("time", "line"), "V", "rectifier (line) voltage, interval mean"),
     "in_service": Variable(("time", "cell"), "1", "1: the cell is in the line; 0: cut out for relining (its "
-                           "interval means are then missing)", "i1", True),
+                           "interval means are then missing)", "i1", True, ("cut_out", "in_line")),
     "pot_age": Variable(("time", "cell"), "d", "age of the cell's lining at the end of the interval", "f4", True),
     "cells_outside_window": Variable(("time", "line"), "1", "cells of the line whose interval means are outside "
                                      "the operating window (" + ", ".join(
@@ -248,6 +249,7 @@ class ResultsWriter:
         self.flush_seconds = float(flush_seconds)
         self.written = 0
         self.events_written = 0
+        self.interval_s = float((attrs or {}).get("output_interval_s", 0.0))
         self._events: list[tuple[float, int, int, float]] = []
         self._times: list[float] = []
         self._buffer: dict[str, list[np.ndarray]] = {name: [] for name in layout.variables}
@@ -259,10 +261,14 @@ class ResultsWriter:
         creating = self.path.with_name(self.path.name + ".creating")
         try:
             with h5netcdf.File(creating, "w") as f:
-                f.dimensions = {"time": None, **layout.dims, "event": None}
+                f.dimensions = {"time": None, **layout.dims, "event": None, "bounds": 2}
                 t = f.create_variable("time", ("time",), "f8", chunks=(self.buffer_size,))
                 t.attrs.update({"units": f"seconds since {stamp}", "long_name": "end of the output interval",
                                 "standard_name": "time", "calendar": "proleptic_gregorian"})
+                if self.interval_s:
+                    # each record covers (time - interval, time]: CF cell boundaries for the means
+                    t.attrs["bounds"] = "time_bounds"
+                    f.create_variable("time_bounds", ("time", "bounds"), "f8", chunks=(self.buffer_size, 2))
                 for name, (dims, values, coord_attrs) in layout.coords.items():
                     dtype = h5py.string_dtype() if values.dtype == object else values.dtype
                     f.create_variable(name, dims, dtype, data=values).attrs.update(coord_attrs)
@@ -285,6 +291,9 @@ class ResultsWriter:
                                           compression_opts=1, shuffle=True)
                     v.attrs.update({"units": var.units, "long_name": var.long_name,
                                     "cell_methods": "time: point" if var.cumulative else "time: mean"})
+                    if var.flags:
+                        v.attrs.update({"flag_values": np.arange(len(var.flags), dtype=var.dtype),
+                                        "flag_meanings": " ".join(var.flags)})
                 f.attrs.update({"Conventions": "CF-1.10", "title": "alutwin results",
                                 "run_complete": 0, **(attrs or {})})
         except BaseException:
@@ -320,6 +329,7 @@ class ResultsWriter:
             f.resize_dimension("time", records)
             f.resize_dimension("event", events)
             f.attrs["run_complete"] = 0
+            self.interval_s = float(f.attrs.get("output_interval_s", 0.0)) if "time_bounds" in f.variables else 0.0
         self.written = records
         self.events_written = events
         return self
@@ -371,7 +381,10 @@ class ResultsWriter:
                 f.variables["event_kind"][e0:e1] = table[:, 2].astype("i1")
                 f.variables["event_value"][e0:e1] = table[:, 3]
             f.resize_dimension("time", n1)
-            f.variables["time"][n0:n1] = np.asarray(self._times)
+            times = np.asarray(self._times)
+            f.variables["time"][n0:n1] = times
+            if self.interval_s:
+                f.variables["time_bounds"][n0:n1] = np.stack([times - self.interval_s, times], axis=1)
             for name, rows in self._buffer.items():
                 f.variables[name][n0:n1, ...] = np.stack(rows)
         self.written = n1

@@ -200,6 +200,8 @@ def read_export(path: str | Path, timezone: str = "UTC") -> pd.DataFrame:
     Long CSV/Parquet need columns timestamp, tag, value (quality optional); any other CSV is read as
     wide (a timestamp column, one column per tag).
     """
+    if is_database(path):
+        return _long_format(read_table(str(path)), _shown(path), timezone, first_row=1)
     path = Path(path)
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
@@ -209,6 +211,59 @@ def read_export(path: str | Path, timezone: str = "UTC") -> pd.DataFrame:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as exc:
         raise HistorianError(f"{path}: cannot read the export ({exc})") from None
+    return _long_format(raw, path, timezone, first_row=2)
+
+
+def is_database(source: str | Path) -> bool:
+    """A database URL (``postgresql://...``) rather than a file."""
+    return isinstance(source, str) and "://" in source and source.split("://")[0].startswith("postgresql")
+
+
+def read_table(url: str) -> pd.DataFrame:
+    """The rows of a historian table in PostgreSQL (through SQLAlchemy), as text like an export's fields.
+
+    ``url`` is a SQLAlchemy URL (``postgresql://user@host/db?table=historian``; ``table`` names the table, by
+    default ``historian``); the table has columns timestamp, tag, value and optionally quality (timestamps as
+    ``timestamptz`` or text), read in its key order (``ORDER BY`` its first column).
+    """
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise HistorianError(f"{url}: not a database URL ({exc})") from None
+    table = parsed.query.get("table", "historian")
+    parsed = parsed.difference_update_query(["table"])
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")          # psycopg 3, on the system's libpq
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = sa.create_engine(parsed)
+        with engine.connect() as connection:
+            found = sa.Table(table, sa.MetaData(), autoload_with=connection)
+            rows = connection.execute(sa.select(found).order_by(*found.primary_key.columns or
+                                                                [next(iter(found.columns))])).all()
+            names = [c.name for c in found.columns]
+    except sa.exc.NoSuchTableError:
+        raise HistorianError(f"{shown}: no table {table!r} (give ?table=NAME)") from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise HistorianError(f"{shown}: cannot read table {table!r} ({str(exc).splitlines()[0]})") from None
+    finally:
+        if "engine" in locals():
+            engine.dispose()
+    frame = pd.DataFrame(rows, columns=names)
+    for column in frame.columns:                  # as text, like an export's fields; NULL is a blank
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = values.map(lambda t: t.isoformat() if pd.notna(t) else "")
+        frame[column] = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else
+                                   (v.isoformat() if hasattr(v, "isoformat") else str(v)))
+    return frame
+
+
+def _long_format(raw: pd.DataFrame, path, timezone: str, first_row: int) -> pd.DataFrame:
+    """An export's text fields in long format (see ``read_export``); ``path`` names the source in errors, rows
+    are counted from ``first_row`` (2 in a file with a header line, 1 in a table)."""
     cols = {c.lower().strip(): c for c in raw.columns}
     if "timestamp" not in cols:
         raise HistorianError(f"{path}: no 'timestamp' column (columns: {list(raw.columns)})")
@@ -219,13 +274,13 @@ def read_export(path: str | Path, timezone: str = "UTC") -> pd.DataFrame:
         long = pd.DataFrame({"timestamp": raw[cols["timestamp"]], "tag": raw[cols["tag"]],
                              "value": raw[cols["value"]],
                              "quality": raw[cols["quality"]] if "quality" in cols else "good"})
-        long["row"] = np.arange(len(raw)) + 2                      # 1-based, after the header
+        long["row"] = np.arange(len(raw)) + first_row
         value_column = {i: "value" for i in range(len(raw))}
     else:
         tags = [c for c in raw.columns if c != cols["timestamp"]]
         long = raw.melt(id_vars=[cols["timestamp"]], value_vars=tags, var_name="tag", value_name="value",
                         ignore_index=False).rename(columns={cols["timestamp"]: "timestamp"})
-        long["row"] = long.index.to_numpy() + 2
+        long["row"] = long.index.to_numpy() + first_row
         long["quality"] = "good"
         long = long[long["value"].str.strip() != ""].reset_index(drop=True)
         value_column = dict(enumerate(long["tag"]))
@@ -302,7 +357,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
     and the data-quality report (one row per tag, unknown tags included). Data spanning more than
     ``max_days`` (a mistyped year) is refused, naming the earliest and the latest row.
     """
-    frames = [read_export(p, tag_map.timezone).assign(file=str(p)) for p in exports]
+    frames = [read_export(p, tag_map.timezone).assign(file=_shown(p)) for p in exports]
     data = pd.concat(frames, ignore_index=True)
     report_rows = []
     kept = []
@@ -352,7 +407,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
         report_rows.append(stats)
     report = pd.DataFrame(report_rows)
     if not kept and not weighted:
-        raise HistorianError(f"no tag of {[str(p) for p in exports]} matches the tag map {tag_map.source}")
+        raise HistorianError(f"no tag of {[_shown(p) for p in exports]} matches the tag map {tag_map.source}")
     clean = pd.concat(kept or [pd.DataFrame({"time": [], "variable": [], "index": [], "kind": [], "value": []})],
                       ignore_index=True)
     clean["time"] = pd.to_datetime(clean["time"], utc=True)
@@ -405,7 +460,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
     ds["sample_variable"] = ("sample", samples["variable"].to_numpy(dtype=str))
     ds["sample_value"] = ("sample", samples["value"].to_numpy(float))
     ds.attrs.update({"title": "alutwin historian data on the model clock", "interval_s": interval_s,
-                     "tag_map": tag_map.source, "exports": ", ".join(str(p) for p in exports)})
+                     "tag_map": tag_map.source, "exports": ", ".join(_shown(p) for p in exports)})
     if len(report):
         report["coverage"] = [coverage.get((r.get("variable"), r.get("index")), np.nan)
                               if r.get("status") == "ok" else np.nan for r in report.to_dict("records")]
@@ -444,6 +499,15 @@ def time_weighted_means(times: np.ndarray, values: np.ndarray, edges: np.ndarray
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(dc > 1e-9, di / dc, np.nan)
     return mean, dc / np.diff(edges)
+
+
+def _shown(source: str | Path) -> str:
+    """A source as messages and attributes name it (a database URL without its password)."""
+    if is_database(source):
+        import sqlalchemy as sa
+
+        return sa.engine.make_url(str(source)).render_as_string(hide_password=True)
+    return str(source)
 
 
 def _check_horizon(data: pd.DataFrame, t0: pd.Timestamp, t1: pd.Timestamp, max_days: float) -> None:

@@ -10,6 +10,7 @@ COUNTER_NAMES: tuple[str, ...]
 LINE_NAMES: tuple[str, ...]
 LINE_PARAM_NAMES: tuple[str, ...]
 
+ALUMINA_ZONES_MAX: int
 AL_KG_PER_COULOMB: float
 ALUMINA_KG_PER_COULOMB: float
 CARBON_KG_PER_COULOMB: float
@@ -17,6 +18,7 @@ CARBON_KG_PER_COULOMB: float
 Block = NDArray[np.float64]
 
 def add_alumina(x: Block, p: Block, ctr: Block, cells: NDArray[np.intp], mass: float) -> None: ...
+def refresh(x: Block, p: Block, a: Block, cells: NDArray[np.intp]) -> None: ...
 def prepare(x: Block, p: Block, a: Block, ctr: Block, line: Block, line_start: NDArray[np.intp]) -> None: ...
 def advance(x: Block, p: Block, a: Block, s: Block, ctr: Block, line: Block, line_p: Block,
             line_start: NDArray[np.intp], n_slow: int, n_sub: int, dt: float,

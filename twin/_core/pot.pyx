@@ -186,8 +186,8 @@ cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, dou
                              Py_ssize_t k, double current, double log_current) noexcept nogil:
     """Back EMF and ohmic resistance of cell k off anode effect, linearised at the line current.
 
-    Stores alumina wt % (the cell's and the leanest zone's), back EMF and resistance in ``a``; returns the critical current density of the
-    leanest zone (``A_ALUMINA_MIN``), where an anode effect starts.
+    Stores alumina wt % (the cell's and the leanest zone's), back EMF and resistance in ``a``; returns the
+    critical current density of the leanest zone (``A_ALUMINA_MIN``), where an anode effect starts.
     """
     cdef double t_k = x[X_T_BATH, k] + KELVIN
     cdef double c = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
@@ -533,6 +533,18 @@ def add_alumina(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, co
         if not 0 <= k < x.shape[1]:
             raise IndexError(f"cell {k} is not in 0..{x.shape[1] - 1}")
         add_alumina_now(x, p, ctr, k, mass)
+
+
+def refresh(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, const Py_ssize_t[::1] cells):
+    """Derived quantities of the listed cells from their state, after Python replaced it (a restarted cell)."""
+    cdef Py_ssize_t i, k
+    for i in range(cells.shape[0]):
+        k = cells[i]
+        if not 0 <= k < x.shape[1]:
+            raise IndexError(f"cell {k} is not in 0..{x.shape[1] - 1}")
+        cell_constants(p, a, k)
+        update_properties(x, p, a, k)
+        zone_state(x, p, a, k)
 
 
 def prepare(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] ctr,

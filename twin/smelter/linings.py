@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from twin._core import pot
 from twin.config import CellConfig, LiningConfig
 from twin.smelter.bath import liquidus
 from twin.smelter.cell import COUNTER, PARAM, STATE, bath_weight_fractions, crushed_fluorine_fraction, fluorine_of
@@ -103,3 +104,4 @@ class Linings:
         potlines.params[PARAM["in_service"], k] = 1.0
         self.block[ROWS["back_at_s"], k] = np.nan
         self.age_days[k] = 0.0
+        pot.refresh(x, potlines.params, potlines.aux, np.array([k], dtype=np.intp))   # its properties, anew

@@ -224,7 +224,7 @@ def read_table(url: str) -> pd.DataFrame:
 
     ``url`` is a SQLAlchemy URL (``postgresql://user@host/db?table=historian``; ``table`` names the table, by
     default ``historian``); the table has columns timestamp, tag, value and optionally quality (timestamps as
-    ``timestamptz`` or text), read in its key order (``ORDER BY`` its first column).
+    ``timestamptz`` or text), read in the order of its primary key (or of its first column).
     """
     import sqlalchemy as sa
 
@@ -239,25 +239,24 @@ def read_table(url: str) -> pd.DataFrame:
     shown = parsed.render_as_string(hide_password=True)
     try:
         engine = sa.create_engine(parsed)
+    except sa.exc.SQLAlchemyError as exc:
+        raise HistorianError(f"{shown}: cannot use this database ({str(exc).splitlines()[0]})") from None
+    try:
         with engine.connect() as connection:
             found = sa.Table(table, sa.MetaData(), autoload_with=connection)
-            rows = connection.execute(sa.select(found).order_by(*found.primary_key.columns or
-                                                                [next(iter(found.columns))])).all()
+            order = list(found.primary_key.columns) or [next(iter(found.columns))]
+            rows = connection.execute(sa.select(found).order_by(*order)).all()
             names = [c.name for c in found.columns]
     except sa.exc.NoSuchTableError:
         raise HistorianError(f"{shown}: no table {table!r} (give ?table=NAME)") from None
     except sa.exc.SQLAlchemyError as exc:
         raise HistorianError(f"{shown}: cannot read table {table!r} ({str(exc).splitlines()[0]})") from None
     finally:
-        if "engine" in locals():
-            engine.dispose()
+        engine.dispose()
     frame = pd.DataFrame(rows, columns=names)
     for column in frame.columns:                  # as text, like an export's fields; NULL is a blank
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            values = values.map(lambda t: t.isoformat() if pd.notna(t) else "")
-        frame[column] = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else
-                                   (v.isoformat() if hasattr(v, "isoformat") else str(v)))
+        frame[column] = frame[column].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                                          else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
     return frame
 
 

@@ -391,7 +391,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
         if sig.storage != "sampled":
             # the rows that are not values end the value held before them
             weighted.append((sig.variable, index, sig.storage, g["time"].to_numpy(), np.where(value, values, np.nan)))
-            g, values = g[value], values[value]
+            g = g[value]
             stats["stuck"] = 0           # stored on change: a long steady value is no sign of a frozen sensor
         else:
             g, values = g[value], values[value]

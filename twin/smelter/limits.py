@@ -42,7 +42,7 @@ def _rules(x: np.ndarray, design_bath_kg: float):
     for name in _MASSES:
         yield finite & (x[STATE[name]] < -1e-6), lambda k, name=name: (f"{name} mass {x[STATE[name], k]:.3g} kg is "
                                                                         "negative")
-    bath = bath_weight_fractions(x)["bath_mass"] if finite.any() else np.full(x.shape[1], np.nan)
+    bath = bath_weight_fractions(x)["bath_mass"]
     yield finite & (bath < BATH_MIN_FRACTION * design_bath_kg), lambda k: (
         f"bath mass {bath[k]:,.0f} kg is below {100 * BATH_MIN_FRACTION:g} % of the design {design_bath_kg:,.0f} kg: "
         f"the bath has frozen (ledge {100 * x[STATE['ledge'], k]:.0f} cm, bath {x[STATE['t_bath'], k]:.0f} degC)")

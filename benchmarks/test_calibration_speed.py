@@ -11,7 +11,7 @@ from twin.replay import inputs_from_results
 def test_one_cell_30_days_calibrated(benchmark, tmp_path):
     base = twin.load_config(output_interval_s=600.0)
     twin.run(one_cell_config(base, {"ua_top_W_per_K": 610.0, "r_anode_uohm": 0.66}), tmp_path / "p.nc", days=30)
-    rec = twin.open_results(tmp_path / "p.nc")
+    rec = twin.open_results(tmp_path / "p.nc", load=True)
     rng = np.random.default_rng(1)
     volts = rec.cell_voltage.values[:, 0] + rng.normal(0, 0.01, rec.sizes["time"])
     temps = np.full(rec.sizes["time"], np.nan)
@@ -45,7 +45,7 @@ def test_720_cells_30_days_through_the_batch_path(benchmark, tmp_path):
     data["smelter"]["cell_overrides"] = [{"cells": [k], "ua_top_W_per_K": float(truth_ua[k]),
                                           "r_anode_uohm": float(truth_r[k])} for k in range(720)]
     twin.run(parse_config(data, source="<plant>"), tmp_path / "plant.nc", days=30)
-    rec = twin.open_results(tmp_path / "plant.nc")
+    rec = twin.open_results(tmp_path / "plant.nc", load=True)
     inputs = inputs_from_results(rec)
     problems = {}
     for k in range(720):

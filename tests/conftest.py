@@ -77,7 +77,7 @@ def interrupted_then_resumed(config: ParkConfig, out: Path, seconds: float, stop
 
     with pytest.raises(Stop):
         twin.Park(config).run(out, seconds, progress=stop)
-    assert twin.open_results(out).attrs["run_complete"] == 0
+    assert twin.open_results(out, load=True).attrs["run_complete"] == 0
     twin.Park.resume(out)
 
 
@@ -85,7 +85,7 @@ def assert_identical(a: Path, b: Path) -> None:
     """Two results files hold the same records, bit for bit, and the second is complete."""
     import twin
 
-    da, db = twin.open_results(a), twin.open_results(b)
+    da, db = twin.open_results(a, load=True), twin.open_results(b, load=True)
     assert da.sizes == db.sizes
     assert db.attrs["run_complete"] == 1
     np.testing.assert_array_equal(da.time.values, db.time.values)

@@ -119,7 +119,7 @@ def reference_week(tmp_path_factory):
     cfg = reference_with_cells(360)
     out = tmp_path_factory.mktemp("ae") / "ref.nc"
     twin.run(cfg, out, days=4)
-    return twin.open_results(out)
+    return twin.open_results(out, load=True)
 
 
 @pytest.mark.slow

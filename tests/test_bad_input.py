@@ -94,14 +94,14 @@ def test_a_damaged_checkpoint_or_results_file_is_named(tmp_path, capsys):
     out = tmp_path / "out.nc"
     cfg = load_config(write(tmp_path, GOOD.replace("days = 1.0", "days = 1.0\ncheckpoint_interval_h = 1.0")))
     twin.run(cfg, out, hours=2)
-    # a checkpoint whose state block lost a row: named, not a traceback
+    # a checkpoint whose state block lost a row: its digest no longer matches; named, not a traceback
     ckpt = checkpoint_path(out)
     with np.load(ckpt) as data:
         arrays = {k: data[k] for k in data.files}
     arrays["block_state"] = arrays["block_state"][:-1]
     with open(ckpt, "wb") as f:
         np.savez(f, **arrays)
-    with pytest.raises(CheckpointError, match=r"out\.nc\.checkpoint\.npz: does not fit its configuration"):
+    with pytest.raises(CheckpointError, match=r"out\.nc\.checkpoint\.npz: damaged or changed since it was written"):
         twin.Park.resume(out)
     assert main(["run", "--resume", str(out), "--quiet"]) == 2
     assert "Traceback" not in capsys.readouterr().err
@@ -109,7 +109,7 @@ def test_a_damaged_checkpoint_or_results_file_is_named(tmp_path, capsys):
     cut = tmp_path / "cut.nc"
     cut.write_bytes(out.read_bytes()[:5000])
     with pytest.raises(OSError, match=r"cut\.nc: not a readable results file"):
-        twin.open_results(cut)
+        twin.open_results(cut, load=True)
     assert main(["report", str(cut)]) == 1
     err = capsys.readouterr().err
     assert "cut.nc: not a readable results file" in err and "Traceback" not in err
@@ -146,3 +146,41 @@ def test_cell_without_steady_state_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no steady heat balance" in err and "ua_top_W_per_K" in err and "Traceback" not in err
     assert not (tmp_path / "x.nc").exists()
+
+
+@pytest.mark.parametrize("damage", ["cut short", "empty", "a value changed", "a block dropped",
+                                    "a block's type changed"])
+def test_a_tampered_checkpoint_is_refused(tmp_path, capsys, damage):
+    """A checkpoint damaged or edited after it was written is refused with its path (exit 2), never resumed from
+    (a changed value resumed silently before the digest) and never a traceback."""
+    import io
+
+    import numpy as np
+
+    import twin
+    from twin.checkpoint import checkpoint_path
+
+    out = tmp_path / "out.nc"
+    cfg = load_config(write(tmp_path, GOOD.replace("days = 1.0", "days = 1.0\ncheckpoint_interval_h = 1.0")))
+    twin.run(cfg, out, hours=2)
+    ckpt = checkpoint_path(out)
+    raw = ckpt.read_bytes()
+    if damage == "cut short":
+        ckpt.write_bytes(raw[: len(raw) // 2])
+    elif damage == "empty":
+        ckpt.write_bytes(b"")
+    else:
+        with np.load(io.BytesIO(raw)) as data:
+            arrays = {k: data[k] for k in data.files}
+        if damage == "a value changed":
+            arrays["block_state"] = arrays["block_state"].copy()
+            arrays["block_state"][0, 0] *= 1.01
+        elif damage == "a block dropped":
+            del arrays["tally_start_counters"]
+        else:
+            arrays["block_state"] = arrays["block_state"].astype("U12")
+        with open(ckpt, "wb") as f:
+            np.savez(f, **arrays)
+    assert main(["run", "--resume", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "out.nc.checkpoint.npz: " in err and "Traceback" not in err

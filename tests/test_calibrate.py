@@ -17,7 +17,7 @@ def test_recover_top_heat_loss_and_anode_resistance(tmp_path):
     truth = {"ua_top_W_per_K": 610.0, "r_anode_uohm": 0.66}
     plant = one_cell_config(base, truth)
     twin.run(plant, tmp_path / "plant.nc", days=3)
-    recorded = twin.open_results(tmp_path / "plant.nc")
+    recorded = twin.open_results(tmp_path / "plant.nc", load=True)
     rng = np.random.default_rng(11)
     # voltage noise as replay reproduces a run (actions at interval starts): ~10 mV; lab temperatures 1 K
     volts = recorded.cell_voltage.values[:, 0] + rng.normal(0, 0.01, recorded.sizes["time"])
@@ -37,7 +37,7 @@ def test_recover_top_heat_loss_and_anode_resistance(tmp_path):
 def test_bad_calibration_requests(tmp_path):
     base = twin.load_config(output_interval_s=3600.0)
     twin.run(one_cell_config(base, {}), tmp_path / "p.nc", hours=3)
-    inputs = inputs_from_results(twin.open_results(tmp_path / "p.nc"))
+    inputs = inputs_from_results(twin.open_results(tmp_path / "p.nc", load=True))
     m = [Measurement("cell_voltage", np.full(3, 4.2), 0.01)]
     with pytest.raises(ValueError, match="not cell parameters"):
         calibrate_cell(base, inputs, m, [Parameter("colour", 0, 1)])
@@ -57,7 +57,7 @@ def test_batch_of_cells_on_a_local_cluster(tmp_path):
     rng = np.random.default_rng(5)
     for k, r in truths.items():
         twin.run(one_cell_config(base, {"r_anode_uohm": r}), tmp_path / f"cell{k}.nc", days=1)
-        rec = twin.open_results(tmp_path / f"cell{k}.nc")
+        rec = twin.open_results(tmp_path / f"cell{k}.nc", load=True)
         volts = rec.cell_voltage.values[:, 0] + rng.normal(0, 0.01, rec.sizes["time"])
         problems[k] = (inputs_from_results(rec), [Measurement("cell_voltage", volts, 0.01)])
     result = calibrate_cells(base, problems, [Parameter("r_anode_uohm", 0.2, 1.5)], n_workers=2)
@@ -123,7 +123,7 @@ def test_a_batch_fits_every_cell_as_if_alone(tmp_path):
     data["smelter"]["cell_overrides"] = [{"cells": [k], "r_anode_uohm": r} for k, r in enumerate(truths)]
     data["refinery"] = None
     twin.run(parse_config(data, source="<plant>"), tmp_path / "plant.nc", hours=12)
-    rec = twin.open_results(tmp_path / "plant.nc")
+    rec = twin.open_results(tmp_path / "plant.nc", load=True)
     inputs = inputs_from_results(rec)
     rng = np.random.default_rng(3)
     problems = {k: (inputs.isel(cell=[k], line=[0]),
@@ -251,7 +251,7 @@ def test_a_fit_whose_replay_leaves_physics_is_failed_not_converged(tmp_path):
     base = design_cells(twin.load_config(output_interval_s=600.0))
     plant = one_cell_config(base, {})
     twin.run(plant, tmp_path / "plant.nc", hours=12)
-    recorded = twin.open_results(tmp_path / "plant.nc")
+    recorded = twin.open_results(tmp_path / "plant.nc", load=True)
     inputs = inputs_from_results(recorded)
     inputs["feed_rate"] = inputs["feed_rate"] / 1.8            # shots read as kg
     fit = calibrate_cell(base, inputs, [Measurement("cell_voltage", recorded.cell_voltage.values[:, 0], 0.01)],

@@ -55,7 +55,7 @@ def test_resume_after_an_interruption_is_bit_identical(tmp_path):
 
     with pytest.raises(Stop):
         twin.Park(cfg).run(tmp_path / "cut.nc", 12 * 3600.0, progress=stop_after_7_hours)
-    cut = twin.open_results(tmp_path / "cut.nc")
+    cut = twin.open_results(tmp_path / "cut.nc", load=True)
     assert cut.attrs["run_complete"] == 0 and cut.sizes["time"] >= 36      # flushed up to the stop
     resumed = twin.Park.resume(tmp_path / "cut.nc")
     assert_identical(tmp_path / "whole.nc", tmp_path / "cut.nc")
@@ -74,13 +74,13 @@ def test_killed_run_opens_and_resumes_identically(tmp_path):
         # kill it mid-run: past its first checkpoints, with records flushed (however fast this machine is)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None and not (
-                checkpoint_path(out).exists() and twin.open_results(out).sizes["time"] >= 9):
+                checkpoint_path(out).exists() and twin.open_results(out, load=True).sizes["time"] >= 9):
             time.sleep(0.05)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert checkpoint_path(out).exists()
-    assert twin.open_results(out).sizes["time"] >= 6          # opens, with what was flushed
+    assert twin.open_results(out, load=True).sizes["time"] >= 6          # opens, with what was flushed
     assert main(["run", "--resume", str(out), "--quiet"]) == 0
     assert_identical(reference, out)
 
@@ -117,8 +117,57 @@ def test_a_checkpoint_resumes_only_its_own_run(tmp_path, capsys):
         twin.Park.resume(out)
     assert main(["run", "--resume", str(out), "--quiet"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
-    assert twin.open_results(out).attrs["run_complete"] == 1     # B's file untouched
+    assert twin.open_results(out, load=True).attrs["run_complete"] == 1     # B's file untouched
     # a run that keeps no checkpoints takes the stale one away with the file it replaces
     no_checkpoints = twin.load_config(write_config(tmp_path, cells=2, every=0.0))
     twin.Park(no_checkpoints).run(out, 3600)
     assert not checkpoint_path(out).exists()
+
+
+def test_a_full_disk_stops_the_run_whole_and_resume_finishes_it(tmp_path, monkeypatch, capsys):
+    """When the disk has no room for the next records the run stops before writing them (a write that fails half-way
+    leaves an HDF5 file that does not open): one line, exit 1, the file opens with what it had; once there is room,
+    --resume finishes it bit for bit as a run that never stopped."""
+    from collections import namedtuple
+
+    import twin.results
+
+    config = write_config(tmp_path, cells=4, every=2.0)
+    twin.Park(twin.load_config(config)).run(tmp_path / "whole.nc", 8 * 3600.0)
+    usage = namedtuple("usage", "total used free")
+    flushes = {"n": 0}
+
+    def filling_disk(path):
+        flushes["n"] += 1
+        return usage(10**9, 10**9 - 10**6, 0 if flushes["n"] > 10 else 10**8)     # full after 10 writes
+
+    monkeypatch.setattr(twin.results.shutil, "disk_usage", filling_disk)
+    out = tmp_path / "full.nc"
+    assert main(["run", str(config), "--hours", "8", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "full.nc: the disk is full (0.00 MB free" in err and "twin run --resume" in err and "Traceback" not in err
+    cut = twin.open_results(out, load=True)
+    assert cut.attrs["run_complete"] == 0 and cut.sizes["time"] == 30          # 10 writes of 3 records
+    monkeypatch.undo()                                                          # room again
+    assert main(["run", "--resume", str(out), "--quiet"]) == 0
+    assert_identical(tmp_path / "whole.nc", out)
+
+
+def test_a_write_that_fails_is_one_line_not_a_crash(tmp_path):
+    """A write the operating system refuses half-way (here: the process's file-size limit, as a full disk the
+    space check could not foresee) ends the run with one line naming the file and exit 1, not a traceback or a
+    crash."""
+    import resource
+
+    config = write_config(tmp_path, cells=4, every=2.0)
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # the write fails (EFBIG) instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    done = subprocess.run([sys.executable, "-m", "twin.cli", "run", str(config), "--hours", "48", "--out",
+                           str(tmp_path / "big.nc"), "--quiet"], capture_output=True, text=True,
+                          preexec_fn=small_files, timeout=300)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "big.nc: writing records" in lines[0] and "twin run --resume" in lines[0]

@@ -128,8 +128,8 @@ def test_pfc_by_the_overvoltage_method(make_park):
         records.append(park.step_interval())
         if s.counter("ae_count")[2] > 0:
             s.params[PARAM["feed_enabled"], 2] = 1.0
-    over = np.diff([0.0] + [r["anode_effect_overvoltage"][2] for r in records])        # V s per minute
-    made = np.diff([0.0] + [r["metal_produced"][2] for r in records])                   # kg per minute
+    over = np.array([r["anode_effect_overvoltage"][2] for r in records])                # V s per minute
+    made = np.array([r["metal_produced"][2] for r in records])                          # kg per minute
     ce = np.array([r["current_efficiency"][2] for r in records])
     aeo_mv = over * 1000.0 / 60.0                                       # mV averaged over each minute
     expected = np.sum(1.16 * aeo_mv / (100.0 * ce) * made / 1e3)

@@ -31,7 +31,7 @@ def line_park(hours_program=None, schedule=None, cells=2, control=None, cell=Non
 
 def run(cfg, path, hours):
     twin.run(cfg, path, hours=hours)
-    return twin.open_results(path)
+    return twin.open_results(path, load=True)
 
 
 def assert_physical(ds, bath_C=(930.0, 985.0), superheat_K=(2.0, 20.0), alf3=(9.0, 15.0), ledge_cm=(3.0, 20.0),
@@ -104,17 +104,17 @@ def test_six_hour_outage_and_restart(tmp_path):
     ds = run(line_park(schedule=schedule), tmp_path / "out.nc", 4 * 24)
     outage = ds.sel(time=slice("2027-01-01T06:10", "2027-01-01T12:00"))
     for name in ds.data_vars:
-        if ds[name].dtype.kind == "f":
+        if ds[name].dtype.kind == "f" and "event" not in ds[name].dims:   # an event's value is in one variable
             assert np.isfinite(ds[name].values).all(), name
     # the bath follows its liquidus down; the ledge grows; the run counts the correlations' range left
     assert float(outage.bath_temperature.min()) < 900.0
     assert float(outage.superheat.min()) > -5.0          # freezing holds the bath near its liquidus
     assert float(outage.ledge_thickness.max()) > 15.0
-    assert float(ds.out_of_range.max()) > 3 * 3600.0
+    assert float(ds.out_of_range.sum("time").max()) > 3 * 3600.0
     assert float(outage.shell_cooling.min()) == pytest.approx(0.25, abs=0.01)      # exchangers closed
     # two days after the restart, all in the window again
     assert_physical(ds.sel(time=slice("2027-01-03T12:00", None)), bath_C=(950.0, 985.0))
-    assert float(ds.anode_effect_count.values[-1].max()) < 3
+    assert float(ds.anode_effect_count.sum("time").max()) < 3
 
 
 def test_current_efficiency_peaks_between_4_and_5_cm_of_acd():
@@ -197,7 +197,7 @@ def test_bath_mass_stays_in_its_band_over_90_days(tmp_path):
     assert float(abs(relative.resample(time="7D").mean()).max()) < 0.05
     assert float(abs(relative.resample(time="1D").mean()).max()) < 0.08
     assert float(abs(relative.isel(time=slice(-30 * 144, None)).mean())) < 0.02
-    assert float(ds.bath_tapped.values[-1].min()) > 5000.0      # the growth went out as tapped bath
+    assert float(ds.bath_tapped.sum("time").min()) > 5000.0      # the growth went out as tapped bath
     assert_physical(ds, bath_C=(950.0, 985.0), bath_kg=(0.85 * 12000, 1.15 * 12000))   # 10-min records
 
 
@@ -210,7 +210,7 @@ def test_a_run_that_leaves_physics_stops_with_a_message(tmp_path, capsys):
     with pytest.raises(CellPhysicsError, match=r"cell PL1\.P001 left physics at 2027-01-0.* UTC \(plant hour "
                        r"[\d.]+\): bath (mass [\d,]+ kg is below|temperature [\d.]+ degC is below the bath solidus)"):
         twin.run(cfg, out, hours=48)
-    ds = twin.open_results(out)
+    ds = twin.open_results(out, load=True)
     assert ds.attrs["run_complete"] == 0
     assert 6 < ds.sizes["time"] < 288
     assert np.isfinite(ds.bath_temperature.values).all()

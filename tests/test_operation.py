@@ -82,8 +82,8 @@ def test_pfc_by_the_slope_method(make_park):
     # (CE moves at the 60 s slow steps): the minute-by-minute sum below is then exact
     park, records = starved_cell_park(make_park, sef=0.143, regulator_s=0.0)
     cell = 3
-    aem = np.diff([0.0] + [r["anode_effect_minutes"][cell] for r in records])        # AE-min per minute
-    made = np.diff([0.0] + [r["metal_produced"][cell] for r in records])              # kg per minute
+    aem = np.array([r["anode_effect_minutes"][cell] for r in records])               # AE-min per minute
+    made = np.array([r["metal_produced"][cell] for r in records])                     # kg per minute
     assert aem.sum() > 0
     # E = SEF x AEM x MP applied minute by minute: AEM per cell-day of the minute times its production
     expected = sum(0.143 * (a * 1440.0) * (m / 1e3) for a, m in zip(aem, made, strict=True))

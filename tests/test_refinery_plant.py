@@ -125,7 +125,7 @@ def test_a_circuit_that_cannot_precipitate_fails_clearly():
 def test_refinery_runs_through_twin_run_with_tanks_and_size_classes(tmp_path):
     cfg = load_config(REFINERY_TOML)
     summary = twin.run(cfg, tmp_path / "refinery.nc", hours=6)
-    ds = twin.open_results(tmp_path / "refinery.nc")
+    ds = twin.open_results(tmp_path / "refinery.nc", load=True)
     assert ds.attrs["run_complete"] == 1
     assert {"time": 6, "tank": 12, "size_class": 30}.items() <= dict(ds.sizes).items()
     for name in ("alumina_production", "precipitation_yield", "pregnant_ac", "spent_ac", "caustic_consumption",

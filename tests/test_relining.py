@@ -87,17 +87,18 @@ def test_replay_follows_the_recorded_cut_out_and_cut_in(make_park, tmp_path):
     park = Park(cfg)
     park.smelter.linings.age_days[:] = [200.0, 1000.0 - 0.1, 300.0, 400.0]
     park.run(tmp_path / "run.nc", 12 * 3600.0)
-    original = twin.open_results(tmp_path / "run.nc")
+    original = twin.open_results(tmp_path / "run.nc", load=True)
     assert 0 < (original.in_service.values[:, 1] == 0).sum() < original.sizes["time"]
     replay(cfg, inputs_from_results(original), tmp_path / "replayed.nc")
-    again = twin.open_results(tmp_path / "replayed.nc")
+    again = twin.open_results(tmp_path / "replayed.nc", load=True)
     np.testing.assert_array_equal(again.in_service.values, original.in_service.values)
     np.testing.assert_array_equal(np.isnan(again.cell_voltage.values), np.isnan(original.cell_voltage.values))
     # recorded taps as recorded; the cut-out takes the pad the replay made (its production within a few ppm)
-    np.testing.assert_allclose(again.metal_tapped.values[-1], original.metal_tapped.values[-1], rtol=1e-6)
+    np.testing.assert_allclose(again.metal_tapped.sum("time", dtype=float),
+                               original.metal_tapped.sum("time", dtype=float), rtol=1e-6)
     np.testing.assert_allclose(again.cell_voltage.values, original.cell_voltage.values, rtol=0.01)
     np.testing.assert_allclose(again.line_voltage.values, original.line_voltage.values, rtol=0.002)
-    assert again.anode_effect_count.values[-1].sum() == original.anode_effect_count.values[-1].sum()
+    assert again.anode_effect_count.sum() == original.anode_effect_count.sum()
 
 
 def test_a_run_resumed_while_a_cell_is_cut_out_is_bit_identical(make_park, tmp_path):
@@ -110,7 +111,7 @@ def test_a_run_resumed_while_a_cell_is_cut_out_is_bit_identical(make_park, tmp_p
     cfg = cfg.model_copy(update={"lining": cfg.lining.model_copy(update={"pot_life_days": 1000.0,
                                                                          "reline_days": 0.125})})
     twin.Park(cfg).run(tmp_path / "whole.nc", 6 * 3600.0)
-    whole = twin.open_results(tmp_path / "whole.nc")
+    whole = twin.open_results(tmp_path / "whole.nc", load=True)
     out = whole.in_service.values
     assert (out == 0).any() and out[-1].all()                  # out for 3 h, back before the end
     interrupted_then_resumed(cfg, tmp_path / "cut.nc", 6 * 3600.0, 2.5 * 3600.0)

@@ -15,7 +15,7 @@ STAGES = default_config_path().parent / "stages"
 def test_each_stage_runs_through_twin_run(stage, lines, tmp_path):
     out = tmp_path / f"{stage}.nc"
     assert main(["run", str(STAGES / f"{stage}.toml"), "--hours", "2", "--out", str(out), "--quiet"]) == 0
-    ds = twin.open_results(out)
+    ds = twin.open_results(out, load=True)
     assert ds.attrs["run_complete"] == 1 and ds.sizes["line"] == lines and ds.sizes["cell"] == 360 * lines
     assert float(ds.alumina_production.isel(time=-1)) > 200.0
     for name in ("cell_voltage", "silo_inventory", "co2e_intensity", "park_power_demand"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # the public names, imported when first used (PEP 562), so `twin --help` does not load the model
 _PUBLIC = {"ConfigError": "twin.config", "ParkConfig": "twin.config", "load_config": "twin.config",

@@ -350,11 +350,16 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     """
     from dask.distributed import Client, LocalCluster
 
+    if n_workers < 1 or (batch_size is not None and batch_size < 1):
+        raise ValueError(f"workers ({n_workers}) and batch size ({batch_size}) must be at least 1")
     cells = sorted(problems)
-    size = batch_size or max(1, -(-len(cells) // max(n_workers, 1)))
+    size = batch_size or max(1, -(-len(cells) // n_workers))
     batches = [cells[i:i + size] for i in range(0, len(cells), size)]
     if scheduler:
-        client, cluster = Client(scheduler), None
+        try:
+            client, cluster = Client(scheduler, timeout=10), None
+        except (OSError, ValueError, TypeError) as exc:     # unreachable, refused, not an address
+            raise OSError(f"scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
     else:
         # no dashboard port of its own (":0": any free one), so several clusters can run side by side
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")

@@ -8,14 +8,16 @@ half-written file.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-FORMAT = 4          # 4: zones, feeders and LVAE states (issue 12); 3: the envelope issue
+FORMAT = 5          # 5: a digest of the contents, results of format 2; 4: zones, feeders and LVAE states (issue 12)
 
 
 class CheckpointError(RuntimeError):
@@ -36,12 +38,29 @@ def save(path: Path, *, config: dict[str, Any], source: str, time_s: float, end_
             "tally": {k: v for k, v in tally.items() if not isinstance(v, np.ndarray)}}
     arrays = {f"block_{name}": np.asarray(block) for name, block in blocks.items()}
     arrays.update({f"tally_{k}": v for k, v in tally.items() if isinstance(v, np.ndarray)})
+    arrays["meta"] = np.array(json.dumps(meta))
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, digest=np.array(_digest(arrays)), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:                  # a full disk: the previous checkpoint stays, nothing half-written
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"{path}: cannot write the checkpoint ({exc.strerror or exc}); the previous one is kept") \
+            from None
     os.replace(tmp, path)
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of every array's name, type, shape and bytes: a checkpoint changed or damaged after it was written
+    is refused instead of resumed from."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}:".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def check_run(path: Path, run_id: str | None, results: Path) -> None:
@@ -65,14 +84,20 @@ def load(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint (a run writes one every run.checkpoint_interval_h)")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            blocks = {k[len("block_"):]: data[k].copy() for k in data.files if k.startswith("block_")}
-            tally_arrays = {k[len("tally_"):]: data[k].copy() for k in data.files if k.startswith("tally_")}
-    except (OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path}: unreadable checkpoint ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, this alutwin reads {FORMAT}")
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:    # closed also when not a zip
+            arrays = {k: data[k].copy() for k in data.files}
+        meta = json.loads(str(arrays["meta"]))
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path}: checkpoint format {found!r}, this alutwin reads {FORMAT}")
+    written = str(arrays.pop("digest", ""))
+    if written != _digest(arrays):
+        raise CheckpointError(f"{path}: damaged or changed since it was written (its contents do not match their "
+                              "SHA-256 digest): it cannot be resumed from")
+    blocks = {k[len("block_"):]: v for k, v in arrays.items() if k.startswith("block_")}
+    tally_arrays = {k[len("tally_"):]: v for k, v in arrays.items() if k.startswith("tally_")}
     meta["blocks"] = blocks
     meta["tally"].update(tally_arrays)
     return meta

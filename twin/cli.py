@@ -97,6 +97,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     import xarray as xr
 
     from twin.calibrate import calibrate_cells, load_fit, problems_from_data, write_calibration
+    from twin.results import open_results
 
     inputs = {"the park config": args.config, "the fit file": args.fit, "the data": args.data}
     for written in (Path(args.out), Path(args.out).with_suffix(".toml")):
@@ -112,8 +113,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     if not Path(args.data).is_file():
         print(f"twin: error: --data {args.data}: no such file", file=sys.stderr)
         return 2
-    with xr.open_dataset(args.data, engine="h5netcdf") as ds:
-        data = ds.load()
+    try:
+        with xr.open_dataset(args.data, engine="h5netcdf") as ds:
+            data = ds.load()
+        if data.attrs.get("title") == "alutwin results":       # a twin run: its labels and format checked
+            data = open_results(args.data, load=True)
+    except (ValueError, OSError) as exc:
+        print(f"twin: error: --data {args.data}: {exc}", file=sys.stderr)
+        return 2
     try:
         cells = _cells(args.cells, data.sizes["cell"])
         problems = problems_from_data(data, cells, spec, step_s=cfg.run.slow_step_s)
@@ -125,8 +132,12 @@ def _calibrate(args: argparse.Namespace) -> int:
           f"against {', '.join(m.variable for m in spec.measurement)} from {args.data}")
     for name, sd in input_noise.items():
         print(f"  {name}: noise {sd:.4g} per value, carried into the standard errors")
-    result = calibrate_cells(cfg, problems, spec.parameters(), scheduler=args.scheduler, n_workers=args.workers,
-                             batch_size=args.batch_size, input_noise=input_noise)
+    try:
+        result = calibrate_cells(cfg, problems, spec.parameters(), scheduler=args.scheduler, n_workers=args.workers,
+                                 batch_size=args.batch_size, input_noise=input_noise)
+    except ValueError as exc:
+        print(f"twin: error: --workers/--batch-size: {exc}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     result.to_netcdf(out, engine="h5netcdf")
     toml = write_calibration(result, out.with_suffix(".toml"))

@@ -129,6 +129,9 @@ def load_tag_map(path: str | Path) -> TagMap:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise HistorianError(f"{path}: cannot read the tag map ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise HistorianError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                             "save the tag map as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise HistorianError(f"{path}: not valid TOML: {exc}") from None
     allowed = {"cells", "lines", "timezone", "stuck_hours", "hold_hours", "signal"}

@@ -21,7 +21,7 @@ from twin._core.pot import AL_KG_PER_COULOMB
 from twin.carbon import LOW_CARBON_LINE
 from twin.config import ParkConfig, parse_config
 from twin.refinery.plant import Refinery
-from twin.results import COUNTER_OUTPUTS, Layout, ResultsWriter, output_lock, refinery_layout, smelter_layout
+from twin.results import Layout, ResultsWriter, counter_record, output_lock, refinery_layout, smelter_layout
 from twin.site.site import Site, interval_of
 from twin.smelter.anode_effects import COUNTERS as AE_COUNTERS
 from twin.smelter.anode_effects import AnodeEffectSummary, summarise
@@ -130,13 +130,13 @@ class Park:
         if self.smelter is not None:
             before = self.smelter.counters.copy()
             self.site.before_smelter(self.smelter, self.setpoints(t0))
-            record.update(self._smelter_interval(t0, t1))
+            record.update(self._smelter_interval(t0, t1, before))
             done = interval_of(self.smelter, before, record, run.output_interval_s)
             record.update(self.site.after_smelter(self.smelter, done, t0 / 3600.0))
         self.time_s = t1
         return record
 
-    def _smelter_interval(self, t0: float, t1: float) -> dict[str, np.ndarray]:
+    def _smelter_interval(self, t0: float, t1: float, before: np.ndarray) -> dict[str, np.ndarray]:
         run = self.config.run
         if t0 > 0 and np.floor(t0 / 86400.0) != np.floor((t0 - run.output_interval_s) / 86400.0):
             self.smelter.new_day()
@@ -149,8 +149,7 @@ class Park:
         when = f"{stamp:%Y-%m-%d %H:%M} UTC (plant hour {t1 / 3600:.1f})"
         self.smelter.check_physics(when)
         record = self.smelter.take_means()
-        for kernel_name, out_name in COUNTER_OUTPUTS.items():
-            record[out_name] = self.smelter.counter(kernel_name).copy()
+        record.update(counter_record(self.smelter, before))
         self._warn_window(record["cells_outside_window"], when)
         return record
 

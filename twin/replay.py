@@ -29,7 +29,7 @@ import numpy as np
 import xarray as xr
 
 from twin.park import Park, RunSummary, mean_in_line
-from twin.results import COUNTER_OUTPUTS, ResultsWriter, smelter_layout
+from twin.results import VARIABLES, ResultsWriter, counter_record, smelter_layout
 from twin.site.site import interval_of
 from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
@@ -48,14 +48,15 @@ def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
     dt = float(results.attrs["output_interval_s"])
 
     def per_interval(name: str) -> xr.DataArray:
-        counter = results[name]
-        return counter.diff("time", label="upper").reindex(time=results.time, fill_value=0.0) \
-            + xr.where(results.time == results.time[0], counter.isel(time=0), 0.0)
+        total = results[name].astype(float)
+        return total if VARIABLES[name].method == "sum" else \
+            total.diff("time", label="upper").reindex(time=results.time, fill_value=0.0) \
+            + xr.where(results.time == results.time[0], total.isel(time=0), 0.0)
 
     inputs = xr.Dataset({
         "line_current": results["line_current"],
         "feed_rate": per_interval("alumina_fed") / dt,
-        "beam_move": per_interval("beam_position"),
+        "beam_move": per_interval("beam_position"),        # its net travel since the start
         "metal_tapped": per_interval("metal_tapped"),
         "alf3_added": per_interval("alf3_added"),
         "anodes_set": per_interval("anodes_set"),
@@ -151,9 +152,11 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     n_sub = round(run.slow_step_s / run.fast_step_s)
     n_slow = round(step_s / run.slow_step_s)
     # beam moves land mid-step: unbiased for moves spread over it (at its start they add half a
-    # step of the new ACD: a mean voltage bias of ~1 mV with 10-min steps). A step of one slow step
-    # cannot be split: its moves land at its end, where the pot controller makes them (it acts
-    # after measuring the step's voltage)
+    # step of the new ACD: a mean voltage bias of ~1 mV with 10-min steps). In a step of one slow step
+    # they land before its last fast step, where the pot controller makes them (it acts after measuring
+    # a fast step's voltage): at the step's end instead, each move's minute missed 10 s of it, and as the
+    # moves mostly go one way (up, against the rising pad) replay's CE and voltage drifted (-0.13 mV
+    # after 10 days of a run's own inputs; -0.09 mV with the moves in place)
     half = n_slow // 2 if n_slow > 1 else 1
     before = s.counters.copy()
     complete = False
@@ -167,11 +170,17 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             amps = current[i] if current is not None else park.setpoints(park.time_s)
             if "feed_rate" in given:
                 s.params[PARAM["feed_override"]] = given["feed_rate"][i]
-            s.advance(half, n_sub, run.fast_step_s, amps, amps)
-            if "beam_move" in given:
-                s.state[STATE["acd"]] += np.nan_to_num(given["beam_move"][i])
-            if n_slow > half:
-                s.advance(n_slow - half, n_sub, run.fast_step_s, amps, amps)
+            moves = np.nan_to_num(given["beam_move"][i]) if "beam_move" in given else None
+            if n_slow == 1 and moves is not None and np.any(moves):
+                s.advance(1, n_sub - 1, run.fast_step_s, amps, amps)
+                s.state[STATE["acd"]] += moves
+                s.advance(1, 1, run.fast_step_s, amps, amps)
+            else:
+                s.advance(half, n_sub, run.fast_step_s, amps, amps)
+                if moves is not None:
+                    s.state[STATE["acd"]] += moves
+                if n_slow > half:
+                    s.advance(n_slow - half, n_sub, run.fast_step_s, amps, amps)
             park.time_s += step_s
             s.take_up_sodium(step_s)
             if out is not None:
@@ -185,8 +194,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
             if (i + 1) % per_record:
                 continue
             record = s.take_means()
-            for kernel_name, out_name in COUNTER_OUTPUTS.items():
-                record[out_name] = s.counter(kernel_name).copy()
+            record.update(counter_record(s, before))
             if fume is not None:
                 # the fluoride of the record's interval, as a forward run books it
                 done = interval_of(s, before, record, run.output_interval_s)

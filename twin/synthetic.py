@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from twin.results import open_results
-from twin.smelter.operations import EVENT_KINDS
+from twin.results import VARIABLES, open_results
+from twin.smelter.operations import EVENT_KINDS, EVENT_VALUE_OF
 
 __all__ = ["Defects", "historian_export"]
 
@@ -42,23 +42,24 @@ class Defects:
 def historian_export(results: str | Path, out: str | Path, defects: Defects | None = None) -> Path:
     """Write the run in ``results`` as a long-format CSV historian export at ``out``."""
     d = defects or Defects()
-    ds = open_results(results)
-    rng = np.random.default_rng(d.seed)
-    interval = float(ds.attrs["output_interval_s"])
-    mid = pd.DatetimeIndex(ds.time.values) - pd.Timedelta(seconds=interval / 2)   # each record's middle
-    cell_line = ds.cell_line.values
-    first_of_line = {j: int(np.flatnonzero(cell_line == j)[0]) for j in np.unique(cell_line)}
-    frames = []
-    for k in range(ds.sizes["cell"]):
-        line = int(cell_line[k])
-        tag = f"PL{line + 1}.P{k - first_of_line[line] + 1:03d}.VOLT"
-        values = ds.cell_voltage.values[:, k] + rng.normal(0.0, d.voltage_noise_mV * 1e-3, len(mid))
-        frames.append(_signal(tag, mid, values, d.deadband_mV * 1e-3, d, rng, interval))
-    for j in range(ds.sizes["line"]):
-        values = ds.line_current.values[:, j] / 1e3 + rng.normal(0.0, d.current_noise_kA, len(mid))
-        frames.append(_signal(f"PL{j + 1}.AMPS", mid, values, 10 * d.deadband_mV * 1e-3, d, rng, interval))
-    frames.append(_events(ds, cell_line, first_of_line))
-    frames.append(_control_log(ds, mid, cell_line, first_of_line))
+    with open_results(results) as ds:
+        rng = np.random.default_rng(d.seed)
+        interval = float(ds.attrs["output_interval_s"])
+        mid = pd.DatetimeIndex(ds.time.values) - pd.Timedelta(seconds=interval / 2)   # each record's middle
+        cell_line = ds.cell_line.values
+        first_of_line = {j: int(np.flatnonzero(cell_line == j)[0]) for j in np.unique(cell_line)}
+        frames = []
+        voltage, current = ds.cell_voltage.values, ds.line_current.values       # read once, not once a tag
+        for k in range(ds.sizes["cell"]):
+            line = int(cell_line[k])
+            tag = f"PL{line + 1}.P{k - first_of_line[line] + 1:03d}.VOLT"
+            values = voltage[:, k] + rng.normal(0.0, d.voltage_noise_mV * 1e-3, len(mid))
+            frames.append(_signal(tag, mid, values, d.deadband_mV * 1e-3, d, rng, interval))
+        for j in range(ds.sizes["line"]):
+            values = current[:, j] / 1e3 + rng.normal(0.0, d.current_noise_kA, len(mid))
+            frames.append(_signal(f"PL{j + 1}.AMPS", mid, values, 10 * d.deadband_mV * 1e-3, d, rng, interval))
+        frames.append(_events(ds, cell_line, first_of_line))
+        frames.append(_control_log(ds, mid, cell_line, first_of_line))
     table = pd.concat(frames, ignore_index=True)
     out = Path(out)
     table.to_csv(out, index=False)
@@ -102,8 +103,9 @@ def _control_log(ds, mid: pd.DatetimeIndex, cell_line: np.ndarray, first_of_line
                                 ("alf3_added", "ALF3ADD", 1.0), ("anodes_set", "ANODE", 1.0),
                                 ("bath_tapped", "BATHTAP", 1.0), ("bath_added", "BATHADD", 1.0),
                                 ("anode_effect_count", "AE", 1.0)):
-        counter = ds[name].values
-        per_record = np.diff(counter, axis=0, prepend=np.zeros((1, counter.shape[1])))
+        values = np.asarray(ds[name].values, float)
+        per_record = values if VARIABLES[name].method == "sum" else \
+            np.diff(values, axis=0, prepend=np.zeros((1, values.shape[1])))     # beam_position: travel since start
         i, k = np.nonzero(np.abs(per_record) > 1e-12)
         frames.append(pd.DataFrame({"timestamp": stamps[i], "tag": np.char.add(pots[k], "." + suffix),
                                     "value": np.round(per_record[i, k] * scale, 9), "quality": "good"}))
@@ -111,14 +113,16 @@ def _control_log(ds, mid: pd.DatetimeIndex, cell_line: np.ndarray, first_of_line
 
 
 def _events(ds, cell_line: np.ndarray, first_of_line: dict[int, int]) -> pd.DataFrame:
-    kinds = {EVENT_KINDS["temperature"]: ("TEMP", 1.0), EVENT_KINDS["bath_sample_alf3"]: ("ALF3", 1.0),
-             EVENT_KINDS["tap_weight"]: ("TAPWT", 1e-3)}            # tap weights reported in t
+    reported = {"temperature": ("TEMP", 1.0), "bath_sample_alf3": ("ALF3", 1.0),
+                "tap_weight": ("TAPWT", 1e-3)}                               # tap weights reported in t
+    kinds = {EVENT_KINDS[name]: (*how, ds[EVENT_VALUE_OF[name]].values) for name, how in reported.items()}
     rows = []
-    for t, k, kind, v in zip(ds.event_time.values, ds.event_cell.values, ds.event_kind.values,
-                             ds.event_value.values, strict=True):
+    for i, (t, k, kind) in enumerate(zip(ds.event_time.values, ds.event_cell.values, ds.event_kind.values,
+                                         strict=True)):
         if int(kind) not in kinds:
             continue
-        suffix, scale = kinds[int(kind)]
+        suffix, scale, values = kinds[int(kind)]
+        v = values[i]
         line = int(cell_line[int(k)])
         rows.append({"timestamp": pd.Timestamp(t).tz_localize("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
                      "tag": f"PL{line + 1}.P{int(k) - first_of_line[line] + 1:03d}.{suffix}",

@@ -196,7 +196,7 @@ class Site:
             dims["product"] = len(products)
             coords["product"] = (("product",), np.array([p.name for p in products], dtype=object),
                                  {"long_name": "downstream product line"})
-            v["products"] = Variable(("time", "product"), "t", "downstream products made since start", "f8", True)
+            v["products"] = Variable(("time", "product"), "t", "downstream products made since start", "f8", "point")
         return Layout(dims, coords, v)
 
     def state(self) -> dict:
@@ -244,16 +244,16 @@ FUME_VARIABLES = ("fluoride_evolved", "fluoride_stack", "fluoride_returned", "se
 SITE_VARIABLES: dict[str, Variable] = {
     "silo_inventory": Variable(("time",), "t", "alumina in the silo, end of interval", "f8"),
     "alumina_exported": Variable(("time",), "t", "alumina shipped out because the silo was full, since start",
-                                 "f8", True),
-    "alumina_handling_loss": Variable(("time",), "t", "alumina lost between silo and pots since start", "f8", True),
+                                 "f8", "point"),
+    "alumina_handling_loss": Variable(("time",), "t", "alumina lost between silo and pots since start", "f8", "point"),
     "feeding_enabled": Variable(("time",), "1", "1 while the silo could feed the pots, 0 while they starved",
-                                "i1", True, ("starved", "feeding")),
+                                "i1", "point", ("starved", "feeding")),
     "refinery_throttle": Variable(("time",), "1", "refinery throughput factor set by the silo fill"),
     "fluoride_evolved": Variable(("time",), "kg", "fluorine evolved from the cells to the pot gas since start",
-                                 "f8", True),
-    "fluoride_stack": Variable(("time",), "kg", "fluorine to the stack (not captured) since start", "f8", True),
+                                 "f8", "point"),
+    "fluoride_stack": Variable(("time",), "kg", "fluorine to the stack (not captured) since start", "f8", "point"),
     "fluoride_returned": Variable(("time",), "kg", "fluorine returned to the cells with secondary alumina",
-                                  "f8", True),
+                                  "f8", "point"),
     "secondary_alumina_fluoride": Variable(("time",), "kg", "fluorine held on secondary alumina, end", "f8"),
     "potline_power": Variable(("time",), "MW", "potline DC power, interval mean"),
     "park_power_demand": Variable(("time",), "MW", "park electricity demand (AC: potlines, auxiliaries, "
@@ -264,17 +264,17 @@ SITE_VARIABLES: dict[str, Variable] = {
     "supply_emission_factor": Variable(("time",), "t MW-1 h-1", "CO2 per MWh of the interval's supply mix"),
     "power_fraction": Variable(("time",), "1", "potline power asked by the programs / the schedule's"),
     "co2e_intensity": Variable(("time", "source"), "t t-1", "t CO2e per t Al made in the interval, by source"),
-    "co2e": Variable(("time", "source"), "t", "t CO2e emitted since start, by source", "f8", True),
+    "co2e": Variable(("time", "source"), "t", "t CO2e emitted since start, by source", "f8", "point"),
     "co2e_total_intensity": Variable(("time",), "t t-1", "scope 1+2 t CO2e per t Al made in the interval"),
-    "low_carbon": Variable(("time",), "1", "1 where the interval's metal is under the 4 t CO2e/t Al line", "i1", False,
+    "low_carbon": Variable(("time",), "1", "1 where the interval's metal is under the 4 t CO2e/t Al line", "i1", "mean",
                            ("over_the_line", "low_carbon")),
-    "anodes_baked": Variable(("time",), "t", "baked anodes made for the cells since start", "f8", True),
-    "butts_recycled": Variable(("time",), "t", "anode butts back to the paste plant since start", "f8", True),
-    "metal_cast": Variable(("time",), "t", "metal cast since start", "f8", True),
-    "dross": Variable(("time",), "t", "dross skimmed since start", "f8", True),
-    "dross_metal_lost": Variable(("time",), "t", "metal lost with dross (after recovery) since start", "f8", True),
-    "spent_pot_lining": Variable(("time",), "t", "spent pot lining from relined cells since start", "f8", True),
-    "relines": Variable(("time",), "1", "cells relined since start", "f8", True),
+    "anodes_baked": Variable(("time",), "t", "baked anodes made for the cells since start", "f8", "point"),
+    "butts_recycled": Variable(("time",), "t", "anode butts back to the paste plant since start", "f8", "point"),
+    "metal_cast": Variable(("time",), "t", "metal cast since start", "f8", "point"),
+    "dross": Variable(("time",), "t", "dross skimmed since start", "f8", "point"),
+    "dross_metal_lost": Variable(("time",), "t", "metal lost with dross (after recovery) since start", "f8", "point"),
+    "spent_pot_lining": Variable(("time",), "t", "spent pot lining from relined cells since start", "f8", "point"),
+    "relines": Variable(("time",), "1", "cells relined since start", "f8", "point"),
     "waste_heat": Variable(("time",), "MW", "heat the cells lose (top, sides, bottom), interval mean"),
     "recoverable_heat": Variable(("time",), "MW", "waste heat a recovery system could take, interval mean"),
 }

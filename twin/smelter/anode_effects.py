@@ -79,11 +79,11 @@ COUNTERS = ("ae_count", "ae_detected", "ae_minutes", "lvae_count", "lvae_detecte
 
 
 def from_results(ds) -> AnodeEffectSummary:
-    """Summary of a results file's whole run (its cumulative counters at the last record, from the start;
-    the run's length is its records times the output interval)."""
-    from twin.results import COUNTER_OUTPUTS
+    """Summary of a results file's whole run (its counters' totals over all records; the run's length is its
+    records times the output interval)."""
+    from twin.results import COUNTER_OUTPUTS, totals
 
-    last = ds.isel(time=-1)
     pot_days = ds.sizes["cell"] * ds.sizes["time"] * float(ds.attrs["output_interval_s"]) / 86400.0
-    counts = {name: np.asarray(last[COUNTER_OUTPUTS[name]].values, float) for name in COUNTERS}
+    summed = totals(ds, [COUNTER_OUTPUTS[name] for name in COUNTERS])
+    counts = {name: summed[COUNTER_OUTPUTS[name]] for name in COUNTERS}
     return summarise(counts, pot_days, [str(p) for p in ds.pot.values])

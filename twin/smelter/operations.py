@@ -31,10 +31,16 @@ from twin.smelter.cell import COUNTER, PARAM, STATE, bath_weight_fractions
 EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5,
                "anode_setting": 6, "bath_tap": 7, "bath_addition": 8, "feeder_blocked": 9, "feeder_choked": 10,
                "feeder_cleared": 11, "cut_out": 12, "cut_in": 13}
-EVENT_UNITS = {"tap_weight": "kg", "temperature": "degC", "bath_sample_alf3": "%", "alf3_addition": "kg",
-               "metal_dip": "kg", "anode_setting": "kg butts", "bath_tap": "kg", "bath_addition": "kg",
-               "feeder_blocked": "feeder", "feeder_choked": "feeder", "feeder_cleared": "feeder",
-               "cut_out": "d", "cut_in": "d"}      # the lining's age at the cut-out; days out of the line
+# what an event's value is, by kind: the results variable that holds it (one unit each, CF) and its unit
+EVENT_VALUES = {"event_mass": ("kg", "mass tapped, added, dipped or (anode setting) of butts taken out",
+                               ("tap_weight", "alf3_addition", "metal_dip", "anode_setting", "bath_tap",
+                                "bath_addition")),
+                "event_temperature": ("degC", "dipped bath temperature", ("temperature",)),
+                "event_alf3": ("%", "excess AlF3 of the bath sample, wt %", ("bath_sample_alf3",)),
+                "event_feeder": ("1", "feeder (0 = the first of the cell)", ("feeder_blocked", "feeder_choked",
+                                                                           "feeder_cleared")),
+                "event_days": ("d", "lining age at a cut-out; days out of the line at a cut-in", ("cut_out", "cut_in"))}
+EVENT_VALUE_OF = {kind: name for name, (_, _, kinds) in EVENT_VALUES.items() for kind in kinds}
 
 # rows of the operations block (one column per cell)
 OPS = {name: i for i, name in enumerate(("lab_alf3", "pending_alf3", "pending_ready_s", "taps", "last_tap_s"))}

@@ -1,0 +1,128 @@
+"""The results file as stored: CF 1.11 by a CF checker, a plant-year under 1.5 GB, interval totals that add up,
+rounded means within their stated bound, a lazy open that lets go of the file, older formats refused."""
+from __future__ import annotations
+
+import h5netcdf
+import h5py
+import numpy as np
+import pytest
+from conftest import reference_with_cells
+
+import twin
+from twin.cli import main
+from twin.park import Park
+from twin.results import MEAN_BITS, VARIABLES, ResultsWriter, bitround
+
+
+@pytest.fixture(scope="module")
+def small_results(tmp_path_factory):
+    """The reference park (refinery, silo, power, carbon) with 6 cells a line, 3 hours."""
+    from twin.config import load_config, parse_config
+
+    data = load_config().model_dump(mode="json", by_alias=True)
+    for line in data["smelter"]["potlines"]:
+        line["cells"] = 6
+    path = tmp_path_factory.mktemp("format") / "park.nc"
+    twin.run(parse_config(data, source="<format test>"), path, hours=3)
+    return path
+
+
+def test_results_pass_the_cf_checker(small_results, tmp_path):
+    """IOOS compliance-checker, CF 1.11, strict: no failure and no warning (string names are labels, not
+    coordinate variables; every value variable has its unit; time bounds, flags, quantization declared)."""
+    from compliance_checker.runner import CheckSuite, ComplianceChecker
+
+    CheckSuite.load_all_available_checkers()
+    report = tmp_path / "cf.txt"
+    passed, errors = ComplianceChecker.run_checker(str(small_results), ["cf:1.11"], verbose=1, criteria="strict",
+                                                   output_filename=str(report), output_format="text")
+    text = report.read_text()
+    assert passed and not errors, text
+    assert "All tests passed" in text
+    with h5netcdf.File(small_results, "r") as f:
+        unitless = [name for name, v in f.variables.items() if v.dtype.kind == "f" and "units" not in v.attrs
+                    and name != "time_bounds"]      # bounds take their variable's unit (CF 7.1)
+    assert unitless == []                   # event values too: one variable per unit
+
+
+def test_a_plant_year_of_results_fits_in_one_and_a_half_GB(tmp_path):
+    """The reference park (720 cells, 10-min records, every variable): the file's growth per day, measured
+    between a 1-day and a 2-day run, times 365 plus the first day stays under 1.5 GB."""
+    cfg = twin.load_config()
+    one, two = tmp_path / "one.nc", tmp_path / "two.nc"
+    twin.run(cfg, one, days=1)
+    twin.run(cfg, two, days=2)
+    per_day = two.stat().st_size - one.stat().st_size
+    year = one.stat().st_size + 364 * per_day
+    assert year < 1.5e9, f"{per_day / 1e6:.2f} MB per day: {year / 1e9:.2f} GB per plant-year"
+
+
+def test_counters_hold_each_intervals_totals(tmp_path):
+    """Each record of a cell counter holds what happened in its interval ("time: sum"): the records add up to
+    the kernel's counters over the run, to the float32 the file keeps them in."""
+    park = Park(reference_with_cells(3))
+    start = park.smelter.counters.copy()
+    park.run(tmp_path / "r.nc", 6 * 3600.0)
+    with twin.open_results(tmp_path / "r.nc") as ds:
+        from twin.results import COUNTER_OUTPUTS
+        from twin.smelter.cell import COUNTER
+
+        for kernel_name, name in COUNTER_OUTPUTS.items():
+            if VARIABLES[name].method != "sum":
+                continue
+            assert ds[name].attrs["cell_methods"] == "time: sum", name
+            done = park.smelter.counters[COUNTER[kernel_name]] - start[COUNTER[kernel_name]]
+            np.testing.assert_allclose(ds[name].sum("time", dtype=float).values, done, rtol=1e-6,
+                                       atol=1e-6 * max(1.0, float(np.abs(done).max())), err_msg=name)
+
+
+def test_bitround_keeps_its_bits_and_bound():
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(0.0, 1.0, 5000) * 10.0 ** rng.integers(-30, 30, 5000),
+                        [0.0, -0.0, 1.0, 4.2, 965.3, 1e-42, np.nan, np.inf, -np.inf]]).astype(np.float32)
+    r = bitround(x, MEAN_BITS)
+    finite = np.isfinite(x)
+    assert np.array_equal(np.isnan(r), np.isnan(x)) and np.array_equal(r[~finite & ~np.isnan(x)],
+                                                                        x[~finite & ~np.isnan(x)])
+    # to nearest: at most half the last kept bit, 2**-(MEAN_BITS + 1) of the value (normal numbers)
+    normal = finite & (np.abs(x) > np.finfo(np.float32).tiny)
+    assert np.all(np.abs(r[normal].astype(float) - x[normal]) <= 2.0 ** -(MEAN_BITS + 1) * np.abs(x[normal]))
+    assert np.all(r[finite].view(np.uint32) & np.uint32((1 << (23 - MEAN_BITS)) - 1) == 0)
+    assert np.array_equal(bitround(r, MEAN_BITS), r, equal_nan=True)          # rounding twice changes nothing
+
+
+def test_only_the_cells_means_are_rounded(small_results):
+    with twin.open_results(small_results) as ds:
+        assert ds.bath_temperature.attrs["quantization_nsb"] == MEAN_BITS
+        assert ds.quantization_info.attrs["algorithm"] == "bitround"
+        for name in ("cell_voltage", "line_current", "metal_produced", "pot_age", "power_fraction"):
+            assert "quantization" not in ds[name].attrs, name
+        bits = ds.bath_temperature.values.view(np.uint32)
+        assert np.all(bits & np.uint32((1 << (23 - MEAN_BITS)) - 1) == 0)
+
+
+def test_open_results_is_lazy_and_lets_go(small_results):
+    ds = twin.open_results(small_results)
+    assert not ds.cell_voltage.variable._in_memory          # read when used, not at the open
+    assert float(ds.cell_voltage.mean()) > 3.5
+    with pytest.raises(OSError):
+        h5py.File(small_results, "a")                        # held while the dataset is open
+    ds.close()
+    h5py.File(small_results, "a").close()                    # let go
+    loaded = twin.open_results(small_results, load=True)
+    assert loaded.cell_voltage.variable._in_memory
+    h5py.File(small_results, "a").close()
+    assert list(loaded.line.values) == ["PL1", "PL2"] and loaded.source.values[0] == "anode"
+
+
+def test_a_file_of_another_format_is_refused(small_results, tmp_path, capsys):
+    old = tmp_path / "old.nc"
+    old.write_bytes(small_results.read_bytes())
+    with h5py.File(old, "a") as f:
+        del f.attrs["results_format"]          # as alutwin 0.1 wrote them: counters since the start
+    with pytest.raises(ValueError, match=r"results format 1, this alutwin .* reads format 2"):
+        twin.open_results(old)
+    with pytest.raises(ValueError, match=r"old\.nc: results format 1"):
+        ResultsWriter.reopen(old, 1, 0, Park(reference_with_cells(6)).layout())
+    assert main(["report", str(old)]) == 2
+    assert "results format 1" in capsys.readouterr().err

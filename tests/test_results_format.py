@@ -126,3 +126,18 @@ def test_a_file_of_another_format_is_refused(small_results, tmp_path, capsys):
         ResultsWriter.reopen(old, 1, 0, Park(reference_with_cells(6)).layout())
     assert main(["report", str(old)]) == 2
     assert "results format 1" in capsys.readouterr().err
+
+
+def test_a_refinery_file_opens_lazily_closes_and_reports(tmp_path):
+    """A file with no labelled dimension (the refinery alone) is returned as opened: closing it lets go of the
+    file (no recursion through its own close), and its report has the refinery's sections only."""
+    from twin.config import default_config_path
+    from twin.report import report
+
+    out = tmp_path / "refinery.nc"
+    twin.run(twin.load_config(default_config_path().parent / "refinery.toml"), out, hours=2)
+    with twin.open_results(out) as ds:
+        assert "line" not in ds.dims and float(ds.alumina_production.mean()) > 0
+    h5py.File(out, "a").close()
+    page = report(out, tmp_path / "rep").read_text()
+    assert "<h2>Refinery</h2>" in page and "Potlines" not in page

@@ -6,7 +6,13 @@ readers share HDF5's file lock: a reader never sees a half-written flush; while 
 the file, the writer keeps its records buffered and writes them at its next chance, so a
 reader never stops a run. Memory holds one buffer of outputs, whatever the simulated horizon
 (plus what piles up while a reader keeps the file open). xarray reads the file with
-``open_results``, which loads and lets go of it at once.
+``open_results``: lazily (values read when used, the file held until the dataset is closed) or,
+with ``load=True``, all at once, letting go of it.
+
+What a record means is in each variable's ``cell_methods`` (interval mean, total over the
+interval, value at its end; see ``Variable.method``); files of another ``results_format`` are
+refused. The cells' means are bit-rounded before compression (``MEAN_BITS``); a write the disk
+has no room for is not started (``DiskFullError``).
 """
 from __future__ import annotations
 
@@ -560,7 +566,8 @@ def open_results(path: str | Path, load: bool = False) -> xr.Dataset:
             ds.close()
             raise
         named = _labels_as_index(ds)
-        named.set_close(ds.close)             # closing what is returned lets go of the file
+        if named is not ds:
+            named.set_close(ds.close)         # closing what is returned lets go of the file
         return named
     raise AssertionError("unreachable")
 

@@ -184,3 +184,27 @@ def test_a_tampered_checkpoint_is_refused(tmp_path, capsys, damage):
     assert main(["run", "--resume", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "out.nc.checkpoint.npz: " in err and "Traceback" not in err
+
+
+def test_a_tag_map_that_is_not_utf8_is_named(tmp_path, capsys):
+    export = tmp_path / "export.csv"
+    export.write_text("timestamp,tag,value,quality\n2027-01-01T00:00:00Z,PL1.AMPS,500,good\n")
+    tags = tmp_path / "tags.toml"
+    tags.write_bytes(b"\xff\xfe cells = 2\n")
+    assert main(["ingest", str(export), "--tags", str(tags), "--out", str(tmp_path / "h.nc")]) == 2
+    err = capsys.readouterr().err
+    assert "tags.toml: not UTF-8 text (byte 0xff at offset 0)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"scheduler": "nonsense::address"}, "scheduler nonsense::address: cannot reach a Dask scheduler there"),
+    ({"n_workers": 0}, "workers (0) and batch size (None) must be at least 1"),
+    ({"batch_size": 0}, "batch size (0) must be at least 1"),
+])
+def test_calibration_on_a_bad_cluster_is_a_clear_error(options, words):
+    """A scheduler address that is not one, or no workers, is refused naming it, before any work is sent."""
+    from twin.calibrate import calibrate_cells
+
+    with pytest.raises((OSError, ValueError)) as caught:
+        calibrate_cells(load_config(), {}, [], **options)
+    assert words in str(caught.value)

@@ -202,9 +202,14 @@ def test_a_tag_map_that_is_not_utf8_is_named(tmp_path, capsys):
     ({"batch_size": 0}, "batch size (0) must be at least 1"),
 ])
 def test_calibration_on_a_bad_cluster_is_a_clear_error(options, words):
-    """A scheduler address that is not one, or no workers, is refused naming it, before any work is sent."""
+    """A scheduler address that is not one, or no workers, is refused naming it, before any work is sent, and
+    leaves no client behind (a failed default client made later xarray writes try to reach it)."""
+    from distributed import default_client
+
     from twin.calibrate import calibrate_cells
 
     with pytest.raises((OSError, ValueError)) as caught:
         calibrate_cells(load_config(), {}, [], **options)
     assert words in str(caught.value)
+    with pytest.raises(ValueError, match="No clients found"):
+        default_client()

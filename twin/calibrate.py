@@ -357,13 +357,15 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     batches = [cells[i:i + size] for i in range(0, len(cells), size)]
     if scheduler:
         try:
-            client, cluster = Client(scheduler, timeout=10), None
+            # not the process's default client: a failed one would stay behind for dask and xarray (their locks
+            # then try to reach it)
+            client, cluster = Client(scheduler, timeout=10, set_as_default=False), None
         except (OSError, ValueError, TypeError) as exc:     # unreachable, refused, not an address
             raise OSError(f"scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
     else:
         # no dashboard port of its own (":0": any free one), so several clusters can run side by side
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
-        client = Client(cluster)
+        client = Client(cluster, set_as_default=False)
     try:
         # the data go to the workers once, as futures, not inside the task graph
         data = [client.scatter({k: problems[k] for k in batch}, direct=cluster is not None) for batch in batches]

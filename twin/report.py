@@ -202,7 +202,8 @@ def _daily_figure(kpis: PlantKPIs, out: Path) -> str:
     for ax, (key, label) in zip(axes.flat, panels, strict=True):
         for name in kpis.lines.index:
             values = kpis.daily.xs(name, level="line")[key].reindex(days)
-            ax.plot(days + pd.Timedelta(hours=12), values, "o-", ms=3, label=name)
+            ax.plot(days + pd.Timedelta(hours=12), values, marker="o" if len(days) <= 60 else None, ms=3,
+                    lw=1.0, label=name)                     # dots while the days can be told apart
         if key in TARGETS:
             _band(ax, key)
         ax.set_ylabel(label)

@@ -115,8 +115,9 @@ def _calibrate(args: argparse.Namespace) -> int:
         return 2
     try:
         with xr.open_dataset(args.data, engine="h5netcdf") as ds:
-            data = ds.load()
-        if data.attrs.get("title") == "alutwin results":       # a twin run: its labels and format checked
+            run = ds.attrs.get("title") == "alutwin results"
+            data = None if run else ds.load()
+        if run:                                    # a twin run: read with its labels, its format checked
             data = open_results(args.data, load=True)
     except (ValueError, OSError) as exc:
         print(f"twin: error: --data {args.data}: {exc}", file=sys.stderr)

@@ -27,6 +27,18 @@ def small_park(cells: int = 4, lines: int = 2, run: dict[str, Any] | None = None
     return parse_config(data, source="<test>")
 
 
+def park_with(cells: int = 4, **sections: Any) -> ParkConfig:
+    """The reference park (refinery included) with ``cells`` cells per line and keys of some sections replaced."""
+    from twin import load_config
+
+    data = load_config().model_dump(mode="json", by_alias=True)
+    for line in data["smelter"]["potlines"]:
+        line["cells"] = cells
+    for name, values in sections.items():
+        data[name] = {**(data.get(name) or {}), **values}
+    return parse_config(data, source="<test park>")
+
+
 def reference_with_cells(cells: int, **run: Any) -> ParkConfig:
     """The reference park's smelter (its two potlines, cell design, control) with ``cells`` cells per line."""
     from twin import load_config

@@ -3,23 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_identical, interrupted_then_resumed
+from conftest import assert_identical, interrupted_then_resumed, park_with
 
 import twin
 from twin.carbon import LOW_CARBON_LINE
-from twin.config import load_config, parse_config
 from twin.site.site import SOURCES
 from twin.smelter.cell import COUNTER, F_IN_ALF3, fluoride_mass
-
-
-def park_with(cells: int = 4, **sections) -> twin.ParkConfig:
-    """The reference park (refinery included) with ``cells`` cells per line and keys of some sections replaced."""
-    data = load_config().model_dump(mode="json", by_alias=True)
-    for line in data["smelter"]["potlines"]:
-        line["cells"] = cells
-    for name, values in sections.items():
-        data[name] = {**(data.get(name) or {}), **values}
-    return parse_config(data, source="<test park>")
 
 
 def run(cfg, hours: int):

@@ -9,12 +9,12 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import park_with
 from matplotlib.image import imread
 
 import twin
 from twin._core.pot import AL_KG_PER_COULOMB
 from twin.cli import main
-from twin.config import load_config, parse_config
 from twin.kpi import plant_kpis, worst_pots
 from twin.report import _kpi_table, report
 
@@ -22,11 +22,8 @@ from twin.report import _kpi_table, report
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """The reference park with 6 cells a line, 30 hours: two calendar days."""
-    data = load_config().model_dump(mode="json", by_alias=True)
-    for line in data["smelter"]["potlines"]:
-        line["cells"] = 6
     path = tmp_path_factory.mktemp("report") / "park.nc"
-    twin.run(parse_config(data, source="<report test>"), path, hours=30)
+    twin.run(park_with(cells=6), path, hours=30)
     return path
 
 

@@ -6,7 +6,7 @@ import h5netcdf
 import h5py
 import numpy as np
 import pytest
-from conftest import reference_with_cells
+from conftest import park_with, reference_with_cells
 
 import twin
 from twin.cli import main
@@ -17,13 +17,8 @@ from twin.results import MEAN_BITS, VARIABLES, ResultsWriter, bitround
 @pytest.fixture(scope="module")
 def small_results(tmp_path_factory):
     """The reference park (refinery, silo, power, carbon) with 6 cells a line, 3 hours."""
-    from twin.config import load_config, parse_config
-
-    data = load_config().model_dump(mode="json", by_alias=True)
-    for line in data["smelter"]["potlines"]:
-        line["cells"] = 6
     path = tmp_path_factory.mktemp("format") / "park.nc"
-    twin.run(parse_config(data, source="<format test>"), path, hours=3)
+    twin.run(park_with(cells=6), path, hours=3)
     return path
 
 

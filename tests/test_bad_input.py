@@ -213,3 +213,33 @@ def test_calibration_on_a_bad_cluster_is_a_clear_error(options, words):
     assert words in str(caught.value)
     with pytest.raises(ValueError, match="No clients found"):
         default_client()
+
+
+def test_no_command_writes_its_output_over_an_input(tmp_path, capsys):
+    """Issue 26: `twin run self.toml --out self.toml` replaced the config with HDF5 (exit 0), `twin ingest` the
+    export or the tag map. Any output over any input (the config, a file it reads, an export, the tag map, a
+    report beside the ingest's output) is a one-line error, exit 2, with the input untouched."""
+    from twin.cli import main
+
+    base = tmp_path / "base.toml"
+    base.write_text('base = "reference"\n')
+    what_if = tmp_path / "what_if.toml"
+    what_if.write_text('base = "base.toml"\n[run]\ndays = 1\n')
+    export, tags = tmp_path / "in.csv", tmp_path / "tags.toml"
+    export.write_text("timestamp,tag,value\n")
+    tags.write_text("[signals]\n")
+    cases = [(["run", str(what_if), "--out", str(what_if)], what_if, "the park config"),
+             (["run", str(what_if), "--out", str(base)], base, "the park config (or a file it reads)"),
+             (["ingest", str(export), "--tags", str(tags), "--out", str(export)], export, "an export"),
+             (["ingest", str(export), "--tags", str(tags), "--out", str(tags)], tags, "the tag map")]
+    for argv, kept, role in cases:
+        before = kept.read_bytes()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"would write over {kept}, {role}" in err, err
+        assert kept.read_bytes() == before
+    # the report beside the ingest's output is an output too: in.quality.csv over an export named so
+    quality = tmp_path / "in.quality.csv"
+    quality.write_text("timestamp,tag,value\n")
+    assert main(["ingest", str(quality), "--tags", str(tags), "--out", str(tmp_path / "in.nc")]) == 2
+    assert "would write over" in capsys.readouterr().err

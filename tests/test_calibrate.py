@@ -147,6 +147,9 @@ def test_twin_calibrate_from_files(tmp_path, capsys):
     config = tmp_path / "park.toml"
     config.write_text('base = "' + str(default_config_path()).replace("\\", "/") + '"\n'
                       "[run]\noutput_interval_s = 600.0\n[[smelter.potlines]]\nname = \"A\"\ncells = 2\n"
+                      # potlines merge by name: the base's two are taken out
+                      "[[smelter.potlines]]\nname = \"PL1\"\nremove = true\n"
+                      "[[smelter.potlines]]\nname = \"PL2\"\nremove = true\n"
                       # the plant's cells at the design: a fit of r_anode alone cannot see a drawn ACD offset
                       "[smelter.variation]\nacd_sd_mm = 0.0\nr_anode_sd_pct = 0.0\nua_top_sd_pct = 0.0\n"
                       "[smelter.operations]\nfeeder_fault_rate_per_day = 0.0\n")
@@ -178,7 +181,7 @@ def test_twin_calibrate_from_files(tmp_path, capsys):
     before = config.read_text()
     assert main(["calibrate", str(config), "--data", str(tmp_path / "plant.nc"), "--fit", str(fit), "--out",
                  str(tmp_path / "park.nc")]) == 2
-    assert "which is the park config; choose another --out" in capsys.readouterr().err
+    assert "the park config (or a file it reads); choose another --out" in capsys.readouterr().err
     assert config.read_text() == before and not (tmp_path / "park.nc").exists()
 
 

@@ -80,3 +80,23 @@ def test_replay_on_a_finer_input_clock_reproduces_the_run_closer(tmp_path):
     rms_fine = np.sqrt(np.mean((got - ten_min) ** 2))
     rms_coarse = np.sqrt(np.mean((coarse_got - ten_min) ** 2))
     assert rms_fine < 1e-3 and rms_fine < rms_coarse / 3, (rms_fine, rms_coarse)
+
+
+def test_independent_cells_replay_as_if_alone(tmp_path):
+    """A calibration batch replays its cells as separate problems: with ``independent_cells`` each has its own
+    secondary-alumina fluoride store, so cell 0 of a 3-cell line of different cells replays exactly as a line
+    of cell 0 alone; on the line's shared store (a plant's scrubber) its neighbours' fluoride reaches it."""
+    from twin.calibrate import batch_config
+
+    cfg = small_reference(tmp_path, cells=3)          # two lines of 3: line 0's cells are the batch
+    twin.run(cfg, tmp_path / "plant.nc", hours=6)
+    inputs = inputs_from_results(twin.open_results(tmp_path / "plant.nc", load=True))
+    values = [{"r_anode_uohm": r} for r in (0.56, 0.63, 0.69)]
+    collect = ("cell_voltage", "excess_alf3")
+    line = inputs.isel(cell=[0, 1, 2], line=[0])
+    alone = replay(batch_config(cfg, values[:1], [1]), inputs.isel(cell=[0], line=[0]), None, collect=collect)
+    batch = replay(batch_config(cfg, values, [3]), line, None, collect=collect, independent_cells=True)
+    shared = replay(batch_config(cfg, values, [3]), line, None, collect=collect)
+    for name in collect:
+        np.testing.assert_allclose(batch[name][:, 0], alone[name][:, 0], rtol=1e-12, atol=0)
+    assert np.abs(shared["excess_alf3"][:, 0] - alone["excess_alf3"][:, 0]).max() > 1e-6

@@ -138,6 +138,23 @@ def test_console_script_check_config(tmp_path):
     assert res.returncode == 0 and "valid" in res.stdout
 
 
+def test_the_commands_log_warnings_as_warnings_and_not_dasks_info(tmp_path, capsys):
+    """Issue 23: `twin calibrate` printed Dask's INFO records ("Start Nanny at ...") as `twin: warning:`
+    lines. After a command, the model's warnings are one `twin: warning:` line, a library's carry its
+    logger's name, and nothing below WARNING is shown."""
+    import logging
+
+    assert main(["check-config", str(write_config(tmp_path))]) == 0
+    capsys.readouterr()
+    logging.getLogger("distributed.nanny").info("Start Nanny at: 'tcp://127.0.0.1:1'")
+    logging.getLogger("twin.power").warning("power fraction 1.250 asks for more")
+    logging.getLogger("distributed.worker").warning("memory use is high")
+    logging.getLogger("twin.cli").error("bad thing")
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["twin: warning: power fraction 1.250 asks for more",
+                   "twin: warning: distributed.worker: memory use is high", "twin: error: bad thing"], err
+
+
 def test_a_second_run_on_the_same_results_file_stops(tmp_path, capsys):
     """While a run writes a file (holds its lock), another run on it stops at once with a clear error."""
     from twin.results import OutputLockedError, output_lock

@@ -136,3 +136,25 @@ def test_a_refinery_file_opens_lazily_closes_and_reports(tmp_path):
     h5py.File(out, "a").close()
     page = report(out, tmp_path / "rep").read_text()
     assert "<h2>Refinery</h2>" in page and "Potlines" not in page
+
+
+def test_by_day_puts_each_record_in_the_day_its_interval_starts(tmp_path):
+    """Issue 23: records are stamped at their interval's end, so resample(time="1D") makes a phantom day of the
+    last record (00:00 of the next day). twin.kpi.by_day groups by the interval's start: a 2-day run from
+    midnight gives 2 days of 24 hourly records, counters summed to the run's totals, means averaged, points the
+    day's last."""
+    from twin.kpi import by_day
+
+    cfg = reference_with_cells(2, output_interval_s=3600.0)
+    twin.run(cfg, tmp_path / "two.nc", days=2)
+    ds = twin.open_results(tmp_path / "two.nc", load=True)
+    assert ds.metal_produced.resample(time="1D").sum().sizes["time"] == 3       # the phantom day
+    days = by_day(ds)
+    assert days.sizes["day"] == 2 and list(days.records.values) == [24, 24]
+    np.testing.assert_allclose(days.metal_produced.sum("day"), ds.metal_produced.sum("time", dtype=float), rtol=1e-12)
+    np.testing.assert_allclose(days.cell_voltage.isel(day=0), ds.cell_voltage.isel(time=slice(0, 24)).mean(
+        "time", dtype=float), rtol=1e-12)
+    np.testing.assert_array_equal(days.beam_position.isel(day=1), ds.beam_position.isel(time=-1))
+    assert days.metal_produced.attrs["units"] == "kg"
+    with pytest.raises(ValueError, match="time_bounds: cell_methods"):
+        by_day(ds, ["time_bounds"])

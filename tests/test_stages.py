@@ -41,3 +41,45 @@ def test_base_files_that_are_missing_or_circular_are_named(tmp_path):
     (tmp_path / "c.toml").write_text('base = "nowhere.toml"\n')
     with pytest.raises(ConfigError, match=r"base = 'nowhere.toml': no such file"):
         load_config(tmp_path / "c.toml")
+
+
+def test_a_what_if_on_one_potline_keeps_the_other(tmp_path, capsys):
+    """Issue 23: one [[smelter.potlines]] table in a file with a base replaced the whole list, and check-config
+    said "valid (PL1: 360 cells ...)": the smelter halved without a word. Lists of named tables merge by name:
+    PL1 changes, PL2 stays; a new name adds a line; remove = true takes one out; check-config lists the
+    changes. base = "reference" is the packaged reference park from anywhere."""
+    from twin.cli import main
+
+    what_if = tmp_path / "what_if.toml"
+    what_if.write_text('base = "reference"\n[[smelter.potlines]]\nname = "PL1"\ncurrent_kA = 530.0\n')
+    cfg, park = load_config(what_if), load_config()
+    assert [(p.name, p.current_kA) for p in cfg.smelter.potlines] == [("PL1", 530.0), ("PL2", 500.0)]
+    assert cfg.smelter.potlines[0].cells == park.smelter.potlines[0].cells
+    assert main(["check-config", str(what_if)]) == 0
+    out = capsys.readouterr().out
+    assert "PL2: 360 cells at 500 kA" in out and "1 change(s)" in out
+    assert "smelter.potlines[PL1].current_kA: 500.0 -> 530.0" in out
+    grown = tmp_path / "grown.toml"
+    grown.write_text('base = "what_if.toml"\n[[smelter.potlines]]\nname = "PL3"\ncells = 10\n'
+                     '[[smelter.potlines]]\nname = "PL2"\nremove = true\n')
+    assert [p.name for p in load_config(grown).smelter.potlines] == ["PL1", "PL3"]
+    assert main(["check-config", str(grown)]) == 0
+    out = capsys.readouterr().out
+    assert "smelter.potlines[PL2]: removed" in out and "smelter.potlines[PL3]: added" in out
+    # the stages build on the park the same way: stage 1 takes PL2 out by name
+    assert [p.name for p in load_config(STAGES / "stage1.toml").smelter.potlines] == ["PL1"]
+
+
+def test_a_merge_that_cannot_be_done_is_named(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('base = "reference"\n[[smelter.potlines]]\nname = "PL9"\nremove = true\n')
+    with pytest.raises(ConfigError, match=r"smelter.potlines 'PL9': remove = true, but the base has no 'PL9' "
+                                          r"\(it has 'PL1', 'PL2'\)"):
+        load_config(bad)
+    bad.write_text('base = "reference"\n[[smelter.potlines]]\nname = "PL1"\nremove = "yes"\n')
+    with pytest.raises(ConfigError, match="remove = 'yes'; remove takes true or false"):
+        load_config(bad)
+    bad.write_text('base = "referenc"\n')
+    with pytest.raises(ConfigError, match=r"base = 'referenc': no such file beside bad.toml \(or base = "
+                                          r"\"reference\" for the packaged reference park\)"):
+        load_config(bad)

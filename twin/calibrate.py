@@ -113,8 +113,9 @@ def batch_config(config: ParkConfig, values: list[dict[str, float]], line_sizes:
     """A park for a batch of calibration problems: lines of ``line_sizes`` cells, cell k with its own
     parameter ``values[k]``.
 
-    In replay every line runs at its recorded current (the regulator is bypassed), so the cells do not
-    feel each other: one kernel call advances a whole batch of independent problems.
+    In replay every line runs at its recorded current (the regulator is bypassed) and, replayed with
+    ``independent_cells``, every cell has its own fume store, so the cells do not feel each other: one
+    kernel call advances a whole batch of independent problems.
     """
     line = config.smelter.potlines[0]
     lines = [line.model_copy(update={"cells": size, "name": f"batch{j}", "schedule": []})
@@ -229,7 +230,8 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
         for i in range(n):
             values[position[i]] = {par.name: par.from_search(z[i * p + j]) for j, par in enumerate(parameters)}
         try:
-            got = replay(batch_config(config, values, line_sizes), driven_by, None, collect=variables)
+            got = replay(batch_config(config, values, line_sizes), driven_by, None, collect=variables,
+                         independent_cells=True)
         except SteadyStateError:
             # a trial design with no steady heat balance: a cost far above any fit's, so the trust
             # region draws back from it (a finite value: least_squares cannot take inf)

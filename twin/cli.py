@@ -13,6 +13,17 @@ from pathlib import Path
 from twin import __version__
 
 
+def _over_an_input(option: str, out: Path, inputs: dict[str, list[Path]]) -> bool:
+    """True (with the one-line error printed) if writing ``out`` would replace one of the command's inputs."""
+    for role, paths in inputs.items():
+        for given in paths:
+            if given.exists() and out.resolve() == given.resolve():
+                print(f"twin: error: {option} {out} would write over {given}, {role}; choose another {option}",
+                      file=sys.stderr)
+                return True
+    return False
+
+
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -29,9 +40,15 @@ def _run(args: argparse.Namespace) -> int:
             summary = Park.resume(args.resume, progress=lambda s: bar.update(round(s)))
         print(summary)
         return 0
+    from twin.config import default_config_path, files_read
+
     cfg = load_config(args.config, calibration=args.calibration)
     seconds = args.hours * 3600.0 if args.hours is not None else (args.days or cfg.run.days) * 86400.0
     out = Path(args.out) if args.out else Path.cwd() / f"{Path(cfg.source).stem}-results.nc"
+    inputs = {"the park config (or a file it reads)": files_read(args.config or default_config_path()),
+              "the calibration": [Path(args.calibration)] if args.calibration else []}
+    if any(_over_an_input("--out", written, inputs) for written in (out, Path(f"{out}.checkpoint.npz"))):
+        return 2
     print(f"alutwin: {cfg.name} ({_describe(cfg)}) from {cfg.source}")
     park = Park(cfg)                                   # steady state first: it can fail on a bad design
     # the bar counts whole plant seconds (no float round-off at the end), shown in hours
@@ -43,10 +60,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from twin.config import load_config
+    from twin.config import changes_against_base, load_config
 
     cfg = load_config(args.config)
     print(f"{cfg.source}: valid ({_describe(cfg)})")
+    changes = changes_against_base(args.config)
+    if changes is not None:
+        print(f"against its base: {len(changes)} change(s)" + "".join(f"\n  {line}" for line in changes))
     return 0
 
 
@@ -63,11 +83,14 @@ def _describe(cfg) -> str:
 def _ingest(args: argparse.Namespace) -> int:
     from twin.historian import ingest, load_tag_map
 
+    out = Path(args.out)
+    report_path = out.with_suffix(".quality.csv")
+    inputs = {"an export": [Path(e) for e in args.exports], "the tag map": [Path(args.tags)]}
+    if any(_over_an_input("--out", written, inputs) for written in (out, report_path)):
+        return 2
     tag_map = load_tag_map(args.tags)
     ds, report = ingest(args.exports, tag_map, interval_s=args.interval, start=args.start, end=args.end)
-    out = Path(args.out)
     ds.to_netcdf(out, engine="h5netcdf")
-    report_path = out.with_suffix(".quality.csv")
     report.to_csv(report_path, index=False)
     unknown = report.loc[report["status"] == "unknown tag", "tag"].tolist()
     print(f"{out}: {ds.sizes['time']} intervals of {args.interval:g} s, {len(ds.sample)} samples; "
@@ -97,16 +120,15 @@ def _calibrate(args: argparse.Namespace) -> int:
     import xarray as xr
 
     from twin.calibrate import calibrate_cells, load_fit, problems_from_data, write_calibration
+    from twin.config import files_read, load_config
     from twin.results import open_results
 
-    inputs = {"the park config": args.config, "the fit file": args.fit, "the data": args.data}
-    for written in (Path(args.out), Path(args.out).with_suffix(".toml")):
-        for what, given in inputs.items():
-            if Path(given).exists() and written.resolve() == Path(given).resolve():
-                print(f"twin: error: --out {args.out} would write {written}, which is {what}; "
-                      "choose another --out", file=sys.stderr)
-                return 2
-    from twin.config import load_config
+    config_files = files_read(args.config) if Path(args.config).is_file() else []
+    inputs = {"the park config (or a file it reads)": config_files, "the fit file": [Path(args.fit)],
+              "the data": [Path(args.data)]}
+    written = (Path(args.out), Path(args.out).with_suffix(".toml"))
+    if any(_over_an_input("--out", path, inputs) for path in written):
+        return 2
 
     cfg = load_config(args.config)
     spec = load_fit(args.fit)
@@ -167,6 +189,32 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+class _StderrLines(logging.StreamHandler):
+    """Warnings and errors as one line each on the present stderr, named by their level ("twin: warning: ...");
+    a library's own (Dask's) with its logger's name. Records below WARNING are not shown: Dask's INFO
+    ("Start Nanny at ...") propagates to the root logger whatever the root's level, so the handler filters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setLevel(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr          # the stream of now (a redirected or captured stderr), not of import
+        super().emit(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        source = "" if record.name == "twin" or record.name.startswith("twin.") else f"{record.name}: "
+        return f"twin: {record.levelname.lower()}: {source}{record.getMessage()}"
+
+
+def _log_to_stderr() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrLines) for h in root.handlers):
+        root.addHandler(_StderrLines())
+    if root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.WARNING)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twin", description="alutwin: digital twin of a green-aluminium park")
     parser.add_argument("--version", action="version", version=f"alutwin {__version__}")
@@ -214,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # the model's warnings (power programs outside the cells' window ...) as one line each on stderr
-    logging.basicConfig(level=logging.WARNING, format="twin: warning: %(message)s")
+    _log_to_stderr()
     for flag in ("days", "hours"):
         value = getattr(args, flag, None)
         if value is not None and not 0 < value < float("inf"):

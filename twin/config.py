@@ -98,8 +98,12 @@ class CellConfig(_Section):
     feed_gain_per_wt: Annotated[float, Field(ge=0, le=10)] = 0.5
     # anode effect
     ae_alumina_wt: Annotated[float, Field(ge=0.5, le=3.0)] = 1.8
+    # an anode effect's back voltage: drawn per AE about ae_voltage_V (high-voltage AEs run at ~20-50 V,
+    # Tabereaux, JOM 1994; at least 10 V); one the controller does not quench lasts ae_duration_s: the crew
+    # kills it by hand within minutes [A]
     ae_voltage_V: Annotated[float, Field(ge=5, le=80)] = 25.0
-    ae_duration_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    ae_voltage_sd_V: Annotated[float, Field(ge=0, le=20)] = 5.0
+    ae_duration_s: Annotated[float, Field(gt=0, le=3600)] = 300.0
     pfc_slope_cf4: NonNegative = 0.104
     pfc_c2f6_ratio: NonNegative = 0.057
     pfc_overvoltage_coefficient: NonNegative = 1.16      # (kg CF4/t Al)/mV, IPCC CWPB (no PFPB value published)
@@ -152,10 +156,16 @@ class CellConfig(_Section):
     sodium_uptake_time_days: Annotated[float, Field(gt=0, le=2000)] = 100.0
     # crushed bath the crew adds (bath height management) melts into the bath first order [A]: hours
     crushed_bath_melt_h: Annotated[float, Field(gt=0.1, le=48)] = 3.0
-    # current efficiency (Dewing form anchored here)
+    # current efficiency: the back reaction is a loss flux per m2 of metal-bath interface (Sterten-Solli; its
+    # bath dependence Dewing's), anchored once at the reference point: the cell's CE is ce_ref at a cathode
+    # current density of ce_ref_cathode_A_per_cm2 (the reference cell's 500 kA on 70 m2), superheat_ref_K,
+    # alf3_ref_wt and an ACD of ce_ref_acd_cm (its pad-instability loss); its own current, cathode area, ACD
+    # and bath then move it (twin.smelter.bath.current_efficiency)
     ce_ref: Annotated[float, Field(gt=0.8, le=0.99)] = 0.95
     superheat_ref_K: Annotated[float, Field(ge=0, le=30)] = 8.0
     alf3_ref_wt: Annotated[float, Field(ge=0, le=20)] = 11.5
+    ce_ref_cathode_A_per_cm2: Annotated[float, Field(ge=0.3, le=1.5)] = 500e3 / 70e4
+    ce_ref_acd_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 4.5
     # anodes: life, setting in pairs, the cold anodes' heat sink and current pick-up (notes 2.13, 2.17)
     anode_mass_kg: Annotated[float, Field(gt=100, le=3000)] = 1100.0
     anode_cycle_days: Annotated[float, Field(ge=10, le=60)] = 27.0
@@ -170,6 +180,15 @@ class CellConfig(_Section):
     # operations placeholders until the operations issue
     tap_interval_h: Annotated[float, Field(gt=0, le=96)] = 24.0
     alf3_addition_kg_per_day: NonNegative = 52.5
+
+    @model_validator(mode="after")
+    def _ce_anchor_leaves_a_loss(self) -> CellConfig:
+        pad = self.ce_pad_loss * math.exp((self.pad_instability_acd_cm - self.ce_ref_acd_cm)
+                                          / self.pad_instability_length_cm)
+        if self.ce_ref + pad >= 1.0:
+            raise ValueError(f"ce_ref = {self.ce_ref:g} with the pad-instability loss {pad:.4f} at ce_ref_acd_cm = "
+                             f"{self.ce_ref_acd_cm:g} leaves no back-reaction loss: ce_ref must be below {1 - pad:.4f}")
+        return self
 
     @model_validator(mode="after")
     def _lvae_above_ae(self) -> CellConfig:
@@ -194,12 +213,18 @@ class ControlConfig(_Section):
     underfeed_factor: Annotated[float, Field(ge=0, lt=1)] = 0.6
     overfeed_factor: Annotated[float, Field(gt=1, le=3)] = 1.5
     slope_threshold_mV_per_min: Annotated[float, Field(gt=0, le=100)] = 4.0
+    # the slope must also clear this many standard deviations of its own noise (from the controller's noise
+    # estimate), in quadrature with the threshold: on a noisy pad, noise alone does not end an underfeed
+    slope_noise_sigmas: Annotated[float, Field(ge=0, le=5)] = 2.0
     underfeed_timeout_s: Annotated[float, Field(gt=0, le=86400)] = 5400.0
     overfeed_time_s: Annotated[float, Field(gt=0, le=86400)] = 1800.0
     resistance_control: bool = True
     beam_period_s: Annotated[float, Field(gt=0, le=86400)] = 300.0
     resistance_target_uohm: Annotated[float, Field(gt=0, le=50)] | None = None
     resistance_band_uohm: Annotated[float, Field(ge=0, le=5)] = 0.05
+    # an error this large (~7 mm of ACD: a current change, power back after a curtailment) is corrected past
+    # the daily move limit (there against hunting on small errors) until it is back in the band [A]
+    large_error_uohm: Annotated[float, Field(gt=0, le=10)] = 0.5
     acd_sensitivity_uohm_per_mm: Annotated[float, Field(gt=0, le=5)] = 0.07
     beam_max_move_mm: Annotated[float, Field(gt=0, le=20)] = 2.0
     beam_max_moves_per_day: Annotated[int, Field(ge=0, le=1000)] = 24
@@ -207,12 +232,16 @@ class ControlConfig(_Section):
     setting_inhibit_h: Annotated[float, Field(ge=0, le=48)] = 2.0
     # resistance-target additives and limits (notes sec. 5.1): the heat-balance feed-forward on the line
     # current (share of the heat a lower current takes away that the target gives back, EP0671488-type),
-    # the noise additive, the ACD floor and ceiling
-    heat_feedforward: Annotated[float, Field(ge=0, le=1)] = 0.7
+    # the noise additive, the ACD floor and ceiling (the ceiling high enough for the feed-forward to hold the
+    # heat of a -25 % curtailment: ~8 cm at 375 kA, TRIMET-type modulation, park notes sec. 1.4 [A]); above the
+    # design current the floor is also the pad's onset of instability (pad_instability_acd_cm). The share 0.62
+    # is what holds the reference cell in its window through -25 % for 48 h with the shell exchangers closing
+    # (a larger share with the exchangers over-heats it by the second day, a smaller one freezes ledge) [A]
+    heat_feedforward: Annotated[float, Field(ge=0, le=1)] = 0.62
     noise_threshold_mV: Annotated[float, Field(ge=0, le=500)] = 20.0
     noise_gain_uohm_per_mV: Annotated[float, Field(ge=0, le=0.1)] = 0.01
     acd_min_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 3.0
-    acd_max_cm: Annotated[float, Field(ge=2.0, le=10.0)] = 6.5
+    acd_max_cm: Annotated[float, Field(ge=2.0, le=10.0)] = 8.0
     # shell heat exchangers (adjustable side heat loss, TRIMET/EnPot, park notes sec. 1.4): their setting
     # (a factor on the shell-to-air transfer) follows the line current, 1 + gain (I/I_design - 1), within
     # min..max, with the dampers' time constant; gain 0: no exchangers
@@ -223,6 +252,13 @@ class ControlConfig(_Section):
     ae_detect_V: Annotated[float, Field(gt=4.5, le=50)] = 8.0
     quench_delay_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
     quench_alumina_kg: Annotated[float, Field(ge=0, le=500)] = 30.0
+    # an automatic quench does not always kill the AE: each attempt succeeds with quench_success, a failed one
+    # is retried after quench_retry_s, up to quench_attempts, then the crew (ae_duration_s). 0.85 and 60 s give a
+    # mean AE of ~40 s with ~15 % past a minute and ~0.3 % running to the crew: the <30-60 s means and long
+    # tail of modern point-fed lines (IAI anode effect surveys, smelter notes table 3.1) [A]
+    quench_success: Annotated[float, Field(ge=0, le=1)] = 0.85
+    quench_retry_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    quench_attempts: Annotated[int, Field(ge=0, le=20)] = 3
     # individual anode current monitoring (Dion et al. 2018): the system then sees low-voltage AEs, which
     # the cell voltage does not show
     lvae_detection: bool = False
@@ -740,27 +776,135 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+# ``base = "reference"`` builds on the packaged reference park wherever the file is
+REFERENCE_BASE = "reference"
+
+
 def _read_with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """A config file with what it builds on: ``base = "FILE"`` (relative to it) is read first and this
-    file's tables are merged into it key by key (lists and values replace the base's)."""
+    """A config file with what it builds on (see ``_base_and_own``), merged."""
+    base, own = _base_and_own(path, seen)
+    return own if base is None else _merge(base, own, str(path))
+
+
+def _base_and_own(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """What a config file builds on and what it writes itself: ``base = "FILE"`` (relative to it; or
+    ``"reference"``, the packaged reference park) is read first (with its own base), and this file's tables
+    are merged into it by ``_merge``. No base: (None, the file)."""
     if path.resolve() in seen:
         raise ConfigError(f"{path}: base files include each other ({' -> '.join(map(str, seen))})")
     data = _include_refinery(read_toml(path), path)
     base = data.pop("base", None)
     if base is None:
-        return data
-    target = path.parent / str(base)
+        return None, data
+    target = default_config_path() if base == REFERENCE_BASE else path.parent / str(base)
     if not isinstance(base, str) or not target.is_file():
-        raise ConfigError(f"{path}: base = {base!r}: no such file beside {path.name}")
-    return _merge(_read_with_base(target, (*seen, path.resolve())), data)
+        raise ConfigError(f"{path}: base = {base!r}: no such file beside {path.name} (or base = "
+                          f"\"{REFERENCE_BASE}\" for the packaged reference park)")
+    return _read_with_base(target, (*seen, path.resolve())), data
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def files_read(path: str | Path) -> list[Path]:
+    """Every file a config reads: itself, its bases, the refinery files it includes and its wind profile
+    (what no command may write its output over)."""
+    path = Path(path)
+    files, seen = [], set()
+    while path.resolve() not in seen:
+        seen.add(path.resolve())
+        files.append(path)
+        data = read_toml(path)
+        include = data.get("refinery", {}).get("include") if isinstance(data.get("refinery"), dict) else None
+        if isinstance(include, str):
+            files.append(path.parent / include)
+        wind = data.get("power", {}).get("wind_profile_file") if isinstance(data.get("power"), dict) else None
+        if isinstance(wind, str):
+            files.append(path.parent / wind)
+        base = data.get("base")
+        if not isinstance(base, str):
+            break
+        path = default_config_path() if base == REFERENCE_BASE else path.parent / base
+        if not path.is_file():
+            break
+    return files
+
+
+def _named_tables(value: Any) -> bool:
+    # an empty list is not one: ``products = []`` clears the base's list
+    return isinstance(value, list) and bool(value) and all(isinstance(i, dict) and "name" in i for i in value)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any], source: str, where: str = "") -> dict[str, Any]:
+    """``over`` merged into ``base``: tables key by key; lists of named tables (``[[smelter.potlines]]``, the
+    products) by name, so a what-if on PL1 leaves PL2 as it was: a table of a name in the base is merged into
+    it, a new name is added, ``remove = true`` takes a name out; other lists and values replace the base's."""
     merged = dict(base)
     for key, value in over.items():
-        merged[key] = (_merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict)
-                       else value)
+        old = merged.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merged[key] = _merge(old, value, source, f"{where}{key}.")
+        elif _named_tables(value) and _named_tables(old):
+            merged[key] = _merge_by_name(old, value, source, f"{where}{key}")
+        else:
+            merged[key] = value
     return merged
+
+
+def _merge_by_name(base: list[dict[str, Any]], over: list[dict[str, Any]], source: str,
+                   where: str) -> list[dict[str, Any]]:
+    tables = {item["name"]: item for item in base}
+    for item in over:
+        name, remove = item["name"], item.get("remove", False)
+        if remove is not False and remove is not True:
+            raise ConfigError(f"{source}: {where} {name!r}: remove = {remove!r}; remove takes true or false")
+        if remove:
+            if name not in tables:
+                raise ConfigError(f"{source}: {where} {name!r}: remove = true, but the base has no {name!r} "
+                                  f"(it has {', '.join(map(repr, tables)) or 'none'})")
+            del tables[name]
+        else:
+            own = {k: v for k, v in item.items() if k != "remove"}
+            tables[name] = _merge(tables[name], own, source, f"{where}[{name}].") if name in tables else own
+    return list(tables.values())
+
+
+_TABLE = object()      # _flatten's mark of a named table, so a table added or removed is one change
+
+
+def _flatten(data: Any, where: str = "") -> dict[str, Any]:
+    """Dotted keys of a TOML mapping, named tables by name (``smelter.potlines[PL1].current_kA``)."""
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{where}.{key}" if where else str(key)))
+        return out
+    if _named_tables(data) and data:
+        out = {}
+        for item in data:
+            table = f"{where}[{item['name']}]"
+            out[table] = _TABLE
+            out.update(_flatten({k: v for k, v in item.items() if k != "name"}, table))
+        return out
+    return {where: data}
+
+
+def changes_against_base(path: str | Path) -> list[str] | None:
+    """What a config file changes against its base, one line per key (``None`` without a base): what
+    ``twin check-config`` shows, so a what-if that drops a potline says so."""
+    base, own = _base_and_own(Path(path))
+    if base is None:
+        return None
+    before, after = _flatten(base), _flatten(_merge(base, own, str(path)))
+    whole = [k for k in (before.keys() ^ after.keys()) if before.get(k, after.get(k)) is _TABLE]
+    lines = []
+    for key in sorted(before.keys() | after.keys()):
+        if any(key.startswith(f"{table}.") for table in whole):
+            continue                                    # inside a table added or removed as a whole
+        if key not in after:
+            lines.append(f"{key}: removed" if before[key] is _TABLE else f"{key}: {before[key]!r} removed")
+        elif key not in before:
+            lines.append(f"{key}: added" if after[key] is _TABLE else f"{key}: added {after[key]!r}")
+        elif before[key] != after[key]:
+            lines.append(f"{key}: {before[key]!r} -> {after[key]!r}")
+    return lines
 
 
 def _include_refinery(data: dict[str, Any], path: Path) -> dict[str, Any]:

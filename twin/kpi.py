@@ -15,7 +15,7 @@ import xarray as xr
 
 from twin._core.pot import AL_KG_PER_COULOMB
 
-__all__ = ["TARGETS", "PlantKPIs", "plant_kpis"]
+__all__ = ["TARGETS", "PlantKPIs", "by_day", "plant_kpis"]
 
 # Target bands: typical values of a modern 400-600 kA prebake cell (Grjotheim & Kvande; Kvande & Drablos 2014, as
 # compiled in the project's smelter notes sec. 3.1 [M]): what a plant aims for, not limits of the model.
@@ -194,3 +194,35 @@ def outside(name: str, value: float) -> bool:
     """Is ``value`` outside the target band of ``name`` (a key of `TARGETS`)?"""
     low, high = TARGETS[name][:2]
     return bool(np.isfinite(value) and not low <= value <= high)
+
+
+def by_day(ds: xr.Dataset, names: list[str] | None = None) -> xr.Dataset:
+    """The records of ``ds`` by the UTC calendar day of their intervals: each variable as its ``cell_methods``
+    says: summed ("time: sum", the counters), averaged ("time: mean") or the day's last value ("time: point").
+
+    A record's ``time`` is its interval's end, so ``ds.metal_produced.resample(time="1D").sum()`` puts each
+    day's last record (stamped 00:00 of the next day) into the next day: a phantom extra day. Here a record
+    belongs to the day its interval starts in (``time_bounds``). ``records`` counts each day's records, so a
+    day the run only began or ended in shows as short. Loads the chosen variables (``names``; default every
+    one over time) a variable at a time."""
+    start = ds["time_bounds"].isel(bounds=0).values
+    day = xr.DataArray(start.astype("datetime64[D]").astype("datetime64[ns]"), dims="time", name="day")
+    chosen = names if names is not None else [n for n, v in ds.data_vars.items()
+                                              if "time" in v.dims and v.attrs.get("cell_methods")]
+    out = {}
+    for name in chosen:
+        variable = ds[name]
+        method = variable.attrs.get("cell_methods", "")
+        grouped = (variable.load() if method == "time: point" else variable.astype("float64")).groupby(day)
+        if method == "time: sum":
+            daily = grouped.sum(min_count=1)
+        elif method == "time: mean":
+            daily = grouped.mean()
+        elif method == "time: point":
+            daily = grouped.last()
+        else:
+            raise ValueError(f"{name}: cell_methods {method!r} says neither sum, mean nor point over time; "
+                             f"by_day aggregates the variables of a results file")
+        out[name] = daily.assign_attrs(variable.attrs)
+    records = xr.ones_like(day, dtype=int).groupby(day).sum().rename("records")
+    return xr.Dataset(out, coords={"records": records}, attrs={"aggregated": "by UTC day of interval start"})

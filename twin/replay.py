@@ -30,6 +30,7 @@ import xarray as xr
 
 from twin.park import Park, RunSummary, mean_in_line
 from twin.results import VARIABLES, ResultsWriter, counter_record, smelter_layout
+from twin.site.fume import FumeTreatment
 from twin.site.site import interval_of
 from twin.smelter.cell import COUNTER, LINE_PARAM, PARAM, STATE
 
@@ -105,7 +106,7 @@ def inputs_from_historian(data: xr.Dataset, step_s: float | None = None) -> xr.D
 
 def replay(config, inputs: xr.Dataset, out: str | Path | None,
            progress: Callable[[float], None] | None = None,
-           collect: tuple[str, ...] = ()) -> RunSummary | dict[str, np.ndarray]:
+           collect: tuple[str, ...] = (), independent_cells: bool = False) -> RunSummary | dict[str, np.ndarray]:
     """Run the park from its steady state through the inputs' intervals, writing results to ``out``.
 
     The inputs' clock (``input_interval_s``) may be finer than the park's output interval, a whole
@@ -117,6 +118,9 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     cell: the replay drove it out of physics, after which it is taken out of the line and its values are
     missing) and ``physics_messages``. Writing a file, a cell leaving physics stops the replay as it stops
     a run (``CellPhysicsError``). Only the smelter is replayed.
+
+    ``independent_cells`` replays the cells as separate problems (a calibration batch): each has its own
+    secondary-alumina fluoride store instead of the line's shared one, so none feels the others.
     """
     if config.smelter is None:
         raise ReplayError(f"{config.source}: replay drives potlines, and this config has no [smelter]")
@@ -141,6 +145,8 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     s.params[PARAM["quench_mass"]] = 0.0
     s.line_params[LINE_PARAM["tau"]] = 0.0               # the recorded current is the line current
     fume = park.site.fume if park.site is not None else None
+    if fume is not None and independent_cells:
+        fume = FumeTreatment(fume.cfg, per_cell=True)
     writer = None if out is None else ResultsWriter(
         out, run.start, smelter_layout([ln.name for ln in config.smelter.potlines], s.cell_line),
         buffer_size=run.buffer_records,

@@ -164,20 +164,29 @@ cdef inline double pad_instability_c(double acd_m, double pad_acd_m, double leng
     return exp((pad_acd_m - acd_m) / length_m)
 
 
-cdef inline double current_efficiency_c(double superheat, double alf3, double lif, double ce_ref,
-                                        double superheat_ref, double alf3_ref, double pad_loss,
-                                        double pad_loss_ref) noexcept nogil:
-    """Current efficiency (fraction): Dewing's loss law plus a metal-pad instability loss.
+cdef inline double back_reaction_density_c(double superheat, double alf3, double lif, double density_ref,
+                                           double superheat_ref, double alf3_ref) noexcept nogil:
+    """Metal lost to the back reaction as a current density on the metal-bath interface, A/cm2.
 
-    log10(loss) = 0.0095 SH - 0.019 AlF3 - 0.060 LiF + const (Dewing, Metall. Trans. B; doi
-    10.1007/BF02652482), const set so that the whole loss is 1 - ce_ref at the reference point
-    (superheat_ref, alf3_ref, and the design ACD whose instability loss is ``pad_loss_ref``);
-    ``pad_loss`` is the instability loss at the present ACD (notes sec. 2.11: CE falls as the ACD
-    shrinks below ~4 cm). Dewing's part is valid for superheats of 0-30 K.
+    Sterten-Solli model (Sterten & Solli, J. Appl. Electrochem. 26 (1996) 187; Solheim, Light Metals
+    2014, 753-758): the loss is dissolved metal (Na, Al) carried across the cathode boundary layer and
+    re-oxidised by CO2, a flux k c_metal per m2 of interface that does not depend on the current; CE
+    falls linearly with the mass-transfer coefficient k (Solheim et al., Light Metals 2018). The
+    dissolved metal's rise with superheat and its fall with excess AlF3 and LiF are Dewing's
+    coefficients (Metall. Trans. B, doi 10.1007/BF02652482: log10 loss = 0.0095 SH - 0.019 AlF3
+    - 0.060 LiF + const, plant data, superheat 0-30 K), applied to the flux. ``density_ref`` is
+    the flux at (superheat_ref, alf3_ref, no LiF).
     """
-    cdef double loss = (1.0 - ce_ref - pad_loss_ref) * exp(2.302585093 * (0.0095 * (superheat - superheat_ref)
-                                                                         - 0.019 * (alf3 - alf3_ref) - 0.060 * lif))
-    return 1.0 - fmin(loss + pad_loss, 0.5)
+    return density_ref * exp(2.302585093 * (0.0095 * (superheat - superheat_ref)
+                                            - 0.019 * (alf3 - alf3_ref) - 0.060 * lif))
+
+
+cdef inline double productive_current_c(double current, double loss_current, double pad_loss) noexcept nogil:
+    """The part of a current that makes metal (A, or A/cm2 with densities): the current less the back
+    reaction's loss current and the metal-pad instability's share of the current; the loss is taken at
+    most half the current (a cell at very low current, where the flux law has no data, makes half its
+    Faraday metal, and none at no current)."""
+    return current - fmin(loss_current + pad_loss * current, 0.5 * current)
 
 
 cdef inline double reaction_enthalpy_c(double t_k, double ce) noexcept nogil:

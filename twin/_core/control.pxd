@@ -43,6 +43,37 @@ cdef inline double standard_noise(double seed, double counter) noexcept nogil:
     return (total / 65536.0 - 2.0) * 1.7320508075688772
 
 
+# the streams of a cell's event draws, apart from its measurement noise (standard_noise)
+cdef enum:
+    STREAM_AE_VOLTAGE = 1
+    STREAM_QUENCH = 2
+
+
+cdef inline double event_uniform(double seed, double counter, u64 stream) noexcept nogil:
+    """Uniform in [0, 1) from (seed, counter, stream): a cell's event draws (an AE's voltage, a quench's
+    outcome), counter-based like the noise, so checkpointed with the counters and never another cell's."""
+    cdef u64 h = splitmix64(splitmix64((<u64> seed) * <u64> 0x100000001B3 ^ stream) ^ splitmix64(<u64> counter))
+    return <double> (h >> 11) * (1.0 / 9007199254740992.0)
+
+
+cdef inline double event_normal(double seed, double counter, u64 stream) noexcept nogil:
+    """Zero mean, unit variance (the sum of four uniforms of the stream, as standard_noise: bounded at +-3.46)."""
+    cdef double total = 0.0
+    cdef int j
+    for j in range(4):
+        total += event_uniform(seed, 4.0 * counter + j, stream)
+    return (total - 2.0) * 1.7320508075688772
+
+
+
+# a line current this far above its design is an over-current (amperage increase, power program), not ripple
+cdef extern from *:
+    """
+    #define TWIN_OVERCURRENT 1.02
+    """
+    const double OVERCURRENT "TWIN_OVERCURRENT"
+
+
 cdef enum:
     MODE_NOMINAL = 0
     MODE_UNDERFEED = 1
@@ -81,8 +112,20 @@ cdef inline void measure(double[:, ::1] x, const double[:, ::1] p, const double[
     x[X_RP_RAW, k] = raw
 
 
-cdef inline void feed_control(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, Py_ssize_t k,
-                              double dt) noexcept nogil:
+cdef inline double slope_threshold(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
+                                   Py_ssize_t k) noexcept nogil:
+    """Slope of the pseudo-resistance that ends an underfeed (ohm/s): the configured threshold, and on a noisy
+    cell P_SLOPE_SIGMAS standard deviations of the slope's own noise, in quadrature. The slope's variance is
+    the controller's noise estimate (variance of raw samples) times A_SLOPE_NOISE (what the filter and the
+    difference over a control period make of white noise), so noise alone no longer reads as a lean cell
+    (Dyna/Marc's RMS noise filters on the resistance slope, smelter notes sec. 1.4)."""
+    cdef double thr = p[P_SLOPE_THRESHOLD, k]
+    cdef double noise = p[P_SLOPE_SIGMAS, k] * p[P_SLOPE_SIGMAS, k] * x[X_RP_NOISE, k] * a[A_SLOPE_NOISE, k]
+    return sqrt(thr * thr + noise)
+
+
+cdef inline void feed_control(double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a, double[:, ::1] ctr,
+                              Py_ssize_t k, double dt) noexcept nogil:
     """Tracking feed control: mode changes at each control sample."""
     cdef double period = p[P_CONTROL_PERIOD, k]
     cdef double mode
@@ -100,7 +143,7 @@ cdef inline void feed_control(double[:, ::1] x, const double[:, ::1] p, double[:
         x[X_FEED_MODE, k] = MODE_UNDERFEED
         x[X_MODE_TIME, k] = 0.0
         ctr[C_TRACKS, k] += 1.0
-    elif mode == MODE_UNDERFEED and (x[X_RP_SLOPE, k] >= p[P_SLOPE_THRESHOLD, k]
+    elif mode == MODE_UNDERFEED and (x[X_RP_SLOPE, k] >= slope_threshold(x, p, a, k)
                                      or x[X_MODE_TIME, k] >= p[P_UNDERFEED_TIMEOUT, k]):
         x[X_FEED_MODE, k] = MODE_OVERFEED
         x[X_MODE_TIME, k] = 0.0
@@ -133,8 +176,15 @@ cdef inline void resistance_control(double[:, ::1] x, const double[:, ::1] p, do
                                     double current, double dt) noexcept nogil:
     """Beam moves toward the target pseudo-resistance, outside tracking, taps and anode effects, with
     the ACD kept between its floor and ceiling; no control below 30 % of the design current (start-up,
-    outage), where the pseudo-resistance says little."""
-    cdef double error, move = 0.0, acd = x[X_ACD, k], max_move = p[P_BEAM_MAX_MOVE, k]
+    outage), where the pseudo-resistance says little.
+
+    The daily move limit guards against hunting on small errors: a large error (beyond P_LARGE_ERROR: the
+    line's current changed, power came back) is corrected whatever the count, all the way back into the
+    band (X_CATCH_UP holds from the large error until then: a curtailment's raised ACD comes back with the
+    power even when the curtailment used up the day's moves). Above the
+    design current the controller does not take the ACD below the metal pad's onset of instability
+    (P_PAD_ACD) to shed heat: there the pad's noise and CE loss cost more than the heat (issue 19)."""
+    cdef double error, floor, move = 0.0, acd = x[X_ACD, k], max_move = p[P_BEAM_MAX_MOVE, k]
     x[X_INHIBIT, k] = fmax(x[X_INHIBIT, k] - dt, 0.0)
     x[X_BEAM_TIMER, k] -= dt
     if x[X_BEAM_TIMER, k] > 0.0:
@@ -144,11 +194,20 @@ cdef inline void resistance_control(double[:, ::1] x, const double[:, ::1] p, do
             or current < 0.3 * p[P_NOMINAL_CURRENT, k]):
         return
     # regulation waits for tracking and stops at the daily move limit; the floor and ceiling always hold
-    if x[X_FEED_MODE, k] == MODE_NOMINAL and x[X_BEAM_MOVES_TODAY, k] < p[P_BEAM_MAX_MOVES, k]:
+    if x[X_FEED_MODE, k] == MODE_NOMINAL:
         error = x[X_RP_FILTERED, k] - resistance_target(x, p, k, current)
-        if error > p[P_R_BAND, k] or error < -p[P_R_BAND, k]:
+        if fmax(error, -error) > p[P_LARGE_ERROR, k]:
+            x[X_CATCH_UP, k] = 1.0
+        elif fmax(error, -error) <= p[P_R_BAND, k]:
+            x[X_CATCH_UP, k] = 0.0
+        if ((error > p[P_R_BAND, k] or error < -p[P_R_BAND, k])
+                and (x[X_BEAM_MOVES_TODAY, k] < p[P_BEAM_MAX_MOVES, k] or x[X_CATCH_UP, k] > 0.5)):
             move = fmin(fmax(-error / p[P_ACD_SENSITIVITY, k], -max_move), max_move)
-    move = fmax(move, fmin(p[P_ACD_MIN, k] - acd, max_move))     # never below the floor
+    # never below the floor (above the design current, by more than the regulator's ripple: the pad's onset)
+    floor = p[P_ACD_MIN, k]
+    if current > OVERCURRENT * p[P_NOMINAL_CURRENT, k]:
+        floor = fmax(floor, p[P_PAD_ACD, k])
+    move = fmax(move, fmin(floor - acd, max_move))
     move = fmin(move, fmax(p[P_ACD_MAX, k] - acd, -max_move))    # never above the ceiling
     if move != 0.0:
         x[X_ACD, k] += move
@@ -164,7 +223,13 @@ cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, 
                                       double metal_rate, double dt) noexcept nogil:
     """Book the AE overvoltage (and PFC by the overvoltage method, at the cell's current efficiency and
     ``metal_rate`` kg/s); count it as detected once the cell voltage is above the detection level;
-    once the controller has seen the AE for the quench delay, quench it."""
+    once the controller has seen the AE for the quench delay, quench it.
+
+    A quench attempt (alumina dump, beam pumping) kills the AE with probability P_QUENCH_SUCCESS; a failed one
+    is retried after P_QUENCH_RETRY, up to P_QUENCH_ATTEMPTS, after which the AE runs until the crew kills it
+    (P_AE_DURATION, in the fast step). So most AEs end at the quench delay, some a retry or two later and a
+    few run for minutes: the long tail that carries much of a potline's AE-minutes (IAI anode effect surveys;
+    smelter notes sec. 2.18, table 3.1)."""
     cdef double over, ce = a[A_CE, k]
     if x[X_AE_ON, k] < 0.5:
         return
@@ -179,9 +244,15 @@ cdef inline void anode_effect_control(double[:, ::1] x, const double[:, ::1] p, 
     if x[X_AE_SEEN, k] < 0.5:                     # what the pot control system saw
         x[X_AE_SEEN, k] = 1.0
         ctr[C_AE_DETECTED, k] += 1.0
-    if x[X_AE_TIME, k] >= p[P_QUENCH_DELAY, k]:
+    if (x[X_AE_ATTEMPTS, k] < p[P_QUENCH_ATTEMPTS, k]
+            and x[X_AE_TIME, k] >= p[P_QUENCH_DELAY, k] + x[X_AE_ATTEMPTS, k] * p[P_QUENCH_RETRY, k]):
         add_alumina_now(x, p, ctr, k, p[P_QUENCH_MASS, k])
         zones_stirred(x, a, k)                    # beam pumping mixes the bath
+        if event_uniform(p[P_NOISE_SEED, k], 8.0 * ctr[C_AE_COUNT, k] + x[X_AE_ATTEMPTS, k],
+                         STREAM_QUENCH) >= p[P_QUENCH_SUCCESS, k]:
+            x[X_AE_ATTEMPTS, k] += 1.0
+            ctr[C_QUENCH_FAILURES, k] += 1.0
+            return
         x[X_AE_ON, k] = 0.0
         x[X_AE_TIME, k] = 0.0
         x[X_FEED_MODE, k] = MODE_OVERFEED         # the controller follows a quench with overfeeding

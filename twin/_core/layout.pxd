@@ -56,6 +56,9 @@ cdef enum:
     X_FEEDER_1
     X_FEEDER_2
     X_FEEDER_3
+    X_AE_EMF             # V back voltage of the present anode effect (drawn at its onset; 0: none drawn)
+    X_AE_ATTEMPTS        # quench attempts on the present anode effect that failed
+    X_CATCH_UP           # 1 from a large resistance error until it is back inside the band, else 0
     N_STATE
 
 # the most alumina zones (feeder groups) a cell can have
@@ -72,7 +75,7 @@ cdef enum:
     P_R_EXTERNAL         # ohm cell's share of the busbar (heats the potroom, not the cell)
     P_AE_ALUMINA         # wt % dissolved alumina at which an anode effect starts
     P_AE_VOLTAGE         # V back voltage of a cell on anode effect
-    P_AE_DURATION        # s an anode effect lasts (until the quench of the operations issue)
+    P_AE_DURATION        # s an anode effect lasts unless the controller quenches it (the crew kills it by hand)
     P_SEF_CF4            # (kg CF4/t Al)/(AE-min/cell-day) slope factor
     P_C2F6_RATIO         # kg C2F6 per kg CF4
     P_UNDISSOLVED_FRAC   # fraction of a shot entering the undissolved pool
@@ -96,9 +99,9 @@ cdef enum:
     P_H_SHELL            # W/(m2 K) shell to air (convection + radiation)
     P_C_SHELL            # J/K heat capacity of the sidewall lining/shell node
     P_LEDGE_MIN          # m thinnest ledge kept (bath then touches the lining)
-    P_CE_REF             # current efficiency (fraction) at the reference bath
-    P_SUPERHEAT_REF      # K reference superheat of the CE correlation
-    P_ALF3_REF           # wt % reference excess AlF3 of the CE correlation
+    P_CE_REF             # current efficiency (fraction) the crew and the feeder assume (the reference cell's)
+    P_SUPERHEAT_REF      # K reference superheat of the back-reaction loss law
+    P_ALF3_REF           # wt % reference excess AlF3 of the back-reaction loss law
     P_RHO_ANODE          # kg/m3 baked anode density
     P_ANODE_GEO_AREA     # m2 geometric anode area (burn-off rate)
     P_CARBON_RATIO       # net carbon / electrochemical carbon (air/CO2 burn, dusting)
@@ -110,19 +113,25 @@ cdef enum:
     P_NOMINAL_TIME       # s of nominal feeding between tracks
     P_UNDERFEED_FACTOR   # underfeed rate / nominal rate
     P_OVERFEED_FACTOR    # overfeed rate / nominal rate
-    P_SLOPE_THRESHOLD    # ohm/s pseudo-resistance slope that ends an underfeed
+    P_SLOPE_THRESHOLD    # ohm/s pseudo-resistance slope that ends an underfeed (on a quiet cell)
+    P_SLOPE_SIGMAS       # standard deviations of the slope's noise the slope must also clear
     P_UNDERFEED_TIMEOUT  # s longest underfeed
     P_OVERFEED_TIME      # s of overfeed after a track
     P_RESISTANCE_CONTROL # 1: resistance (ACD) control on
     P_BEAM_PERIOD        # s resistance-control sample period
     P_R_TARGET           # ohm target pseudo-resistance
     P_R_BAND             # ohm half-width of the dead band around the target
+    P_LARGE_ERROR        # ohm error corrected past the daily move limit
     P_ACD_SENSITIVITY    # ohm/m controller's estimate of dR/dACD
     P_BEAM_MAX_MOVE      # m largest single beam move
     P_BEAM_MAX_MOVES     # beam moves allowed per day
     P_AE_DETECT_VOLTAGE  # V cell voltage above which the controller declares an anode effect
     P_QUENCH_DELAY       # s from AE onset to the quench (overfeed + beam pumping)
     P_QUENCH_MASS        # kg alumina dumped by the quench
+    P_QUENCH_SUCCESS     # probability that one quench attempt kills the anode effect
+    P_QUENCH_RETRY       # s between a failed quench attempt and the next
+    P_QUENCH_ATTEMPTS    # attempts the controller makes before it leaves the AE to the crew (P_AE_DURATION)
+    P_AE_VOLTAGE_SD      # V sd of the back voltage of anode effects about P_AE_VOLTAGE (one draw per AE)
     P_SETTING_HEAT       # J the cold anodes of one setting take from the bath
     P_SETTING_HEAT_TIME  # s time constant of that heat sink
     P_PICKUP_TIME        # s time constant of the new anodes' current pick-up
@@ -152,7 +161,7 @@ cdef enum:
     P_PAD_ACD            # m ACD at which the metal-pad instability index is 1
     P_PAD_LENGTH         # m decay length of the instability index with ACD
     P_CE_PAD_LOSS        # CE loss (fraction) at instability index 1
-    P_CE_PAD_REF         # CE loss of the instability at the design ACD (within the anchor of CE_REF)
+    P_LOSS_DENSITY       # A/cm2 back-reaction loss per cathode (metal-bath interface) area at the reference bath
     P_PAD_NOISE          # V sd of the metal-pad voltage noise at instability index 1
     P_CRUSHED_ALF3       # mass fraction excess AlF3 of crushed bath (the rest cryolite, CaF2, alumina)
     P_CRUSHED_CAF2       # mass fraction CaF2 of crushed bath
@@ -176,7 +185,7 @@ cdef enum:
     A_LIQUIDUS = 0       # degC
     A_INV_SATURATION     # 1 / (wt % alumina solubility)
     A_BATH_RATIO         # NaF/AlF3 weight ratio
-    A_CE                 # current efficiency (fraction)
+    A_CE                 # current efficiency (fraction) at the line current of the last slow step
     A_LOGK_BASE          # ln(kappa) without the alumina term
     A_H_REACTION         # J/kg Al production enthalpy
     A_ALUMINA_WT         # wt % dissolved alumina
@@ -202,12 +211,14 @@ cdef enum:
     A_ZONE_DECAY         # product of the undissolved pool's decays over the fast steps of this slow step
     A_ZONE_CARRY         # kg dosed this slow step whose undissolved part is still undissolved (decayed to now)
     A_ZONE_DOSED         # kg dosed cell-wide this slow step
+    A_LOSS_CURRENT       # A back-reaction loss current of the cell's metal-bath interface (slow step)
+    A_SLOPE_NOISE        # 1/s2 variance of the controller's slope per unit variance of raw samples
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).
 cdef enum:
     S_VOLTAGE = 0        # V
-    S_CURRENT_CE         # A (current x current efficiency)
+    S_CURRENT_CE         # A current that made metal (current x current efficiency)
     S_T_BATH             # degC
     S_LIQUIDUS           # degC
     S_ALUMINA            # wt %
@@ -274,6 +285,7 @@ cdef enum:
     C_RELINE_BATH_IN     # kg bath put into relined cells at their restart
     C_RELINE_ALUMINA_IN  # kg dissolved Al2O3 in that bath
     C_RELINE_FLUORINE_IN # kg fluorine in that bath
+    C_QUENCH_FAILURES    # quench attempts that left the anode effect on
     N_COUNTER
 
 # Per-line state and parameters.

@@ -16,14 +16,20 @@ from twin._core.bath cimport (
     AL_PER_COULOMB, AL2O3_PER_COULOMB, CARBON_PER_COULOMB, R_OVER_6F, KELVIN, ALF3_PER_NA2O, CRYOLITE_PER_NA2O, ALUMINA_PER_NA2O,
     liquidus_c, alumina_saturation_c, log_conductivity_c, standard_potential_c, alumina_activity_c,
     fmax, fmin, critical_current_density_f, anode_surface_overvoltage_c, anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c,
-    bubble_thickness_c, bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c, pad_instability_c,
+    bubble_thickness_c, bubble_coverage_c, back_reaction_density_c, productive_current_c, reaction_enthalpy_c,
+    pad_instability_c,
 )
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now
 from twin._core.zones cimport delivered_share, zones_accumulate, zones_step, zones_mix, zone_alumina
 from twin._core.control cimport (
-    feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise,
+    feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise, event_normal,
+    STREAM_AE_VOLTAGE,
 )
+
+# the lowest back voltage an anode effect draws (V): above the pot controller's detection at 8 V, as a
+# high-voltage AE is (the low-voltage ones are the LVAE of the zones)
+cdef double AE_EMF_MIN = 10.0
 
 STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "ledge", "t_bath",
                "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
@@ -32,7 +38,7 @@ STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "l
                "shell_cooling", "rp_raw", "crushed", "lvae_on", "ae_seen",
                "zone_dissolved_0", "zone_dissolved_1", "zone_dissolved_2", "zone_dissolved_3",
                "zone_undissolved_0", "zone_undissolved_1", "zone_undissolved_2", "zone_undissolved_3",
-               "feeder_0", "feeder_1", "feeder_2", "feeder_3")
+               "feeder_0", "feeder_1", "feeder_2", "feeder_3", "ae_emf", "ae_attempts", "catch_up")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
                "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
@@ -40,21 +46,23 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "k_ledge", "rho_ledge", "latent", "r_lining", "h_shell", "c_shell", "ledge_min", "ce_ref",
                "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "carbon_ratio", "rho_metal",
                "tracking", "back_emf", "filter_time", "control_period", "nominal_time", "underfeed_factor",
-               "overfeed_factor", "slope_threshold", "underfeed_timeout", "overfeed_time", "resistance_control",
-               "beam_period", "r_target", "r_band", "acd_sensitivity", "beam_max_move", "beam_max_moves",
-               "ae_detect_voltage", "quench_delay", "quench_mass", "setting_heat", "setting_heat_time",
+               "overfeed_factor", "slope_threshold", "slope_sigmas", "underfeed_timeout", "overfeed_time", "resistance_control",
+               "beam_period", "r_target", "r_band", "large_error", "acd_sensitivity", "beam_max_move", "beam_max_moves",
+               "ae_detect_voltage", "quench_delay", "quench_mass", "quench_success", "quench_retry",
+               "quench_attempts", "ae_voltage_sd", "setting_heat", "setting_heat_time",
                "pickup_time", "setting_fraction", "ovc", "ovc_c2f6_ratio", "noise_sd",
                "noise_seed", "feed_override", "c_cathode", "bottom_split", "c_top", "top_split", "top_factor",
                "nominal_current", "hx_gain", "hx_min", "hx_max", "hx_time", "heat_feedforward", "enthalpy_voltage",
                "r_additive", "noise_gain", "noise_threshold", "acd_min", "acd_max", "pad_acd", "pad_length",
-               "ce_pad_loss", "ce_pad_ref", "pad_noise", "crushed_alf3", "crushed_caf2", "crushed_alumina",
+               "ce_pad_loss", "loss_density", "pad_noise", "crushed_alf3", "crushed_caf2", "crushed_alumina",
                "crushed_cp", "crushed_time", "zones", "zone_mixing_time", "lvae_alumina", "lvae_cf4_ratio",
                "lvae_detection", "feeder_dose_0", "feeder_dose_1", "feeder_dose_2", "feeder_dose_3", "in_service")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
              "noise_sd", "pad_loss", "hx_relax", "alumina_min", "lvae", "zone_offset", "delivered", "zone_decay",
-             "zone_carry", "zone_dosed")
+             "zone_carry", "zone_dosed", "loss_current",
+             "slope_noise")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss", "shell_cooling")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -65,7 +73,7 @@ COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consu
                  "e_top_node", "out_of_range", "bath_tapped", "bath_tapped_alumina", "bath_tapped_fluorine",
                  "sodium_uptake", "bath_added", "e_additions", "ae_detected", "lvae_minutes", "lvae_count",
                  "lvae_detected", "cf4_lvae", "feeder_faults", "relines", "reline_metal_in", "reline_bath_in",
-                 "reline_alumina_in", "reline_fluorine_in")
+                 "reline_alumina_in", "reline_fluorine_in", "quench_failures")
 LINE_NAMES = ("source_voltage", "current", "sum_emf", "sum_resistance", "sum_current", "sum_voltage")
 LINE_PARAM_NAMES = ("r_bus", "v_max", "tau", "i_set_start", "i_set_end")
 # Faraday's law for the Python side: the same compile-time constants the kernel uses (kg per coulomb)
@@ -115,8 +123,9 @@ cdef struct Rates:
 
 cdef inline void faraday_rates(const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k, double current,
                                Rates* r) noexcept nogil:
-    """Production, consumption and ACD drift of cell k at a line current (the cell's CE in ``a``)."""
-    cdef double charge_ce = a[A_CE, k] * current
+    """Production, consumption and ACD drift of cell k at a line current: the current less the cell's
+    back-reaction and pad-instability losses makes metal (its loss current and pad loss in ``a``)."""
+    cdef double charge_ce = productive_current_c(current, a[A_LOSS_CURRENT, k], a[A_PAD_LOSS, k])
     r.metal = charge_ce * AL_PER_COULOMB
     r.alumina = charge_ce * AL2O3_PER_COULOMB
     r.carbon = p[P_CARBON_RATIO, k] * current * CARBON_PER_COULOMB
@@ -134,6 +143,13 @@ cdef inline void cell_constants(const double[:, ::1] p, double[:, ::1] a, Py_ssi
     a[A_INV_ANODE_AREA, k] = 1.0 / p[P_ANODE_AREA, k]
     a[A_LOG_CATHODE_AREA, k] = log(p[P_CATHODE_AREA, k])
     a[A_AREA_FACTOR, k] = exp(-0.1 * log(p[P_ONE_ANODE_AREA, k]))
+
+
+cdef inline double slope_noise_factor(double gain, double samples, double period) noexcept nogil:
+    """Variance of (filtered(t) - filtered(t - period)) / period per unit variance of white raw samples, for a
+    first-order filter of gain ``gain`` per sample and ``samples`` samples a period: the filtered variance
+    g / (2 - g), twice, less its correlation (1 - g)^samples across the period."""
+    return 2.0 * gain / (2.0 - gain) * (1.0 - exp(samples * log(1.0 - gain))) / (period * period)
 
 
 cdef inline void zone_state(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
@@ -155,8 +171,9 @@ cdef inline double bath_liquidus(const double[:, ::1] x, Py_ssize_t k) noexcept 
 
 
 cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
-                                   Py_ssize_t k) noexcept nogil:
-    """Composition- and temperature-dependent properties (slow step)."""
+                                   Py_ssize_t k, double current) noexcept nogil:
+    """Composition- and temperature-dependent properties (slow step); the CE kept for the production
+    enthalpy and the outputs is the one at ``current`` (A), the fast steps use the loss current itself."""
     cdef double mb = bath_mass(x, k)
     cdef double alf3 = 100.0 * x[X_ALF3, k] / mb
     cdef double caf2 = 100.0 * x[X_CAF2, k] / mb
@@ -169,8 +186,11 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
     a[A_INV_SATURATION, k] = 1.0 / sat
     a[A_BATH_RATIO, k] = bath_ratio_c(alf3, al2o3, caf2, 0.0, 0.0)
     a[A_PAD_LOSS, k] = p[P_CE_PAD_LOSS, k] * pad
-    a[A_CE, k] = current_efficiency_c(t - a[A_LIQUIDUS, k], alf3, 0.0, p[P_CE_REF, k],
-                                      p[P_SUPERHEAT_REF, k], p[P_ALF3_REF, k], a[A_PAD_LOSS, k], p[P_CE_PAD_REF, k])
+    a[A_LOSS_CURRENT, k] = p[P_CATHODE_AREA, k] * back_reaction_density_c(
+        t - a[A_LIQUIDUS, k], alf3, 0.0, p[P_LOSS_DENSITY, k], p[P_SUPERHEAT_REF, k], p[P_ALF3_REF, k])
+    # at no current (an outage) the CE a current would have at the cell's design current
+    current = current if current > 1.0 else p[P_NOMINAL_CURRENT, k]
+    a[A_CE, k] = productive_current_c(current, a[A_LOSS_CURRENT, k], a[A_PAD_LOSS, k]) / current
     # the bath holds dissolved alumina up to saturation
     a[A_ALUMINA_CAP, k] = 0.01 * sat * mb
     # what the controller samples: measurement noise and the metal pad's own noise, independent
@@ -233,10 +253,15 @@ cdef inline void update_electrics(double[:, ::1] x, const double[:, ::1] p, doub
         x[X_AE_ON, k] = 1.0
         x[X_AE_TIME, k] = 0.0
         x[X_AE_SEEN, k] = 0.0
+        x[X_AE_ATTEMPTS, k] = 0.0
         ctr[C_AE_COUNT, k] += 1.0
+        # each AE its own back voltage: the gas film's voltage varies from one AE to the next
+        x[X_AE_EMF, k] = fmax(p[P_AE_VOLTAGE, k] + p[P_AE_VOLTAGE_SD, k]
+                              * event_normal(p[P_NOISE_SEED, k], ctr[C_AE_COUNT, k], STREAM_AE_VOLTAGE), AE_EMF_MIN)
     else:
         a[A_ALUMINA_WT, k] = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
-    a[A_BACK_EMF, k] = p[P_AE_VOLTAGE, k]
+    # an AE switched on from outside (a test, a restored state) has no draw: the configured voltage
+    a[A_BACK_EMF, k] = x[X_AE_EMF, k] if x[X_AE_EMF, k] > 0.0 else p[P_AE_VOLTAGE, k]
     a[A_RESISTANCE, k] = p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k]
 
 
@@ -273,12 +298,14 @@ cdef inline double dissolution_rate(const double[:, ::1] p, const double[:, ::1]
 
 cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
                              Py_ssize_t k, double current) noexcept nogil:
-    """Feed rate, kg/s of alumina as fed: the nominal rate (Faraday demand at CE_ref for the
-    measured current) times the tracking controller's factor; or, with tracking off, the
+    """Feed rate, kg/s of alumina as fed: the nominal rate (Faraday demand for the measured current at the
+    CE the controller expects: ce_ref at the line's design current, the loss a flux, so a lower current
+    expects a lower CE) times the tracking controller's factor; or, with tracking off, the
     placeholder feeder that corrects toward the target alumina (it sees the true alumina); or, in
     replay, the rate imposed from outside.
     """
-    cdef double nominal = p[P_CE_REF, k] * current * AL2O3_PER_COULOMB / (1.0 - p[P_NA2O, k])
+    cdef double nominal = (productive_current_c(current, (1.0 - p[P_CE_REF, k]) * p[P_NOMINAL_CURRENT, k], 0.0)
+                           * AL2O3_PER_COULOMB / (1.0 - p[P_NA2O, k]))
     cdef double gain
     if p[P_FEED_OVERRIDE, k] >= 0.0:              # replay: the feed the historian recorded
         return p[P_FEED_OVERRIDE, k]
@@ -371,11 +398,11 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     # the pot controller: it measures the voltage of this step, then acts on its own periods
     measure(x, p, a, k, u, current)
     anode_effect_control(x, p, a, ctr, k, u, current, rate.metal, dt)
-    feed_control(x, p, ctr, k, dt)
+    feed_control(x, p, a, ctr, k, dt)
     resistance_control(x, p, ctr, k, current, dt)
 
     s[S_VOLTAGE, k] += u
-    s[S_CURRENT_CE, k] += current * a[A_CE, k]
+    s[S_CURRENT_CE, k] += rate.metal / AL_PER_COULOMB
     s[S_ALUMINA, k] += a[A_ALUMINA_WT, k]
     s[S_METAL_MASS, k] += x[X_METAL, k]
     s[S_ACD, k] += x[X_ACD, k]
@@ -505,7 +532,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     # first order, within their range
     hx_target = shell_cooling_target(p, k, current)
     x[X_SHELL_COOLING, k] += (hx_target - x[X_SHELL_COOLING, k]) * a[A_HX_RELAX, k]
-    update_properties(x, p, a, k)
+    update_properties(x, p, a, k, current)
     mb = bath_mass(x, k)
     zones_step(x, p, a, k)
     zones_mix(x, p, k, dt_slow)
@@ -543,7 +570,7 @@ def refresh(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, const Py
         if not 0 <= k < x.shape[1]:
             raise IndexError(f"cell {k} is not in 0..{x.shape[1] - 1}")
         cell_constants(p, a, k)
-        update_properties(x, p, a, k)
+        update_properties(x, p, a, k, p[P_NOMINAL_CURRENT, k])
         zone_state(x, p, a, k)
 
 
@@ -558,7 +585,7 @@ def prepare(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:
         line[L_SUM_RESISTANCE, j] = 0.0
         for k in range(line_start[j], line_start[j + 1]):
             cell_constants(p, a, k)
-            update_properties(x, p, a, k)
+            update_properties(x, p, a, k, line[L_CURRENT, j])
             zone_state(x, p, a, k)
             update_electrics(x, p, a, ctr, k, line[L_CURRENT, j], log_current)
             if p[P_IN_SERVICE, k] > 0.5:
@@ -577,6 +604,8 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
         cell_constants(p, a, k)
         zone_state(x, p, a, k)
         a[A_FILTER_GAIN, k] = 1.0 - exp(-dt / p[P_FILTER_TIME, k])
+        a[A_SLOPE_NOISE, k] = slope_noise_factor(a[A_FILTER_GAIN, k], p[P_CONTROL_PERIOD, k] / dt,
+                                                 p[P_CONTROL_PERIOD, k])
         a[A_HX_RELAX, k] = 1.0 - exp(-dt * n_sub / p[P_HX_TIME, k])
     for i_slow in range(n_slow):
         for i_fast in range(n_sub):
@@ -647,7 +676,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
     cdef double log_current = log(fmax(current, 1.0)), u, f, w, r, d_ledge, melt
     for k in range(n):
         cell_constants(p, a, k)
-        update_properties(x, p, a, k)
+        update_properties(x, p, a, k, current)
         zone_state(x, p, a, k)
         electrics(x, p, a, k, current, log_current)
         heat_flows(x, p, a, k, &h)

@@ -11,7 +11,7 @@ from twin._core.bath cimport (
     liquidus_c, alumina_saturation_c, log_conductivity_c, conductivity_hives1993_c, standard_potential_c,
     alumina_activity_c, reversible_potential_c, critical_current_density_c, anode_surface_overvoltage_c,
     anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c, bubble_thickness_c,
-    bubble_coverage_c, current_efficiency_c, reaction_enthalpy_c, pad_instability_c,
+    bubble_coverage_c, back_reaction_density_c, productive_current_c, reaction_enthalpy_c, pad_instability_c,
 )
 from twin._core.liquor cimport (
     NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, brahma_volume, langa_heat_capacity, dewey_bpr, worsley_bpr,
@@ -79,8 +79,11 @@ cdef double _bubble_thickness(const double* v) noexcept nogil:
 cdef double _bubble_coverage(const double* v) noexcept nogil:
     return bubble_coverage_c(v[0], v[1], v[2], v[3])
 
+cdef double _back_reaction_density(const double* v) noexcept nogil:
+    return back_reaction_density_c(v[0], v[1], v[2], v[3], v[4], v[5])
+
 cdef double _current_efficiency(const double* v) noexcept nogil:
-    return current_efficiency_c(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+    return productive_current_c(v[0], v[1], v[2]) / v[0] if v[0] > 0.0 else 0.5
 
 
 cdef double _pad_instability(const double* v) noexcept nogil:
@@ -146,10 +149,12 @@ def bubble_coverage(current_density, bath_ratio, al2o3, ae_al2o3):
     return vectorise(_bubble_coverage, (current_density, bath_ratio, al2o3, ae_al2o3))
 
 
-def current_efficiency(superheat, alf3, lif=0.0, ce_ref=0.95, superheat_ref=8.0, alf3_ref=11.5, pad_loss=0.0,
-                       pad_loss_ref=0.0):
-    return vectorise(_current_efficiency, (superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref, pad_loss,
-                                           pad_loss_ref))
+def back_reaction_density(superheat, alf3, lif, density_ref, superheat_ref, alf3_ref):
+    return vectorise(_back_reaction_density, (superheat, alf3, lif, density_ref, superheat_ref, alf3_ref))
+
+
+def current_efficiency(cathode_current_density, loss_density, pad_loss=0.0):
+    return vectorise(_current_efficiency, (cathode_current_density, loss_density, pad_loss))
 
 
 def pad_instability(acd_m, pad_acd_m=0.04, length_m=0.005):

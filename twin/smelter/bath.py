@@ -13,7 +13,8 @@ from twin._core import props
 
 __all__ = [
     "alumina_activity", "alumina_saturation", "anode_concentration_overvoltage", "anode_surface_overvoltage",
-    "bath_ratio", "bubble_coverage", "bubble_thickness", "cathode_overvoltage", "conductivity",
+    "back_reaction_anchor", "back_reaction_density", "bath_ratio", "bubble_coverage", "bubble_thickness",
+    "cathode_overvoltage", "conductivity",
     "conductivity_hives1993", "critical_current_density", "current_efficiency", "liquidus", "pad_instability",
     "reaction_enthalpy", "reversible_potential", "standard_potential",
 ]
@@ -139,21 +140,59 @@ def bubble_coverage(current_density: ArrayLike, bath_ratio: ArrayLike, al2o3: Ar
     return props.bubble_coverage(current_density, bath_ratio, al2o3, ae_al2o3)
 
 
-def current_efficiency(superheat: ArrayLike, alf3: ArrayLike, lif: ArrayLike = 0, ce_ref: ArrayLike = 0.95,
-                       superheat_ref: ArrayLike = 8.0, alf3_ref: ArrayLike = 11.5, pad_loss: ArrayLike = 0,
-                       pad_loss_ref: ArrayLike = 0) -> Value:
-    """Current efficiency (fraction): Dewing's loss law anchored at a reference bath, plus the loss of
-    an unstable metal pad.
+# The reference point of the back-reaction loss law: the reference cell (500 kA on a 70 m2 cathode) at its
+# design bath. A cell's loss flux is anchored here once; its own current, cathode area and ACD then move its CE.
+REFERENCE_CATHODE_DENSITY = 500e3 / 70e4     # A/cm2
 
-    log10(100 - CE%) = 0.0095 SH - 0.019 AlF3 - 0.060 LiF + const (Dewing, Metall. Trans. B,
-    doi 10.1007/BF02652482); const such that the whole loss is 1 - ``ce_ref`` at (superheat_ref,
-    alf3_ref) with the instability loss ``pad_loss_ref`` of the design ACD. ``pad_loss`` is the
-    instability loss at the present ACD (``ce_pad_loss * pad_instability(acd)``; notes sec. 2.11: CE
-    falls as the ACD shrinks below ~4 cm). Superheat is above the liquidus (Dewing used the
-    alumina-saturated eutectic); the anchor absorbs the offset. Dewing's data: superheat 0-30 K.
-    Loss capped at 50 %. Modern cells 0.93-0.96.
+
+def back_reaction_anchor(ce_ref: ArrayLike, pad_loss_ref: ArrayLike = 0,
+                         ref_current_density: ArrayLike = REFERENCE_CATHODE_DENSITY) -> Value:
+    """Back-reaction loss density (A/cm2 of metal-bath interface) at the reference bath of a cell whose
+    current efficiency is ``ce_ref`` at the cathode current density ``ref_current_density`` with the
+    metal-pad instability loss ``pad_loss_ref`` (its design ACD): (1 - ce_ref - pad_loss_ref) i_ref."""
+    loss = (1.0 - np.asarray(ce_ref, dtype=float) - np.asarray(pad_loss_ref, dtype=float)) \
+        * np.asarray(ref_current_density, dtype=float)
+    return float(loss) if np.ndim(loss) == 0 else loss
+
+
+def back_reaction_density(superheat: ArrayLike, alf3: ArrayLike, lif: ArrayLike = 0,
+                          density_ref: ArrayLike = 0.0339, superheat_ref: ArrayLike = 8.0,
+                          alf3_ref: ArrayLike = 11.5) -> Value:
+    """Metal lost to the back reaction, as a current density on the metal-bath interface (A/cm2).
+
+    Sterten-Solli model (Sterten & Solli, J. Appl. Electrochem. 26 (1996) 187-193; Solheim, Light
+    Metals 2014, 753-758): dissolved metal formed at the cathode crosses its boundary layer and is
+    re-oxidised by CO2; the loss is a mass-transfer flux k c_metal per m2 of interface, independent of
+    the current (Solheim et al., Light Metals 2018: CE falls linearly with k). Its dependence on the
+    bath is Dewing's (Metall. Trans. B, doi 10.1007/BF02652482, plant data, superheat 0-30 K):
+    log10 flux = 0.0095 SH - 0.019 AlF3 - 0.060 LiF + const, ``density_ref`` at (superheat_ref,
+    alf3_ref, no LiF). Superheat is above the liquidus (Dewing used the alumina-saturated eutectic;
+    the anchor absorbs the offset). The default, 0.0339 A/cm2, is the reference cell's (CE 0.95 at
+    0.714 A/cm2 with its pad loss at 4.5 cm): with a mass-transfer coefficient of 15-20 um/s [M] it
+    means 0.08-0.10 wt % dissolved Al at the interface (i = 3 F k c), the order of the metal's
+    solubility in cryolitic melts [M].
     """
-    return props.current_efficiency(superheat, alf3, lif, ce_ref, superheat_ref, alf3_ref, pad_loss, pad_loss_ref)
+    return props.back_reaction_density(superheat, alf3, lif, density_ref, superheat_ref, alf3_ref)
+
+
+def current_efficiency(superheat: ArrayLike, alf3: ArrayLike, lif: ArrayLike = 0,
+                       cathode_current_density: ArrayLike = REFERENCE_CATHODE_DENSITY, ce_ref: ArrayLike = 0.95,
+                       superheat_ref: ArrayLike = 8.0, alf3_ref: ArrayLike = 11.5, pad_loss: ArrayLike = 0,
+                       pad_loss_ref: ArrayLike = 0,
+                       ref_current_density: ArrayLike = REFERENCE_CATHODE_DENSITY) -> Value:
+    """Current efficiency (fraction) of a cell at a cathode current density (A/cm2): one minus the
+    back-reaction loss flux over the current density, minus the metal-pad instability's share.
+
+    The flux (``back_reaction_density``) is anchored once: ``ce_ref`` is the CE at the reference
+    point (``ref_current_density``, superheat_ref, alf3_ref, and the pad loss ``pad_loss_ref`` of the
+    reference ACD). At another current the flux stays and its share changes: CE falls as the current
+    falls (loss x 1/i; -25 % of current at the reference bath takes CE 0.95 to 0.935). ``pad_loss`` is the
+    instability loss at the present ACD (``ce_pad_loss * pad_instability(acd)``; notes sec. 2.11: CE falls
+    as the ACD shrinks below ~4 cm). The loss is capped at half the current. Modern cells 0.93-0.96.
+    """
+    flux = back_reaction_density(superheat, alf3, lif, back_reaction_anchor(ce_ref, pad_loss_ref, ref_current_density),
+                                 superheat_ref, alf3_ref)
+    return props.current_efficiency(cathode_current_density, flux, pad_loss)
 
 
 def pad_instability(acd_m: ArrayLike, pad_acd_m: ArrayLike = 0.04, length_m: ArrayLike = 0.005) -> Value:

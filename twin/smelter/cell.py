@@ -10,6 +10,7 @@ import numpy as np
 
 from twin._core import pot
 from twin.config import CellConfig, ControlConfig
+from twin.smelter.bath import back_reaction_anchor, pad_instability
 
 STATE = {name: i for i, name in enumerate(pot.STATE_NAMES)}
 PARAM = {name: i for i, name in enumerate(pot.PARAM_NAMES)}
@@ -44,6 +45,7 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "r_external": cell.r_external_uohm * 1e-6,
         "ae_alumina": cell.ae_alumina_wt,
         "ae_voltage": cell.ae_voltage_V,
+        "ae_voltage_sd": cell.ae_voltage_sd_V,
         "ae_duration": cell.ae_duration_s,
         "sef_cf4": cell.pfc_slope_cf4,
         "c2f6_ratio": cell.pfc_c2f6_ratio,
@@ -84,18 +86,23 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "underfeed_factor": control.underfeed_factor,
         "overfeed_factor": control.overfeed_factor,
         "slope_threshold": np.nan,
+        "slope_sigmas": control.slope_noise_sigmas,
         "underfeed_timeout": control.underfeed_timeout_s,
         "overfeed_time": control.overfeed_time_s,
         "resistance_control": 1.0 if control.resistance_control else 0.0,
         "beam_period": control.beam_period_s,
         "r_target": (control.resistance_target_uohm or np.nan) * 1e-6,
         "r_band": control.resistance_band_uohm * 1e-6,
+        "large_error": control.large_error_uohm * 1e-6,
         "acd_sensitivity": control.acd_sensitivity_uohm_per_mm * 1e-6 / 1e-3,
         "beam_max_move": control.beam_max_move_mm / 1e3,
         "beam_max_moves": float(control.beam_max_moves_per_day),
         "ae_detect_voltage": control.ae_detect_V,
         "quench_delay": control.quench_delay_s,
         "quench_mass": control.quench_alumina_kg,
+        "quench_success": control.quench_success,
+        "quench_retry": control.quench_retry_s,
+        "quench_attempts": control.quench_attempts,
         "setting_heat": cell.setting_heat_GJ * 1e9,
         "setting_heat_time": cell.setting_heat_time_h * 3600.0,
         "pickup_time": cell.pickup_time_h * 3600.0,
@@ -127,8 +134,13 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "pad_acd": cell.pad_instability_acd_cm / 100.0,
         "pad_length": cell.pad_instability_length_cm / 100.0,
         "ce_pad_loss": cell.ce_pad_loss,
-        "ce_pad_ref": cell.ce_pad_loss * np.exp((cell.pad_instability_acd_cm - cell.acd_cm)
-                                                / cell.pad_instability_length_cm),
+        # the back reaction's loss flux at the reference bath, anchored at the reference point (never at the
+        # configured ACD or current: those move the CE)
+        "loss_density": back_reaction_anchor(
+            cell.ce_ref,
+            cell.ce_pad_loss * pad_instability(cell.ce_ref_acd_cm / 100.0, cell.pad_instability_acd_cm / 100.0,
+                                               cell.pad_instability_length_cm / 100.0),
+            cell.ce_ref_cathode_A_per_cm2),
         "pad_noise": cell.pad_noise_mV * 1e-3,
         "crushed_alf3": cell.alf3_wt / 100.0,         # crushed bath is bath of the design composition
         "crushed_caf2": cell.caf2_wt / 100.0,

@@ -235,7 +235,8 @@ def test_the_acd_comes_back_with_the_power_after_a_curtailment(tmp_path):
     curtailment used up the day's beam moves): the cells held 4.5-4.7 V for 12 hours. The large error at the
     return is corrected past the daily limit back into the band, as tracking lets it (the beam waits for a
     track to end, ~2.5 h here): from 4 h after the return voltage, ACD and bath are those of a line that was
-    never curtailed."""
+    never curtailed (the crew holds its temperature additive while the line is curtailed: a cold dip then
+    would raise the target for the day after)."""
     def line(program=None) -> Park:
         data = {"name": "curtailed", "run": {"output_interval_s": 3600.0},
                 "smelter": {"potlines": [{"name": "PL1", "cells": 2}]},

@@ -110,6 +110,17 @@ def test_open_results_is_lazy_and_lets_go(small_results):
     assert list(loaded.line.values) == ["PL1", "PL2"] and loaded.source.values[0] == "anode"
 
 
+def test_open_results_takes_chunks_for_dask_arrays(small_results):
+    """Issue 22: open_results(chunks=...) raised TypeError, so a plant-year's file had no Dask-backed arrays."""
+    import dask.array
+
+    with twin.open_results(small_results, chunks={}) as ds:       # {}: the file's own chunks
+        assert isinstance(ds.cell_voltage.data, dask.array.Array)
+        with twin.open_results(small_results, load=True) as whole:
+            np.testing.assert_array_equal(ds.cell_voltage.values, whole.cell_voltage.values)
+        assert list(ds.line.values) == ["PL1", "PL2"]
+
+
 def test_a_file_of_another_format_is_refused(small_results, tmp_path, capsys):
     old = tmp_path / "old.nc"
     old.write_bytes(small_results.read_bytes())
@@ -158,3 +169,20 @@ def test_by_day_puts_each_record_in_the_day_its_interval_starts(tmp_path):
     assert days.metal_produced.attrs["units"] == "kg"
     with pytest.raises(ValueError, match="time_bounds: cell_methods"):
         by_day(ds, ["time_bounds"])
+
+
+def test_cell_methods_say_what_the_long_names_say():
+    """Issue 23: silo_inventory, spent_caustic and the tank variables said "end of interval" but carried
+    time: mean. A value at the interval's end (or a total since the start) is a "point"; an interval mean a
+    "mean"; the counters' interval totals a "sum"."""
+    from twin.results import REFINERY_VARIABLES
+    from twin.site.site import SITE_VARIABLES
+
+    for name, v in {**VARIABLES, **REFINERY_VARIABLES, **SITE_VARIABLES}.items():
+        text = v.long_name
+        if "end of interval" in text or "end of the interval" in text or "since start" in text:
+            assert v.method == "point", (name, text, v.method)
+        elif text.endswith("interval mean"):
+            assert v.method == "mean", (name, text, v.method)
+        if text.endswith(", end"):
+            raise AssertionError(f"{name}: say 'end of interval' ({text})")

@@ -87,7 +87,10 @@ class CellConfig(_Section):
     # alumina feeding (nominal feeder; tracking control is a later issue)
     shot_mass_kg: Annotated[float, Field(gt=0, le=20)] = 1.8
     undissolved_fraction: Fraction = 0.6
-    dissolution_rate_per_s: Annotated[float, Field(gt=0, le=1)] = 0.003
+    dissolution_rate_per_s: Annotated[float, Field(gt=0, le=1)] = 0.003      # at superheat_ref_K
+    # the heat the bath brings to a shot limits its dissolution: the rate goes as SH / (SH + this), 0 below the
+    # liquidus (twin/_core/pot.pyx dissolution_rate) [A]
+    dissolution_half_superheat_K: Annotated[float, Field(gt=0, le=50)] = 5.0
     na2o_wt: Annotated[float, Field(ge=0, le=2)] = 0.4
     # fines (< 45 um) agglomerate and join the undissolved pool; notes sec. 2.14 give the direction
     # (JOM 67 (2015) 2170; Thonstad, Kobbeltvedt, Rolseth), not a law: the sensitivity is an assumption
@@ -162,7 +165,7 @@ class CellConfig(_Section):
     # alf3_ref_wt and an ACD of ce_ref_acd_cm (its pad-instability loss); its own current, cathode area, ACD
     # and bath then move it (twin.smelter.bath.current_efficiency)
     ce_ref: Annotated[float, Field(gt=0.8, le=0.99)] = 0.95
-    superheat_ref_K: Annotated[float, Field(ge=0, le=30)] = 8.0
+    superheat_ref_K: Annotated[float, Field(gt=0, le=30)] = 8.0
     alf3_ref_wt: Annotated[float, Field(ge=0, le=20)] = 11.5
     ce_ref_cathode_A_per_cm2: Annotated[float, Field(ge=0.3, le=1.5)] = 500e3 / 70e4
     ce_ref_acd_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 4.5
@@ -289,6 +292,12 @@ class OperationsConfig(_Section):
     # resistance-target additive from the measured temperature (notes sec. 5.1, 5.4): + per K below target
     temperature_additive_uohm_per_K: Annotated[float, Field(ge=0, le=0.1)] = 0.01
     temperature_additive_max_uohm: Annotated[float, Field(ge=0, le=2)] = 0.3
+    # while a power program or the supply holds the line this far off its schedule (a curtailment, modulation),
+    # the crew holds the temperature additive and leaves the temperature out of the AlF3 rule: the dip then
+    # measures the modulation, which the controller's heat feed-forward answers, not the cell (issue 23: a dip in
+    # a curtailment raised the target for the day after the power came back); a schedule's own change (a new
+    # line current) is not a modulation [A]
+    temperature_hold_current_fraction: Annotated[float, Field(ge=0, le=1)] = 0.05
     # bath height management at the tap (notes sec. 5.6): bath the crew measures (noise bath_dip_sd_pct)
     # above the design mass by more than the band is tapped toward it (at most bath_tap_max_kg a visit);
     # below the band, crushed bath of the design composition is added (at most bath_addition_max_kg a

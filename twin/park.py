@@ -140,10 +140,14 @@ class Park:
         run = self.config.run
         if t0 > 0 and np.floor(t0 / 86400.0) != np.floor((t0 - run.output_interval_s) / 86400.0):
             self.smelter.new_day()
+        start = self.line_setpoints(t0)
+        # the crew holds its temperature terms on lines a power program or the supply holds off their schedule
+        self.smelter.ops.modulated_lines = (np.abs(start / np.maximum(self.setpoints(t0), 1.0) - 1.0)
+                                            > self.config.smelter.operations.temperature_hold_current_fraction)
         self.smelter.operate(t0, t1)
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)
-        self.smelter.advance(n_slow, n_sub, run.fast_step_s, self.line_setpoints(t0), self.line_setpoints(t1))
+        self.smelter.advance(n_slow, n_sub, run.fast_step_s, start, self.line_setpoints(t1))
         self.smelter.take_up_sodium(t1 - t0)
         stamp = (run.start + dt.timedelta(seconds=t1)).astimezone(dt.UTC)
         when = f"{stamp:%Y-%m-%d %H:%M} UTC (plant hour {t1 / 3600:.1f})"

@@ -209,18 +209,26 @@ REFINERY_VARIABLES: dict[str, Variable] = {
     "soda_loss": Variable(("time",), "kg t-1", "Na2O lost with residue liquor and desilication product per t alumina"),
     "fresh_water": Variable(("time",), "m3 t-1", "fresh water (wash water beyond the flash condensate) per t alumina"),
     "gibbsite_extraction": Variable(("time",), "1", "fraction of the bauxite's gibbsite dissolved in digestion"),
-    "spent_caustic": Variable(("time",), "g L-1", "caustic (as Na2CO3 @25) in the spent liquor tank, end"),
-    "spent_tank_volume": Variable(("time",), "m3", "liquor in the spent liquor tank, end of interval"),
-    "seed_inventory": Variable(("time",), "t", "hydrate in the seed store, end of interval"),
-    "classifier_cut": Variable(("time",), "um", "product classifiers' cut size d50c, end of interval"),
+    "spent_caustic": Variable(("time",), "g L-1", "caustic (as Na2CO3 @25) in the spent liquor tank, end of interval",
+                            "f4", "point"),
+    "spent_tank_volume": Variable(("time",), "m3", "liquor in the spent liquor tank, end of interval", "f4",
+                                  "point"),
+    "seed_inventory": Variable(("time",), "t", "hydrate in the seed store, end of interval", "f4", "point"),
+    "classifier_cut": Variable(("time",), "um", "product classifiers' cut size d50c, end of interval", "f4",
+                               "point"),
     "product_fines": Variable(("time",), "%", "product hydrate finer than 45 um, mass %"),
     "product_d50": Variable(("time",), "um", "mass-median size of the product hydrate"),
     "product_psd": Variable(("time", "size_class"), "1", "product hydrate mass fraction per size class"),
-    "tank_alumina": Variable(("time", "tank"), "g L-1", "liquor Al2O3 in each precipitator, end of interval"),
-    "tank_caustic": Variable(("time", "tank"), "g L-1", "liquor caustic (Na2CO3) in each precipitator, end"),
-    "tank_temperature": Variable(("time", "tank"), "degC", "slurry temperature in each precipitator, end"),
-    "tank_solids": Variable(("time", "tank"), "kg m-3", "hydrate solids per m3 of liquor in each precipitator"),
-    "tank_psd": Variable(("time", "tank", "size_class"), "m-3", "particles per m3 of liquor per size class, end"),
+    "tank_alumina": Variable(("time", "tank"), "g L-1", "liquor Al2O3 in each precipitator, end of interval",
+                             "f4", "point"),
+    "tank_caustic": Variable(("time", "tank"), "g L-1", "liquor caustic (Na2CO3) in each precipitator, end of interval",
+                             "f4", "point"),
+    "tank_temperature": Variable(("time", "tank"), "degC", "slurry temperature in each precipitator, end of interval",
+                                 "f4", "point"),
+    "tank_solids": Variable(("time", "tank"), "kg m-3", "hydrate solids per m3 of liquor in each precipitator, end of "
+                            "interval", "f4", "point"),
+    "tank_psd": Variable(("time", "tank", "size_class"), "m-3", "particles per m3 of liquor per size class, end of "
+                          "interval", "f4", "point"),
     "alumina_produced": Variable(("time",), "t", "alumina produced since start", "f8", "point"),
     "bauxite_used": Variable(("time",), "t", "dry bauxite digested since start", "f8", "point"),
     "caustic_used": Variable(("time",), "t", "caustic make-up (NaOH) since start", "f8", "point"),
@@ -535,13 +543,15 @@ class ResultsWriter:
         raise OSError(f"{self.path}: a reader has held the file for 2 minutes; run_complete not set")
 
 
-def open_results(path: str | Path, load: bool = False) -> xr.Dataset:
+def open_results(path: str | Path, load: bool = False, chunks: dict[str, int] | str | None = None) -> xr.Dataset:
     """Open a results file as an ``xarray.Dataset``.
 
     By default the dataset is lazy: values are read from the file when used (a plant-year holds several GB of
     values once decompressed), and the file stays open until ``ds.close()`` or the end of a ``with`` block; a
     run writing the file meanwhile keeps its records in memory and writes them once the file is let go. With
     ``load=True`` everything is read at once and the file let go (small files; a file a run is still writing).
+    ``chunks`` (as ``xarray.open_dataset`` takes them, e.g. ``{"time": 4320}``) makes the arrays Dask arrays, so a
+    plant-year's variables are computed block by block.
 
     Works while a run is still writing it: the dataset then holds what was flushed so far and
     ``ds.attrs["run_complete"]`` is 0.
@@ -551,7 +561,7 @@ def open_results(path: str | Path, load: bool = False) -> xr.Dataset:
         raise FileNotFoundError(f"{path}: no such results file")
     for attempt in range(50):
         try:
-            ds = xr.open_dataset(path, engine="h5netcdf")
+            ds = xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
         except BlockingIOError:
             # the writer holds the file for the few milliseconds of a flush: wait and retry
             if attempt == 49:

@@ -17,7 +17,7 @@ cdef inline void add_alumina_now(double[:, ::1] x, const double[:, ::1] p, doubl
     """``mass`` kg of alumina (as fed) into cell k at once: a fraction dissolves, the rest joins the
     undissolved pool; its Na2O neutralises AlF3 and forms alumina."""
     cdef double w = p[P_NA2O, k]
-    cdef double r = p[P_UNDISSOLVED_FRAC, k]
+    cdef double r = p[P_UNDISSOLVED_FRACTION, k]
     x[X_UNDISSOLVED, k] += r * (1.0 - w) * mass
     x[X_ALUMINA, k] += (1.0 - r) * (1.0 - w) * mass + ALUMINA_PER_NA2O * w * mass
     book_feed(x, p, ctr, k, mass)

@@ -78,8 +78,9 @@ cdef enum:
     P_AE_DURATION        # s an anode effect lasts unless the controller quenches it (the crew kills it by hand)
     P_SEF_CF4            # (kg CF4/t Al)/(AE-min/cell-day) slope factor
     P_C2F6_RATIO         # kg C2F6 per kg CF4
-    P_UNDISSOLVED_FRAC   # fraction of a shot entering the undissolved pool
-    P_K_DISSOLVE         # 1/s first-order dissolution rate of the undissolved pool
+    P_UNDISSOLVED_FRACTION   # fraction of a shot entering the undissolved pool
+    P_K_DISSOLVE         # 1/s first-order dissolution rate of the undissolved pool at the reference superheat
+    P_DISSOLUTION_SUPERHEAT  # K superheat at which the dissolution's heat factor is half its saturation
     P_SHOT_MASS          # kg alumina per shot (cell-wide)
     P_NA2O               # mass fraction Na2O in the fed alumina
     P_FEED_GAIN          # 1/wt % proportional correction of the nominal feeder
@@ -213,6 +214,7 @@ cdef enum:
     A_ZONE_DOSED         # kg dosed cell-wide this slow step
     A_LOSS_CURRENT       # A back-reaction loss current of the cell's metal-bath interface (slow step)
     A_SLOPE_NOISE        # 1/s2 variance of the controller's slope per unit variance of raw samples
+    A_DISSOLUTION_HEAT   # superheat's factor on the dissolution rate over the coming slow step
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).

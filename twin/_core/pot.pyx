@@ -41,7 +41,7 @@ STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "l
                "feeder_0", "feeder_1", "feeder_2", "feeder_3", "ae_emf", "ae_attempts", "catch_up")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
-               "k_dissolve", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
+               "k_dissolve", "dissolution_superheat", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
                "c_bath", "c_metal", "ua_top", "ua_bottom", "t_ambient", "side_area", "h_bath_ledge",
                "k_ledge", "rho_ledge", "latent", "r_lining", "h_shell", "c_shell", "ledge_min", "ce_ref",
                "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "carbon_ratio", "rho_metal",
@@ -62,7 +62,7 @@ AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_r
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
              "noise_sd", "pad_loss", "hx_relax", "alumina_min", "lvae", "zone_offset", "delivered", "zone_decay",
              "zone_carry", "zone_dosed", "loss_current",
-             "slope_noise")
+             "slope_noise", "dissolution_heat")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss", "shell_cooling")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -183,6 +183,7 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
     cdef double pad = pad_instability_c(x[X_ACD, k], p[P_PAD_ACD, k], p[P_PAD_LENGTH, k])
     cdef double pad_noise = p[P_PAD_NOISE, k] * pad
     a[A_LIQUIDUS, k] = bath_liquidus(x, k)
+    a[A_DISSOLUTION_HEAT, k] = dissolution_heat(p, k, t - a[A_LIQUIDUS, k])
     a[A_INV_SATURATION, k] = 1.0 / sat
     a[A_BATH_RATIO, k] = bath_ratio_c(alf3, al2o3, caf2, 0.0, 0.0)
     a[A_PAD_LOSS, k] = p[P_CE_PAD_LOSS, k] * pad
@@ -289,11 +290,24 @@ cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, cons
                 * (p[P_CRUSHED_CP, k] * (t - t_amb) + p[P_LATENT, k])) if x[X_CRUSHED, k] > 0.0 else 0.0
 
 
+cdef inline double dissolution_heat(const double[:, ::1] p, Py_ssize_t k, double superheat) noexcept nogil:
+    """The superheat's factor on the dissolution rate: a cold shot freezes a crust of bath around itself that
+    must melt before its alumina can dissolve, so the heat the bath brings to it limits the rate (Kobbeltvedt,
+    Rolseth & Thonstad, Light Metals 1996; Haverkamp & Welch 1998: rate rising with superheat, agglomerates
+    staying frozen without it). 1 at the reference superheat (superheat_ref_K), as SH / (SH + SH_half)
+    normalised there: 0 at and below the liquidus (a frozen bath dissolves nothing), ~0.7 at half the
+    reference, rising slowly above it [A: form and SH_half to calibrate]."""
+    cdef double sh = fmax(superheat, 0.0), half = p[P_DISSOLUTION_SUPERHEAT, k], ref = p[P_SUPERHEAT_REF, k]
+    return sh * (ref + half) / ((sh + half) * ref)
+
+
 cdef inline double dissolution_rate(const double[:, ::1] p, const double[:, ::1] a, Py_ssize_t k) noexcept nogil:
     """First-order dissolution rate of the undissolved pool (1/s), driven by the distance to saturation:
     k_d (1 - c / c_sat) (mass transfer to the bath; notes sec. 2.14: rate falls with the bath's alumina),
-    0 in a saturated bath; c from the last electrics, c_sat from the last slow step."""
-    return p[P_K_DISSOLVE, k] * fmax(1.0 - a[A_ALUMINA_WT, k] * a[A_INV_SATURATION, k], 0.0)
+    0 in a saturated bath; c from the last electrics, c_sat from the last slow step; times the superheat's
+    factor (A_DISSOLUTION_HEAT, set with the properties)."""
+    return (p[P_K_DISSOLVE, k] * a[A_DISSOLUTION_HEAT, k]
+            * fmax(1.0 - a[A_ALUMINA_WT, k] * a[A_INV_SATURATION, k], 0.0))
 
 
 cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
@@ -323,7 +337,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef Rates rate
     cdef double consumption
     cdef double w = p[P_NA2O, k]
-    cdef double r = p[P_UNDISSOLVED_FRAC, k]
+    cdef double r = p[P_UNDISSOLVED_FRACTION, k]
     cdef double kd = dissolution_rate(p, a, k)
     cdef double z = kd * dt
     # exp(-z) of the undissolved pool over the step: a Taylor series where it is exact to 1e-7 (the kernel's
@@ -458,6 +472,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     """
     cdef Heat h0, h1, h
     cdef double t0 = x[X_T_BATH, k], ts0 = x[X_T_SHELL, k], ledge0 = x[X_LEDGE, k], cry0 = x[X_CRYOLITE, k]
+    cdef double superheat0 = t0 - a[A_LIQUIDUS, k]
     cdef double tc0 = x[X_T_CATHODE, k], tt0 = x[X_T_TOP, k]
     cdef double q_in = a[A_Q_ELECTRIC, k] - a[A_Q_REACTION, k]
     cdef double stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
@@ -533,6 +548,10 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     hx_target = shell_cooling_target(p, k, current)
     x[X_SHELL_COOLING, k] += (hx_target - x[X_SHELL_COOLING, k]) * a[A_HX_RELAX, k]
     update_properties(x, p, a, k, current)
+    # the fast steps of the next slow step dissolve at its mid-point's superheat, extrapolated from this step's
+    # change (second order, as the Heun heat balance; at the step's start it would lag half a step)
+    superheat = x[X_T_BATH, k] - a[A_LIQUIDUS, k]
+    a[A_DISSOLUTION_HEAT, k] = dissolution_heat(p, k, superheat + 0.5 * (superheat - superheat0))
     mb = bath_mass(x, k)
     zones_step(x, p, a, k)
     zones_mix(x, p, k, dt_slow)
@@ -684,7 +703,7 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
         f = feed_rate(x, p, a, k, current)
         w = p[P_NA2O, k]
-        r = p[P_UNDISSOLVED_FRAC, k]
+        r = p[P_UNDISSOLVED_FRACTION, k]
         d_ledge = ledge_rate(p, k, &h)
         dx[X_UNDISSOLVED, k] = r * (1.0 - w) * f - dissolution_rate(p, a, k) * x[X_UNDISSOLVED, k]
         dx[X_ALUMINA, k] = (dissolution_rate(p, a, k) * x[X_UNDISSOLVED, k] + (1.0 - r) * (1.0 - w) * f

@@ -49,7 +49,7 @@ cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, 
     own dissolved alumina, and the step's doses give each zone its feeder's share above or below the mean.
     The sums start again."""
     cdef Py_ssize_t z, nz = <Py_ssize_t> p[P_ZONES, k]
-    cdef double w = p[P_NA2O, k], r = p[P_UNDISSOLVED_FRAC, k]
+    cdef double w = p[P_NA2O, k], r = p[P_UNDISSOLVED_FRACTION, k]
     cdef double decay = a[A_ZONE_DECAY, k], dosed = a[A_ZONE_DOSED, k], carry = a[A_ZONE_CARRY, k]
     cdef double to_undissolved = r * (1.0 - w) * carry
     cdef double to_dissolved = (1.0 - w) * (dosed - r * carry) + w * ALUMINA_PER_NA2O * dosed

@@ -242,7 +242,7 @@ SILO_VARIABLES = ("silo_inventory", "alumina_exported", "alumina_handling_loss",
                   "refinery_throttle")
 FUME_VARIABLES = ("fluoride_evolved", "fluoride_stack", "fluoride_returned", "secondary_alumina_fluoride")
 SITE_VARIABLES: dict[str, Variable] = {
-    "silo_inventory": Variable(("time",), "t", "alumina in the silo, end of interval", "f8"),
+    "silo_inventory": Variable(("time",), "t", "alumina in the silo, end of interval", "f8", "point"),
     "alumina_exported": Variable(("time",), "t", "alumina shipped out because the silo was full, since start",
                                  "f8", "point"),
     "alumina_handling_loss": Variable(("time",), "t", "alumina lost between silo and pots since start", "f8", "point"),
@@ -254,7 +254,8 @@ SITE_VARIABLES: dict[str, Variable] = {
     "fluoride_stack": Variable(("time",), "kg", "fluorine to the stack (not captured) since start", "f8", "point"),
     "fluoride_returned": Variable(("time",), "kg", "fluorine returned to the cells with secondary alumina",
                                   "f8", "point"),
-    "secondary_alumina_fluoride": Variable(("time",), "kg", "fluorine held on secondary alumina, end", "f8"),
+    "secondary_alumina_fluoride": Variable(("time",), "kg", "fluorine held on secondary alumina, end of interval",
+                                           "f8", "point"),
     "potline_power": Variable(("time",), "MW", "potline DC power, interval mean"),
     "park_power_demand": Variable(("time",), "MW", "park electricity demand (AC: potlines, auxiliaries, "
                                   "refinery, carbon plant), interval mean"),

@@ -52,6 +52,7 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "undissolved_fraction": float(np.clip(cell.undissolved_fraction + cell.fines_undissolved_per_wt
                                               * (cell.fines_wt - cell.fines_ref_wt), 0.0, 1.0)),
         "k_dissolve": cell.dissolution_rate_per_s,
+        "dissolution_superheat": cell.dissolution_half_superheat_K,
         "shot_mass": cell.shot_mass_kg,
         "na2o": cell.na2o_wt / 100.0,
         "feed_gain": cell.feed_gain_per_wt,

@@ -59,6 +59,9 @@ class Operations:
         self.events: list[tuple[float, int, int, float]] = []
         self.alf3_target = ops.alf3_target_wt if ops.alf3_target_wt is not None else cell.alf3_wt
         self.t_target = np.full(n_cells, np.nan)               # set from the steady state at start
+        # lines a power program or the supply holds off their schedule (set by the run loop each interval): there
+        # the crew holds its temperature terms (operations.temperature_hold_current_fraction)
+        self.modulated_lines = np.zeros(0, bool)
 
     # ------------------------------------------------------------------ checkpoint support
     def rng_states(self) -> list[dict]:
@@ -71,6 +74,7 @@ class Operations:
         area = potlines.params_of("cathode_area")[cells] * 1e-4
         rho = potlines.params_of("rho_metal")[cells]
         current = potlines.line_current()[cells]
+        modulated = self.modulated_lines[potlines.cell_line[cells]]
         target_pad = self.cell.metal_mass_t * 1e3
         for i, k in enumerate(cells):
             g = self.rng[k]
@@ -101,17 +105,19 @@ class Operations:
             base = self.cell.alf3_addition_kg_per_day * self.cell.tap_interval_h / 24.0
             if cfg.alf3_rule:
                 days = self.cell.tap_interval_h / 24.0
+                hot = 0.0 if modulated[i] else temperature - self.t_target[k]
                 add = base + days * (cfg.alf3_gain_kg_per_day_per_wt * (self.alf3_target - b[OPS["lab_alf3"], k])
-                                     + cfg.temperature_gain_kg_per_day_per_K * (temperature - self.t_target[k]))
+                                     + cfg.temperature_gain_kg_per_day_per_K * hot)
                 add = float(np.clip(add, 0.0, 4.0 * base))
             else:
                 add = base
             x[STATE["alf3"], k] += add
             potlines.counters[COUNTER["alf3_added"], k] += add
             self.event(time_s, k, "alf3_addition", add)
-            potlines.params[PARAM["r_additive"], k] = float(np.clip(
-                cfg.temperature_additive_uohm_per_K * (self.t_target[k] - temperature),
-                -cfg.temperature_additive_max_uohm, cfg.temperature_additive_max_uohm)) * 1e-6
+            if not modulated[i]:                  # held while the line is modulated off its schedule
+                potlines.params[PARAM["r_additive"], k] = float(np.clip(
+                    cfg.temperature_additive_uohm_per_K * (self.t_target[k] - temperature),
+                    -cfg.temperature_additive_max_uohm, cfg.temperature_additive_max_uohm)) * 1e-6
             self.manage_bath(potlines, k, time_s)
             b[OPS["taps"], k] += 1
             b[OPS["last_tap_s"], k] = time_s

@@ -126,6 +126,7 @@ class Potlines:
         self.setting_phase = np.concatenate([(np.arange(c) * 0.6180339887498949) % 1.0 for c in counts])
         self.steps_in_sums = 0
         self.ops = Operations(cell, operations or OperationsConfig(), n, seed)
+        self.ops.modulated_lines = np.zeros(len(lines), bool)
         self.feeders = FeederFaults(self.ops.cfg, n, seed)
         self.linings = Linings(lining or LiningConfig(), cell, self.cell_line)
         own = np.zeros(n, dtype=bool)

@@ -140,10 +140,11 @@ class Park:
         run = self.config.run
         if t0 > 0 and np.floor(t0 / 86400.0) != np.floor((t0 - run.output_interval_s) / 86400.0):
             self.smelter.new_day()
-        start = self.line_setpoints(t0)
-        # the crew holds its temperature terms on lines a power program or the supply holds off their schedule
-        self.smelter.ops.modulated_lines = (np.abs(start / np.maximum(self.setpoints(t0), 1.0) - 1.0)
-                                            > self.config.smelter.operations.temperature_hold_current_fraction)
+        start, scheduled = self.line_setpoints(t0), self.setpoints(t0)
+        # the crew holds its temperature terms on lines a power program or the supply holds off their schedule (a
+        # scheduled outage, 0 kA on both, is not a modulation)
+        self.smelter.ops.modulated_lines = (np.abs(start - scheduled) > np.maximum(scheduled, 1.0)
+                                            * self.config.smelter.operations.temperature_hold_current_fraction)
         self.smelter.operate(t0, t1)
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(run.output_interval_s / run.slow_step_s)

@@ -65,7 +65,6 @@ cdef inline double event_normal(double seed, double counter, u64 stream) noexcep
     return (total - 2.0) * 1.7320508075688772
 
 
-
 # a line current this far above its design is an over-current (amperage increase, power program), not ripple
 cdef extern from *:
     """
@@ -118,7 +117,7 @@ cdef inline double slope_threshold(const double[:, ::1] x, const double[:, ::1] 
     cell P_SLOPE_SIGMAS standard deviations of the slope's own noise, in quadrature. The slope's variance is
     the controller's noise estimate (variance of raw samples) times A_SLOPE_NOISE (what the filter and the
     difference over a control period make of white noise), so noise alone no longer reads as a lean cell
-    (Dyna/Marc's RMS noise filters on the resistance slope, smelter notes sec. 1.4)."""
+    (pot controllers guard the slope against noise; this quadrature rule is the model's own [A])."""
     cdef double thr = p[P_SLOPE_THRESHOLD, k]
     cdef double noise = p[P_SLOPE_SIGMAS, k] * p[P_SLOPE_SIGMAS, k] * x[X_RP_NOISE, k] * a[A_SLOPE_NOISE, k]
     return sqrt(thr * thr + noise)

@@ -186,8 +186,10 @@ class CellConfig(_Section):
 
     @model_validator(mode="after")
     def _ce_anchor_leaves_a_loss(self) -> CellConfig:
-        pad = self.ce_pad_loss * math.exp((self.pad_instability_acd_cm - self.ce_ref_acd_cm)
-                                          / self.pad_instability_length_cm)
+        from twin.smelter.bath import pad_instability
+
+        pad = self.ce_pad_loss * pad_instability(self.ce_ref_acd_cm / 100.0, self.pad_instability_acd_cm / 100.0,
+                                                 self.pad_instability_length_cm / 100.0)
         if self.ce_ref + pad >= 1.0:
             raise ValueError(f"ce_ref = {self.ce_ref:g} with the pad-instability loss {pad:.4f} at ce_ref_acd_cm = "
                              f"{self.ce_ref_acd_cm:g} leaves no back-reaction loss: ce_ref must be below {1 - pad:.4f}")

@@ -11,6 +11,7 @@ import pytest
 from conftest import Stop, assert_identical
 
 import twin
+from twin import checkpoint
 from twin.checkpoint import CheckpointError, checkpoint_path
 from twin.cli import main
 
@@ -81,6 +82,9 @@ def test_killed_run_opens_and_resumes_identically(tmp_path):
         proc.wait()
     assert checkpoint_path(out).exists()
     assert twin.open_results(out, load=True).sizes["time"] >= 6          # opens, with what was flushed
+    done, end = checkpoint.horizon(checkpoint_path(out))                # what the resume bar counts to
+    assert end == 24 * 3600.0 and 0 < done < end
+    assert checkpoint.horizon(tmp_path / "nothing.npz") is None
     assert main(["run", "--resume", str(out), "--quiet"]) == 0
     assert_identical(reference, out)
 

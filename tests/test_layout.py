@@ -36,3 +36,32 @@ def test_every_row_has_its_enums_name_in_order(prefix):
         expected = row[len(prefix) + 1:].lower()
         # the first row of a numbered group (zone 0, feeder 0) is named by the group in the enum
         assert name in (expected, f"{expected}_0"), f"row {k}: {row} in layout.pxd, {name!r} in pot.pyx"
+
+
+@pytest.mark.parametrize("module", ["pot", "precip", "props"])
+def test_every_compiled_module_has_a_stub_that_names_what_it_has(module):
+    """A .pyi beside each compiled module (py.typed promises types): every public name in both, no more."""
+    import ast
+    import importlib
+    import types
+
+    compiled = importlib.import_module(f"twin._core.{module}")
+    stub = ast.parse(Path(compiled.__file__).with_name(f"{module}.pyi").read_text())
+    declared = {node.name for node in stub.body if isinstance(node, ast.FunctionDef)}
+    declared |= {node.target.id for node in stub.body if isinstance(node, ast.AnnAssign)}
+    public = {name for name in dir(compiled) if not name.startswith("_")
+              and not isinstance(getattr(compiled, name), types.ModuleType)}
+    assert declared == public, (public - declared, declared - public)
+
+
+def test_imports_run_one_way():
+    """The import-linter contracts of pyproject.toml (the layers of DESIGN.md, the plants below the runs). In a
+    process of its own: import-linter's command configures logging and disables every logger that exists."""
+    import subprocess
+    import sys
+
+    check = ("import sys; from importlinter.cli import lint_imports; "
+             "sys.exit(lint_imports(config_filename=sys.argv[1], no_cache=True, no_logo=True))")
+    done = subprocess.run([sys.executable, "-c", check, str(Path(__file__).parents[1] / "pyproject.toml")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr

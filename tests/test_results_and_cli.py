@@ -14,7 +14,7 @@ import pytest
 
 import twin
 from twin.cli import main
-from twin.results import VARIABLES
+from twin.smelter.outputs import VARIABLES
 
 SMALL_PARK = """
 name = "small test park"
@@ -86,6 +86,25 @@ def test_cli_default_run_writes_in_the_current_directory(tmp_path, monkeypatch):
     ds = twin.open_results(tmp_path / "park-results.nc", load=True)
     assert ds.sizes["cell"] == 720 and list(ds.line.values) == ["PL1", "PL2"]
     assert float(ds.line_current.mean()) == pytest.approx(500e3, rel=1e-3)
+
+
+def test_a_run_never_replaces_earlier_results_unless_forced(tmp_path, monkeypatch, capsys):
+    """Issue 23: with no --out a second run writes the next free name (no spaces in it); an --out that exists is
+    refused unless --force."""
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "my what if.toml"
+    config.write_text(write_config(tmp_path).read_text())
+    for _ in range(2):
+        assert main(["run", str(config), "--hours", "1", "--quiet"]) == 0
+    assert (tmp_path / "my-what-if-results.nc").exists() and (tmp_path / "my-what-if-results-2.nc").exists()
+    assert "my-what-if-results.nc exists: writing my-what-if-results-2.nc" in capsys.readouterr().out
+    first = (tmp_path / "my-what-if-results.nc").read_bytes()
+    assert main(["run", str(config), "--hours", "2", "--out", "my-what-if-results.nc", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "my-what-if-results.nc exists" in err and "--force" in err
+    assert (tmp_path / "my-what-if-results.nc").read_bytes() == first
+    assert main(["run", str(config), "--hours", "2", "--out", "my-what-if-results.nc", "--force", "--quiet"]) == 0
+    assert twin.open_results(tmp_path / "my-what-if-results.nc", load=True).sizes["time"] == 12
 
 
 def test_results_readable_mid_run_and_after_a_kill(tmp_path):

@@ -11,7 +11,8 @@ from conftest import park_with, reference_with_cells
 import twin
 from twin.cli import main
 from twin.park import Park
-from twin.results import MEAN_BITS, VARIABLES, ResultsWriter, bitround
+from twin.results import MEAN_BITS, ResultsWriter, bitround
+from twin.smelter.outputs import VARIABLES
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +60,8 @@ def test_counters_hold_each_intervals_totals(tmp_path):
     start = park.smelter.counters.copy()
     park.run(tmp_path / "r.nc", 6 * 3600.0)
     with twin.open_results(tmp_path / "r.nc") as ds:
-        from twin.results import COUNTER_OUTPUTS
         from twin.smelter.cell import COUNTER
+        from twin.smelter.outputs import COUNTER_OUTPUTS
 
         for kernel_name, name in COUNTER_OUTPUTS.items():
             if VARIABLES[name].method != "sum":
@@ -175,7 +176,7 @@ def test_cell_methods_say_what_the_long_names_say():
     """Issue 23: silo_inventory, spent_caustic and the tank variables said "end of interval" but carried
     time: mean. A value at the interval's end (or a total since the start) is a "point"; an interval mean a
     "mean"; the counters' interval totals a "sum"."""
-    from twin.results import REFINERY_VARIABLES
+    from twin.refinery.outputs import REFINERY_VARIABLES
     from twin.site.site import SITE_VARIABLES
 
     for name, v in {**VARIABLES, **REFINERY_VARIABLES, **SITE_VARIABLES}.items():

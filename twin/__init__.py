@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+from twin._version import __version__
 
 # the public names, imported when first used (PEP 562), so `twin --help` does not load the model
 _PUBLIC = {"ConfigError": "twin.config", "ParkConfig": "twin.config", "load_config": "twin.config",

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 __all__ = ["LOW_CARBON_LINE", "PfcResult", "anode_co2", "electricity_co2", "electricity_co2_hourly", "fuel_co2",
-           "gwp", "pfc_overvoltage", "pfc_slope"]
+           "gwp", "pfc_co2e", "pfc_overvoltage", "pfc_slope"]
 
 LOW_CARBON_LINE = 4.0      # t CO2e / t Al, scope 1+2: the "low-carbon aluminium" threshold of the park
 CO2_PER_C = 44.0 / 12.0            # IPCC convention (not the exact molar masses)
@@ -63,10 +63,15 @@ def anode_co2(net_carbon: ArrayLike, sulphur_pct: ArrayLike = 2.0, ash_pct: Arra
     return _value(nac * (100.0 - np.asarray(sulphur_pct, float) - np.asarray(ash_pct, float)) / 100.0 * CO2_PER_C)
 
 
+def pfc_co2e(cf4: ArrayLike, c2f6: ArrayLike, report: str = "AR5") -> float | np.ndarray:
+    """t CO2e of ``cf4`` and ``c2f6`` kg of the gases (per t Al: t CO2e per t Al), GWP100 of ``report``."""
+    return _value((np.asarray(cf4, float) * gwp("CF4", report) + np.asarray(c2f6, float) * gwp("C2F6", report))
+                  / 1000.0)
+
+
 def _pfc(cf4: np.ndarray, ratio: float, report: str) -> PfcResult:
     c2f6 = cf4 * ratio
-    co2e = (cf4 * gwp("CF4", report) + c2f6 * gwp("C2F6", report)) / 1000.0
-    return PfcResult(_value(cf4), _value(c2f6), _value(co2e))
+    return PfcResult(_value(cf4), _value(c2f6), pfc_co2e(cf4, c2f6, report))
 
 
 def pfc_slope(aem: ArrayLike, cell_type: str = "PFPB-M", gwp: str = "AR5") -> PfcResult:
@@ -103,8 +108,8 @@ def electricity_co2_hourly(demand_mwh: ArrayLike, renewable_mwh: ArrayLike, grid
     return float(np.sum(from_grid * np.asarray(grid_ef_t_per_mwh, float)) / metal_t)
 
 
-def fuel_co2(tj: ArrayLike, fuel: str, metal_t: float) -> float:
-    """CO2 of a fuel, t CO2/t Al, with the IPCC 2006 default factor of ``fuel``."""
+def fuel_co2(tj: ArrayLike, fuel: str, metal_t: float = 1.0) -> float:
+    """CO2 of a fuel, t CO2/t Al, with the IPCC 2006 default factor of ``fuel`` (``metal_t`` = 1: t CO2)."""
     if fuel not in FUEL_EF:
         raise ValueError(f"fuel_co2: fuel {fuel!r} not known; allowed: {', '.join(FUEL_EF)}")
     return float(np.sum(np.asarray(tj, float)) * FUEL_EF[fuel] / metal_t)

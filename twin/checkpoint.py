@@ -82,6 +82,17 @@ def check_run(path: Path, run_id: str | None, results: Path) -> None:
                               f"{written_by} (a later run replaced it): nothing to resume; run it again")
 
 
+def horizon(path: Path) -> tuple[float, float] | None:
+    """(plant seconds done, plant seconds at the run's planned end) of a checkpoint, read from its metadata alone
+    (for a progress bar); None if it cannot be read (``load`` then says why)."""
+    try:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+        return float(meta["time_s"]), float(meta["end_s"])
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+
+
 def load(path: Path) -> dict[str, Any]:
     """Read a checkpoint; raise CheckpointError with the path and the reason if it cannot be used."""
     if not path.is_file():

@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from twin import __version__
+from twin._version import __version__
 
 
 def _over_an_input(option: str, out: Path, inputs: dict[str, list[Path]]) -> bool:
@@ -25,18 +25,17 @@ def _over_an_input(option: str, out: Path, inputs: dict[str, list[Path]]) -> boo
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    from twin import checkpoint
     from twin.config import load_config
-    from twin.park import Park
+    from twin.park import Park, plant_time_bar
 
     if args.resume:
-        if args.config or args.days or args.hours or args.out or args.calibration:
+        if args.config or args.days or args.hours or args.out or args.calibration or args.force:
             print("twin: error: --resume continues a run as it was configured: give it alone", file=sys.stderr)
             return 2
         print(f"alutwin: resuming {args.resume} from its last checkpoint")
-        with tqdm(unit="h", unit_scale=1 / 3600, desc="plant time", disable=args.quiet,
-                  bar_format="{l_bar}{n:.1f} h [{elapsed}]") as bar:
+        planned = checkpoint.horizon(checkpoint.checkpoint_path(args.resume))
+        with plant_time_bar(planned[1] if planned else None, disable=args.quiet) as bar:
             summary = Park.resume(args.resume, progress=lambda s: bar.update(round(s)))
         print(summary)
         return 0
@@ -44,19 +43,34 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config, calibration=args.calibration)
     seconds = args.hours * 3600.0 if args.hours is not None else (args.days or cfg.run.days) * 86400.0
-    out = Path(args.out) if args.out else Path.cwd() / f"{Path(cfg.source).stem}-results.nc"
+    out = Path(args.out) if args.out else _free_name(Path.cwd(), Path(cfg.source).stem)
     inputs = {"the park config (or a file it reads)": files_read(args.config or default_config_path()),
               "the calibration": [Path(args.calibration)] if args.calibration else []}
     if any(_over_an_input("--out", written, inputs) for written in (out, Path(f"{out}.checkpoint.npz"))):
         return 2
+    if out.exists() and not args.force:
+        print(f"twin: error: --out {out} exists (the results of an earlier run?); give --force to replace it, "
+              "or another --out", file=sys.stderr)
+        return 2
     print(f"alutwin: {cfg.name} ({_describe(cfg)}) from {cfg.source}")
     park = Park(cfg)                                   # steady state first: it can fail on a bad design
-    # the bar counts whole plant seconds (no float round-off at the end), shown in hours
-    with tqdm(total=round(seconds), unit="h", unit_scale=1 / 3600, desc="plant time", disable=args.quiet,
-              bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} h [{elapsed}<{remaining}]") as bar:
+    with plant_time_bar(seconds, disable=args.quiet) as bar:
         summary = park.run(out, seconds, progress=lambda s: bar.update(round(s)))
     print(summary)
     return 0
+
+
+def _free_name(folder: Path, stem: str) -> Path:
+    """``<stem>-results.nc`` in ``folder`` (spaces made dashes), or ``-2``, ``-3`` ... after it if that exists:
+    a run with no ``--out`` never replaces the results of an earlier one."""
+    base = "-".join(stem.split()) + "-results"
+    out, n = folder / f"{base}.nc", 1
+    while out.exists():
+        n += 1
+        out = folder / f"{base}-{n}.nc"
+    if n > 1:
+        print(f"alutwin: {base}.nc exists: writing {out.name}")
+    return out
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -225,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     horizon = run.add_mutually_exclusive_group()
     horizon.add_argument("--days", type=float, help="plant days to simulate (default: run.days of the config)")
     horizon.add_argument("--hours", type=float, help="plant hours to simulate")
-    run.add_argument("--out", help="results file (default: <config name>-results.nc in the current directory)")
+    run.add_argument("--out", help="results file (default: <config name>-results.nc in the current directory, or "
+                     "-2, -3 ... after it where that exists)")
+    run.add_argument("--force", action="store_true", help="replace --out if it exists")
     run.add_argument("--calibration", metavar="FILE",
                      help="per-cell parameters ([[smelter.cell_overrides]], as twin.calibrate writes them)")
     run.add_argument("--resume", metavar="FILE", help="continue the run that writes FILE from its last checkpoint")

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from twin.refinery.flowsheet import Bauxite, DesignBasis
+from twin.refinery.design import Bauxite, DesignBasis
 
 __all__ = ["ConfigError", "ParkConfig", "default_config_path", "load_config"]
 
@@ -186,7 +186,7 @@ class CellConfig(_Section):
 
     @model_validator(mode="after")
     def _ce_anchor_leaves_a_loss(self) -> CellConfig:
-        from twin.smelter.bath import pad_instability
+        from twin._core.props import pad_instability  # the kernel's correlation (twin.smelter.bath's face of it)
 
         pad = self.ce_pad_loss * pad_instability(self.ce_ref_acd_cm / 100.0, self.pad_instability_acd_cm / 100.0,
                                                  self.pad_instability_length_cm / 100.0)

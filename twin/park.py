@@ -1,8 +1,10 @@
-"""The park and its run loop: the smelter (potlines of Hall-Heroult cells) and the Bayer refinery.
+"""The park: the smelter (potlines of Hall-Heroult cells), the Bayer refinery and the site around them.
 
-One coordination interval at a time (the output interval): scheduled events (taps, AlF3), one
-kernel call for every cell of every line, the refinery's steps that fall in the interval, then
-one output record to the results file. A park has a smelter, a refinery or both.
+A park is built once on its steady operating point and steps one coordination interval at a time
+(``step_interval``): the refinery's steps that fall in the interval, the driver's set-points and actions with one
+kernel call for every cell of every line, the site's books, one record of means and counters. Runs go through
+the one run loop (``twin.loop.run``) with a driver (``twin.drivers``) and a sink. A park has a smelter, a
+refinery or both.
 """
 from __future__ import annotations
 
@@ -14,18 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from twin import __version__, checkpoint
+from twin import checkpoint, loop
 from twin._core.pot import AL_KG_PER_COULOMB
+from twin._version import __version__
 from twin.carbon import LOW_CARBON_LINE
 from twin.config import ParkConfig, parse_config
+from twin.drivers.schedule import ScheduleDriver
+from twin.refinery.outputs import refinery_layout
 from twin.refinery.plant import Refinery
-from twin.results import Layout, ResultsWriter, counter_record, output_lock, refinery_layout, smelter_layout
-from twin.site.site import Site, interval_of
+from twin.results import Layout, ResultsWriter, output_lock
+from twin.site.site import Site
 from twin.smelter.anode_effects import COUNTERS as AE_COUNTERS
 from twin.smelter.anode_effects import AnodeEffectSummary, summarise
 from twin.smelter.limits import WINDOW
+from twin.smelter.outputs import counter_record, smelter_layout
 from twin.smelter.potline import Potlines
 
 _LOG = logging.getLogger("twin.power")
@@ -81,16 +86,21 @@ class Park:
     """A configured park, started on its steady operating point, ready to advance."""
 
     def __init__(self, config: ParkConfig):
+        self._build(config)
+        if self.smelter is not None:
+            # the steady start is at the schedules' set-points; power programs act from then on
+            self.smelter.start(self.setpoints(0.0))
+
+    def _build(self, config: ParkConfig) -> None:
         self.config = config
         self.smelter = _potlines(config) if config.smelter is not None else None
         self.refinery = Refinery(config.refinery) if config.refinery is not None else None
         self.site = (Site(config, self.smelter.n_cells, coupled=self.refinery is not None)
                      if self.smelter is not None else None)
         self.time_s = 0.0
+        self.schedule = ScheduleDriver()
+        self.leaving_physics = "stop"             # or "take_out": see _after_smelter_steps
         self._window_warned: set[int] = set()
-        if self.smelter is not None:
-            # the steady start is at the schedules' set-points; power programs act from then on
-            self.smelter.start(self.setpoints(0.0))
 
     def layout(self) -> Layout:
         """What the results file holds for this park."""
@@ -108,16 +118,15 @@ class Park:
         return {**blocks, **(self.refinery.blocks() if self.refinery is not None else {})}
 
     def setpoints(self, time_s: float) -> np.ndarray:
-        """The potline schedules' line-current set-points (A) at a run time."""
+        """The potline schedules' line-current set-points (A) at a run time (before any power program: the
+        driver says what the lines run at)."""
         hour = time_s / 3600.0
         return np.array([ln.setpoint_A(hour) for ln in self.config.smelter.potlines])
 
-    def line_setpoints(self, time_s: float) -> np.ndarray:
-        """The set-points the lines run at: the schedules after the power programs."""
-        return self.site.line_setpoints(time_s / 3600.0, self.setpoints(time_s), self.smelter)
-
-    def step_interval(self) -> dict[str, np.ndarray]:
-        """Advance one output interval; return the record of means and counters for it."""
+    def step_interval(self, driver=None) -> dict[str, np.ndarray]:
+        """Advance one output interval driven by ``driver`` (default: the park on its own schedules,
+        ``twin.drivers.ScheduleDriver``); return the record of means and counters for it."""
+        driver = driver or self.schedule
         run = self.config.run
         t0, t1 = self.time_s, self.time_s + run.output_interval_s
         record: dict[str, np.ndarray] = {}
@@ -129,34 +138,36 @@ class Park:
                 self.site.after_refinery(record, run.output_interval_s)
         if self.smelter is not None:
             before = self.smelter.counters.copy()
-            self.site.before_smelter(self.smelter, self.setpoints(t0))
-            record.update(self._smelter_interval(t0, t1, before))
-            done = interval_of(self.smelter, before, record, run.output_interval_s)
+            start, end = driver.line_setpoints(self, t0), driver.line_setpoints(self, t1)
+            self.site.before_smelter(self.smelter, start)
+            driver.advance_smelter(self, t0, t1, start, end)
+            self._after_smelter_steps(t1 - t0, t1)
+            record.update(self.smelter.take_means())
+            record.update(counter_record(self.smelter, before))
+            self._warn_window(record["cells_outside_window"], self._when(t1))
+            done = self.smelter.interval_since(before, record, run.output_interval_s)
             record.update(self.site.after_smelter(self.smelter, done, t0 / 3600.0))
         self.time_s = t1
         return record
 
-    def _smelter_interval(self, t0: float, t1: float, before: np.ndarray) -> dict[str, np.ndarray]:
-        run = self.config.run
-        if t0 > 0 and np.floor(t0 / 86400.0) != np.floor((t0 - run.output_interval_s) / 86400.0):
-            self.smelter.new_day()
-        start, scheduled = self.line_setpoints(t0), self.setpoints(t0)
-        # the crew holds its temperature terms on lines a power program or the supply holds off their schedule (a
-        # scheduled outage, 0 kA on both, is not a modulation)
-        self.smelter.ops.modulated_lines = (np.abs(start - scheduled) > np.maximum(scheduled, 1.0)
-                                            * self.config.smelter.operations.temperature_hold_current_fraction)
-        self.smelter.operate(t0, t1)
-        n_sub = round(run.slow_step_s / run.fast_step_s)
-        n_slow = round(run.output_interval_s / run.slow_step_s)
-        self.smelter.advance(n_slow, n_sub, run.fast_step_s, start, self.line_setpoints(t1))
-        self.smelter.take_up_sodium(t1 - t0)
-        stamp = (run.start + dt.timedelta(seconds=t1)).astimezone(dt.UTC)
-        when = f"{stamp:%Y-%m-%d %H:%M} UTC (plant hour {t1 / 3600:.1f})"
-        self.smelter.check_physics(when)
-        record = self.smelter.take_means()
-        record.update(counter_record(self.smelter, before))
-        self._warn_window(record["cells_outside_window"], when)
-        return record
+    def _after_smelter_steps(self, seconds: float, time_s: float) -> None:
+        """After the driver took the potlines through the interval (``seconds``, to plant time ``time_s``): the
+        cathodes' sodium uptake, then the physics check. A cell that left physics stops the run
+        (``CellPhysicsError``) or, with ``leaving_physics = "take_out"`` (a calibration's trial), is taken out
+        of the line for good, its values missing from this interval on."""
+        s = self.smelter
+        s.take_up_sodium(seconds)
+        if self.leaving_physics == "stop":
+            s.check_physics(self._when(time_s))
+            return
+        bad, what = s.cells_leaving_physics()
+        cells = np.flatnonzero(bad)
+        if cells.size:
+            s.take_out_of_line(cells, [f"{what[k]} at plant hour {time_s / 3600:.1f}" for k in cells])
+
+    def _when(self, time_s: float) -> str:
+        stamp = (self.config.run.start + dt.timedelta(seconds=time_s)).astimezone(dt.UTC)
+        return f"{stamp:%Y-%m-%d %H:%M} UTC (plant hour {time_s / 3600:.1f})"
 
     def _warn_window(self, outside: np.ndarray, when: str) -> None:
         """Log once per episode when a power program or supply-following keeps cells of a line (``outside``:
@@ -173,6 +184,14 @@ class Park:
             elif not n:
                 self._window_warned.discard(j)
 
+    def writer_attrs(self, driver=None, run_id: str | None = None) -> dict:
+        """The attributes of a results file of this park driven by ``driver``."""
+        run = self.config.run
+        return {"source_config": self.config.source, "alutwin_version": __version__,
+                "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
+                "output_interval_s": run.output_interval_s, "run_id": run_id or uuid.uuid4().hex,
+                **(driver or self.schedule).attrs}
+
     def run(self, out: str | Path, seconds: float,
             progress: Callable[[float], None] | None = None) -> RunSummary:
         """Run for ``seconds`` of plant time (whole output intervals), streaming to ``out``.
@@ -186,25 +205,23 @@ class Park:
     def _run(self, out: Path, seconds: float, progress: Callable[[float], None] | None) -> RunSummary:
         run = self.config.run
         n_out = int(np.ceil(seconds / run.output_interval_s - 1e-9))
-        # a run's id ties its checkpoints to its results: a checkpoint of a run whose file was replaced
-        # cannot be resumed into the new file
-        run_id = uuid.uuid4().hex
         stale = checkpoint.checkpoint_path(out)
         if run.checkpoint_interval_h == 0 and stale.exists():
             stale.unlink()                    # it belongs to the results file this run replaces
-        writer = ResultsWriter(out, run.start, self.layout(), buffer_size=run.buffer_records,
-                               attrs={"source_config": self.config.source, "alutwin_version": __version__,
-                                      "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
-                                      "output_interval_s": run.output_interval_s, "run_id": run_id})
-        tally = {"charge": 0.0, "voltage_sum": 0.0, "intervals": 0, "run_id": run_id}
-        if self.smelter is not None:
-            tally["start_counters"] = self.smelter.counters.copy()
-        if self.refinery is not None:
-            tally["refinery_start"] = np.array(list(self.refinery.cumulative.values()))
+        # a run's id ties its checkpoints to its results: a checkpoint of a run whose file was replaced
+        # cannot be resumed into the new file
+        attrs = self.writer_attrs()
+        writer = ResultsWriter(out, run.start, self.layout(), buffer_size=run.buffer_records, attrs=attrs)
         end_s = self.time_s + n_out * run.output_interval_s
+        sink = loop.ResultsSink(writer, loop.new_tally(self, attrs["run_id"]), end_s, self._checkpoint_every())
         if run.checkpoint_interval_h > 0:
-            self._checkpoint(writer, end_s, tally)      # so a run killed at any moment can resume
-        return self._loop(writer, end_s, tally, progress)
+            sink.checkpoint(self)                       # so a run killed at any moment can resume
+        loop.run(self, self.schedule, sink, end_s, progress)
+        return self.summary(out, sink.tally)
+
+    def _checkpoint_every(self) -> int:
+        run = self.config.run
+        return round(run.checkpoint_interval_h * 3600.0 / run.output_interval_s)
 
     @classmethod
     def resume(cls, out: str | Path, progress: Callable[[float], None] | None = None) -> RunSummary:
@@ -223,9 +240,7 @@ class Park:
         checkpoint.check_run(checkpoint.checkpoint_path(out), ckpt["tally"].get("run_id"), out)
         config = parse_config(ckpt["config"], source=ckpt["source"])
         park = cls.__new__(cls)
-        park.config = config
-        park.smelter = _potlines(config) if config.smelter is not None else None
-        park.refinery = Refinery(config.refinery) if config.refinery is not None else None
+        park._build(config)
         try:
             if park.smelter is not None:
                 park.smelter.restore(ckpt["blocks"], ckpt["rng"])
@@ -234,78 +249,36 @@ class Park:
         except (KeyError, ValueError, TypeError, StopIteration) as exc:
             raise checkpoint.CheckpointError(f"{checkpoint.checkpoint_path(out)}: does not fit its configuration "
                                              f"({type(exc).__name__}: {exc}); it was changed or damaged") from None
-        park.site = (Site(config, park.smelter.n_cells, coupled=park.refinery is not None)
-                     if park.smelter is not None else None)
         if park.site is not None:
             park.site.restore(ckpt["tally"])
         park.time_s = float(ckpt["time_s"])
-        park._window_warned = set()
         writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
                                       layout=park.layout(), buffer_size=config.run.buffer_records)
         if progress is not None:
             progress(park.time_s)              # plant time done before the checkpoint
-        return park._loop(writer, ckpt["end_s"], ckpt["tally"], progress)
+        sink = loop.ResultsSink(writer, ckpt["tally"], ckpt["end_s"], park._checkpoint_every())
+        loop.run(park, park.schedule, sink, ckpt["end_s"], progress)
+        return park.summary(out, sink.tally)
 
-    def _loop(self, writer: ResultsWriter, end_s: float, tally: dict, progress) -> RunSummary:
-        run = self.config.run
-        every = round(run.checkpoint_interval_h * 3600.0 / run.output_interval_s)
-        path = writer.path
-        complete = False
-        # the kernel's OpenMP threads own the cores; idle BLAS threads spinning beside them cost ~30 %
-        limits = threadpool_limits(limits=1, user_api="blas")
-        try:
-            while self.time_s < end_s - 1e-6:
-                record = self.step_interval()
-                if self.smelter is not None:
-                    writer.append_events(self.smelter.ops.take_events())
-                    # the charge through the cells in the line (cut-out cells are bypassed)
-                    tally["charge"] += (float(np.sum(record["line_current"][self.smelter.cell_line]
-                                                     * record["in_service"])) * run.output_interval_s)
-                    tally["voltage_sum"] += mean_in_line(record["cell_voltage"])
-                writer.append(self.time_s, record)
-                tally["intervals"] += 1
-                if every > 0 and round(self.time_s / run.output_interval_s) % every == 0 and self.time_s < end_s - 1e-6:
-                    self._checkpoint(writer, end_s, tally)
-                if progress is not None:
-                    progress(run.output_interval_s)
-            complete = True
-        finally:
-            limits.restore_original_limits()
-            writer.close(complete=complete)
-        return self._summary(path, tally)
-
-    def _checkpoint(self, writer: ResultsWriter, end_s: float, tally: dict) -> None:
-        """Flush the results, then save the checkpoint that matches them."""
-        if self.site is not None:
-            tally.update(self.site.state())
-        if not writer.flush(wait=120.0):
-            raise OSError(f"{writer.path}: a reader has held the file for 2 minutes; cannot checkpoint")
-        checkpoint.save(checkpoint.checkpoint_path(writer.path),
-                        config=self.config.model_dump(mode="json"), source=self.config.source,
-                        time_s=self.time_s, end_s=end_s, records=writer.written, events=writer.events_written,
-                        blocks=self.blocks(),
-                        rng=self.smelter.rng_states() if self.smelter is not None else [], tally=tally)
-
-    def _summary(self, path: Path, tally: dict) -> RunSummary:
-        from twin.smelter.cell import COUNTER
-
+    def summary(self, path: Path, tally: dict) -> RunSummary:
+        """The plant figures of a run into ``path`` from its ``tally`` (``twin.loop.new_tally``) to now."""
         n_out = tally["intervals"]
         hours = n_out * self.config.run.output_interval_s / 3600.0
         figures: dict[str, float] = {}
         if self.smelter is not None:
-            delta = self.smelter.counters - tally["start_counters"]
-            metal = float(delta[COUNTER["metal_produced"]].sum())
-            cells = self.smelter.n_cells
+            s, since = self.smelter, tally["start_counters"]
+            metal = float(s.counted_since(since, "metal_produced").sum())
+            cells = s.n_cells
             charge = tally["charge"]
             figures.update(
                 cells=cells, metal_t=metal / 1e3, mean_voltage_V=tally["voltage_sum"] / max(n_out, 1),
                 current_efficiency=metal / (charge * AL_KG_PER_COULOMB) if charge > 0 else float("nan"),
-                specific_energy_kWh_per_kg=float(delta[COUNTER["energy_dc"]].sum()) / metal if metal > 0
+                specific_energy_kWh_per_kg=float(s.counted_since(since, "energy_dc").sum()) / metal if metal > 0
                 else float("nan"),
-                ae_minutes_per_cell_day=float(delta[COUNTER["ae_minutes"]].sum()) / (cells * hours / 24.0)
+                ae_minutes_per_cell_day=float(s.counted_since(since, "ae_minutes").sum()) / (cells * hours / 24.0)
                 if hours > 0 else float("nan"),
-                anode_effects=summarise({name: delta[COUNTER[name]] for name in AE_COUNTERS}, cells * hours / 24.0,
-                                        self.smelter.cell_names) if hours > 0 else None,
+                anode_effects=summarise({name: s.counted_since(since, name) for name in AE_COUNTERS},
+                                        cells * hours / 24.0, s.cell_names) if hours > 0 else None,
                 footprint=self.site.footprint())
         if self.refinery is not None:
             made = dict(zip(self.refinery.cumulative, np.array(list(self.refinery.cumulative.values()))
@@ -316,12 +289,6 @@ class Park:
         return RunSummary(path=path, hours=hours, **figures)
 
 
-def mean_in_line(values: np.ndarray) -> float:
-    """Mean over the cells in the line (cut-out cells have no values); 0 with none in the line."""
-    finite = np.isfinite(values)
-    return float(np.mean(values[finite])) if finite.any() else 0.0
-
-
 def _potlines(config: ParkConfig) -> Potlines:
     sm = config.smelter
     overridden = {k for o in sm.cell_overrides for k in o.cells}
@@ -330,14 +297,31 @@ def _potlines(config: ParkConfig) -> Potlines:
 
 
 def run(config: ParkConfig, out: str | Path = "alutwin-results.nc", *, days: float | None = None,
-        hours: float | None = None, progress: Callable[[float], None] | None = None) -> RunSummary:
+        hours: float | None = None, progress: bool | Callable[[float], None] | None = None) -> RunSummary:
     """Run a park from its steady state and stream results to ``out``.
 
-    The horizon is ``hours`` or ``days`` if given, else the config's ``run.days``.
+    The horizon is ``hours`` or ``days`` if given, else the config's ``run.days``. ``progress=True`` shows a
+    progress bar of plant hours (tqdm, on stderr); a callable is told the plant seconds of each interval done.
     """
     if days is not None and hours is not None:
         raise ValueError("give days or hours, not both")
     seconds = (hours * 3600.0 if hours is not None else (days if days is not None else config.run.days) * 86400.0)
     if not seconds > 0:
         raise ValueError(f"the run horizon must be positive, got {seconds} s")
-    return Park(config).run(out, seconds, progress=progress)
+    park = Park(config)
+    if progress is not True:
+        return park.run(out, seconds, progress=progress or None)
+    with plant_time_bar(seconds) as bar:
+        return park.run(out, seconds, progress=lambda s: bar.update(round(s)))
+
+
+def plant_time_bar(seconds: float | None, disable: bool = False):
+    """A progress bar (tqdm, on stderr) of plant hours, to ``seconds`` (None: no total known)."""
+    from tqdm import tqdm
+
+    # the bar counts whole plant seconds (no float round-off at the end), shown in hours
+    if seconds is None:
+        return tqdm(unit="h", unit_scale=1 / 3600, desc="plant time", disable=disable,
+                    bar_format="{l_bar}{n:.1f} h [{elapsed}]")
+    return tqdm(total=round(seconds), unit="h", unit_scale=1 / 3600, desc="plant time", disable=disable,
+                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} h [{elapsed}<{remaining}]")

@@ -31,24 +31,18 @@ import h5py
 import numpy as np
 import xarray as xr
 
-from twin import __version__
-from twin.smelter.cell import COUNTER, pot_names
-from twin.smelter.limits import WINDOW
-from twin.smelter.operations import EVENT_KINDS, EVENT_VALUES
+from twin._version import __version__
 
 __all__ = [
-    "REFINERY_VARIABLES",
-    "VARIABLES",
     "DiskFullError",
+    "EventLayout",
     "Layout",
     "OutputLockedError",
     "ResultsWriter",
+    "Variable",
     "bitround",
-    "counter_record",
     "open_results",
     "output_lock",
-    "refinery_layout",
-    "smelter_layout",
 ]
 
 
@@ -92,151 +86,8 @@ class Variable:
     # its end: states and totals since the start), "sum" (the total over the interval: the cells' counters)
     method: str = "mean"
     flags: tuple[str, ...] = ()  # a flag variable: the meanings of the values 0, 1, ... (CF flag_meanings)
+    exact: bool = False          # an interval mean of cells kept at float precision (never bit-rounded)
 
-
-VARIABLES: dict[str, Variable] = {
-    "line_current": Variable(("time", "line"), "A", "line current, interval mean"),
-    "line_voltage": Variable(("time", "line"), "V", "rectifier (line) voltage, interval mean"),
-    "in_service": Variable(("time", "cell"), "1", "1: the cell is in the line; 0: cut out for relining (its "
-                           "interval means are then missing)", "i1", "point", ("cut_out", "in_line")),
-    "pot_age": Variable(("time", "cell"), "d", "age of the cell's lining at the end of the interval", "f4", "point"),
-    "cells_outside_window": Variable(("time", "line"), "1", "cells of the line whose interval means are outside "
-                                     "the operating window (" + ", ".join(
-                                         f"{name} {low:g}-{high:g}" for name, (low, high) in WINDOW.items()) + ")"),
-    "cell_voltage": Variable(("time", "cell"), "V", "cell voltage incl. busbar share, interval mean"),
-    "bath_temperature": Variable(("time", "cell"), "degC", "bath and metal temperature, interval mean"),
-    "liquidus_temperature": Variable(("time", "cell"), "degC", "bath liquidus temperature (Solheim 1996), mean"),
-    "superheat": Variable(("time", "cell"), "K", "bath temperature minus liquidus, interval mean"),
-    "alumina": Variable(("time", "cell"), "%", "dissolved alumina, wt %, interval mean"),
-    "excess_alf3": Variable(("time", "cell"), "%", "excess AlF3 in the bath, wt %, interval mean"),
-    "bath_mass": Variable(("time", "cell"), "kg", "liquid bath mass, interval mean"),
-    "metal_mass": Variable(("time", "cell"), "kg", "metal pad mass, interval mean"),
-    "ledge_thickness": Variable(("time", "cell"), "cm", "side-ledge thickness, interval mean"),
-    "acd": Variable(("time", "cell"), "cm", "anode-cathode distance, interval mean"),
-    "current_efficiency": Variable(("time", "cell"), "1", "current efficiency (fraction), charge-weighted mean"),
-    "shell_temperature": Variable(("time", "cell"), "degC", "sidewall lining/shell node temperature, mean"),
-    "heat_loss": Variable(("time", "cell"), "W", "heat lost through top, bottom and shell, interval mean"),
-    "shell_cooling": Variable(("time", "cell"), "1", "shell heat exchangers' setting (factor on the shell's "
-                              "heat transfer to air; 1 = design), interval mean"),
-    "out_of_range": Variable(("time", "cell"), "s", "time in the interval with a correlation used outside its "
-                             "validity range (bath 940-1000 degC, AlF3 and CaF2 < 20 wt %, superheat 0-30 K)",
-                             "f4", "sum"),
-    "bath_tapped": Variable(("time", "cell"), "kg", "bath tapped by the crew in the interval", "f4", "sum"),
-    "sodium_uptake": Variable(("time", "cell"), "kg", "NaF taken up by the cathode in the interval", "f4", "sum"),
-    "bath_added": Variable(("time", "cell"), "kg", "crushed bath added by the crew in the interval", "f4", "sum"),
-    "metal_produced": Variable(("time", "cell"), "kg", "aluminium produced in the interval (Faraday x CE)",
-                               "f4", "sum"),
-    "metal_tapped": Variable(("time", "cell"), "kg", "aluminium tapped in the interval", "f4", "sum"),
-    "alumina_fed": Variable(("time", "cell"), "kg", "alumina fed in the interval (as fed, incl. Na2O)", "f4", "sum"),
-    "alf3_added": Variable(("time", "cell"), "kg", "AlF3 added in the interval", "f4", "sum"),
-    "energy_dc": Variable(("time", "cell"), "kW h", "DC energy U*I in the interval", "f4", "sum"),
-    "anode_effect_minutes": Variable(("time", "cell"), "min", "anode-effect minutes in the interval", "f4", "sum"),
-    "anode_effect_count": Variable(("time", "cell"), "1", "anode effects started in the interval", "f4", "sum"),
-    "cf4": Variable(("time", "cell"), "kg", "CF4 emitted in the interval (slope method)", "f4", "sum"),
-    "c2f6": Variable(("time", "cell"), "kg", "C2F6 emitted in the interval (slope method)", "f4", "sum"),
-    "cf4_overvoltage": Variable(("time", "cell"), "kg", "CF4 emitted in the interval (overvoltage method)", "f4",
-                                "sum"),
-    "c2f6_overvoltage": Variable(("time", "cell"), "kg", "C2F6 emitted in the interval (overvoltage method)", "f4",
-                                 "sum"),
-    "carbon_consumed": Variable(("time", "cell"), "kg", "net anode carbon consumed in the interval", "f4", "sum"),
-    "feed_shots": Variable(("time", "cell"), "1", "feeder shots in the interval", "f4", "sum"),
-    "feed_tracks": Variable(("time", "cell"), "1", "underfeed tracks started in the interval", "f4", "sum"),
-    "beam_moves": Variable(("time", "cell"), "1", "resistance-control beam moves in the interval", "f4", "sum"),
-    "beam_travel": Variable(("time", "cell"), "m", "resistance-control beam travel in the interval", "f4", "sum"),
-    "beam_position": Variable(("time", "cell"), "m", "net resistance-control beam travel since start (+ up), end "
-                              "of the interval", "f4", "point"),
-    "anode_effect_quenches": Variable(("time", "cell"), "1", "anode effects quenched in the interval", "f4", "sum"),
-    "anode_effect_quench_failures": Variable(("time", "cell"), "1",
-                                             "quench attempts that left the anode effect on, in the interval", "f4",
-                                             "sum"),
-    "anodes_set": Variable(("time", "cell"), "1", "anodes set in the interval", "f4", "sum"),
-    "butts_returned": Variable(("time", "cell"), "kg", "anode butts taken out in the interval", "f4", "sum"),
-    "anode_effect_overvoltage": Variable(("time", "cell"), "V s",
-                                         "voltage above target integrated over anode effects in the interval", "f4",
-                                         "sum"),
-    "anode_effect_detected": Variable(("time", "cell"), "1",
-                                      "anode effects the pot control system saw (voltage above its detection level) "
-                                      "in the interval", "f4", "sum"),
-    "lvae_minutes": Variable(("time", "cell"), "min", "minutes with a zone on low-voltage anode effect in the interval",
-                             "f4", "sum"),
-    "lvae_count": Variable(("time", "cell"), "1", "low-voltage anode effects started in the interval", "f4", "sum"),
-    "lvae_detected": Variable(("time", "cell"), "1",
-                              "low-voltage anode effects the pot control system saw in the interval", "f4", "sum"),
-    "cf4_lvae": Variable(("time", "cell"), "kg", "CF4 emitted by low-voltage anode effects in the interval", "f4",
-                         "sum"),
-    "feeder_faults": Variable(("time", "cell"), "1", "feeder faults (choked or blocked) in the interval", "f4", "sum"),
-}
-
-# counters of the kernel whose increments over each interval are the "sum" variables above (kernel name -> output
-# name; beam_position is the one "point": the counter's value)
-COUNTER_OUTPUTS = {
-    "metal_produced": "metal_produced", "metal_tapped": "metal_tapped", "alumina_fed": "alumina_fed",
-    "alf3_added": "alf3_added", "energy_dc": "energy_dc", "ae_minutes": "anode_effect_minutes",
-    "ae_count": "anode_effect_count", "cf4": "cf4", "c2f6": "c2f6", "carbon_consumed": "carbon_consumed",
-    "shots": "feed_shots", "tracks": "feed_tracks", "beam_moves": "beam_moves", "beam_travel": "beam_travel",
-    "beam_position": "beam_position",
-    "quenches": "anode_effect_quenches", "quench_failures": "anode_effect_quench_failures",
-    "ae_overvoltage": "anode_effect_overvoltage",
-    "anodes_set": "anodes_set", "butts": "butts_returned", "cf4_overvoltage": "cf4_overvoltage",
-    "c2f6_overvoltage": "c2f6_overvoltage", "out_of_range": "out_of_range", "bath_tapped": "bath_tapped",
-    "sodium_uptake": "sodium_uptake", "bath_added": "bath_added", "ae_detected": "anode_effect_detected",
-    "lvae_minutes": "lvae_minutes", "lvae_count": "lvae_count", "lvae_detected": "lvae_detected",
-    "cf4_lvae": "cf4_lvae", "feeder_faults": "feeder_faults",
-}
-
-
-def counter_record(potlines, before: np.ndarray) -> dict[str, np.ndarray]:
-    """The counter variables of one record of ``potlines``: each counter's increase since ``before`` (the
-    counters at the interval's start), or its value for a "point" variable."""
-    record = {}
-    for kernel_name, out_name in COUNTER_OUTPUTS.items():
-        counter = potlines.counter(kernel_name)
-        record[out_name] = counter.copy() if VARIABLES[out_name].method == "point" \
-            else counter - before[COUNTER[kernel_name]]
-    return record
-
-
-REFINERY_VARIABLES: dict[str, Variable] = {
-    "alumina_production": Variable(("time",), "t h-1", "alumina (Al2O3 in the product hydrate), interval mean"),
-    "precipitation_yield": Variable(("time",), "g L-1", "Al2O3 precipitated per litre of liquor through the trains"),
-    "pregnant_ac": Variable(("time",), "1", "A/C of the liquor filling the precipitators (Al2O3/Na2CO3 g/g)"),
-    "spent_ac": Variable(("time",), "1", "A/C of the liquor leaving the precipitators, flow-weighted mean"),
-    "caustic_consumption": Variable(("time",), "kg t-1", "caustic make-up, kg NaOH per t alumina"),
-    "bauxite_factor": Variable(("time",), "t t-1", "dry bauxite per t alumina"),
-    "red_mud": Variable(("time",), "t t-1", "dry residue per t alumina"),
-    "steam_energy": Variable(("time",), "GJ t-1", "live steam for digestion and evaporation per t alumina"),
-    "fuel_energy": Variable(("time",), "GJ t-1", "calcination fuel per t alumina"),
-    "soda_loss": Variable(("time",), "kg t-1", "Na2O lost with residue liquor and desilication product per t alumina"),
-    "fresh_water": Variable(("time",), "m3 t-1", "fresh water (wash water beyond the flash condensate) per t alumina"),
-    "gibbsite_extraction": Variable(("time",), "1", "fraction of the bauxite's gibbsite dissolved in digestion"),
-    "spent_caustic": Variable(("time",), "g L-1", "caustic (as Na2CO3 @25) in the spent liquor tank, end of interval",
-                            "f4", "point"),
-    "spent_tank_volume": Variable(("time",), "m3", "liquor in the spent liquor tank, end of interval", "f4",
-                                  "point"),
-    "seed_inventory": Variable(("time",), "t", "hydrate in the seed store, end of interval", "f4", "point"),
-    "classifier_cut": Variable(("time",), "um", "product classifiers' cut size d50c, end of interval", "f4",
-                               "point"),
-    "product_fines": Variable(("time",), "%", "product hydrate finer than 45 um, mass %"),
-    "product_d50": Variable(("time",), "um", "mass-median size of the product hydrate"),
-    "product_psd": Variable(("time", "size_class"), "1", "product hydrate mass fraction per size class"),
-    "tank_alumina": Variable(("time", "tank"), "g L-1", "liquor Al2O3 in each precipitator, end of interval",
-                             "f4", "point"),
-    "tank_caustic": Variable(("time", "tank"), "g L-1", "liquor caustic (Na2CO3) in each precipitator, end of interval",
-                             "f4", "point"),
-    "tank_temperature": Variable(("time", "tank"), "degC", "slurry temperature in each precipitator, end of interval",
-                                 "f4", "point"),
-    "tank_solids": Variable(("time", "tank"), "kg m-3", "hydrate solids per m3 of liquor in each precipitator, end of "
-                            "interval", "f4", "point"),
-    "tank_psd": Variable(("time", "tank", "size_class"), "m-3", "particles per m3 of liquor per size class, end of "
-                          "interval", "f4", "point"),
-    "alumina_produced": Variable(("time",), "t", "alumina produced since start", "f8", "point"),
-    "bauxite_used": Variable(("time",), "t", "dry bauxite digested since start", "f8", "point"),
-    "caustic_used": Variable(("time",), "t", "caustic make-up (NaOH) since start", "f8", "point"),
-    "steam_used": Variable(("time",), "GJ", "steam heat since start", "f8", "point"),
-    "fuel_used": Variable(("time",), "GJ", "calcination fuel since start", "f8", "point"),
-    "red_mud_made": Variable(("time",), "t", "dry residue since start", "f8", "point"),
-    "water_used": Variable(("time",), "m3", "fresh water since start", "f8", "point"),
-}
 
 
 # The cells' interval means keep 16 significant bits (relative resolution 2**-17 = 7.6e-6: 0.007 K of a 960 degC
@@ -255,7 +106,7 @@ COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
 
 def _quantized(var: Variable) -> bool:
-    return var.method == "mean" and var.dtype == "f4" and "cell" in var.dims and var is not VARIABLES["cell_voltage"]
+    return var.method == "mean" and var.dtype == "f4" and "cell" in var.dims and not var.exact
 
 
 def bitround(values: np.ndarray, keep_bits: int) -> np.ndarray:
@@ -272,41 +123,28 @@ def bitround(values: np.ndarray, keep_bits: int) -> np.ndarray:
 
 
 @dataclass
+@dataclass(frozen=True)
+class EventLayout:
+    """The event table of a results file: ``kinds`` (name -> code of ``event_kind``) and ``values`` (variable name
+    -> (units, long name, the kinds whose value it holds))."""
+
+    kinds: dict[str, int]
+    values: dict[str, tuple[str, str, tuple[str, ...]]]
+
+
+@dataclass
 class Layout:
-    """What a results file holds: dimension sizes, coordinate variables and the output variables."""
+    """What a results file holds: dimension sizes, coordinate variables, the output variables and, for a park
+    with cells, the event table."""
 
     dims: dict[str, int] = field(default_factory=dict)
     coords: dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]] = field(default_factory=dict)
     variables: dict[str, Variable] = field(default_factory=dict)
+    events: EventLayout | None = None
 
     def __add__(self, other: Layout) -> Layout:
         return Layout({**self.dims, **other.dims}, {**self.coords, **other.coords},
-                      {**self.variables, **other.variables})
-
-
-def smelter_layout(line_names: list[str], cell_line: np.ndarray) -> Layout:
-    """Potline outputs on ``cell`` and ``line``."""
-    n_cells = len(cell_line)
-    return Layout(
-        {"cell": n_cells, "line": len(line_names)},
-        {"cell": (("cell",), np.arange(n_cells, dtype="i4"), {"long_name": "cell index over all potlines",
-                                                               "units": "1"}),
-         "line": (("line",), np.array(line_names, dtype=object), {"long_name": "potline name"}),
-         "cell_line": (("cell",), np.asarray(cell_line, dtype="i4"),
-                       {"long_name": "index of the potline of each cell", "units": "1"}),
-         "pot": (("cell",), np.array(pot_names(line_names, cell_line), dtype=object),
-                 {"long_name": "pot name (line name, .P and the pot's number in its line)"})},
-        VARIABLES)
-
-
-def refinery_layout(tanks: int, sizes_um: np.ndarray) -> Layout:
-    """Refinery outputs on ``tank`` (precipitators of one train) and ``size_class``."""
-    return Layout(
-        {"tank": tanks, "size_class": len(sizes_um)},
-        {"tank": (("tank",), np.arange(tanks, dtype="i4"), {"long_name": "precipitator in train order", "units": "1"}),
-         "size_class": (("size_class",), np.asarray(sizes_um, dtype="f8"),
-                        {"long_name": "characteristic size of the class (volume ratio 2)", "units": "um"})},
-        REFINERY_VARIABLES)
+                      {**self.variables, **other.variables}, self.events or other.events)
 
 
 class ResultsWriter:
@@ -345,7 +183,8 @@ class ResultsWriter:
         creating = self.path.with_name(self.path.name + ".creating")
         try:
             with h5netcdf.File(creating, "w") as f:
-                f.dimensions = {"time": None, **layout.dims, "event": None, "bounds": 2}
+                f.dimensions = {"time": None, **layout.dims, **({"event": None} if layout.events else {}),
+                                "bounds": 2}
                 t = f.create_variable("time", ("time",), "f8", chunks=(self.buffer_size,))
                 t.attrs.update({"units": f"seconds since {stamp}", "long_name": "end of the output interval",
                                 "standard_name": "time", "calendar": "proleptic_gregorian",
@@ -357,20 +196,8 @@ class ResultsWriter:
                 for name, (dims, values, coord_attrs) in layout.coords.items():
                     dtype = h5py.string_dtype() if values.dtype == object else values.dtype
                     f.create_variable(_on_disk(name, dims, values), dims, dtype, data=values).attrs.update(coord_attrs)
-                et = f.create_variable("event_time", ("event",), "f8", chunks=(4096,), **COMPRESSION)
-                et.attrs.update({"units": f"seconds since {stamp}", "long_name": "time of an operations event",
-                                 "calendar": "proleptic_gregorian", "units_metadata": "leap_seconds: none"})
-                ec = f.create_variable("event_cell", ("event",), "i4", chunks=(4096,), **COMPRESSION)
-                ec.attrs.update({"long_name": "cell of the event", "units": "1"})
-                ek = f.create_variable("event_kind", ("event",), "i1", chunks=(4096,), **COMPRESSION)
-                ek.attrs.update({"long_name": "kind of operations event", "units": "1",
-                                 "flag_values": np.array(list(EVENT_KINDS.values()), dtype="i1"),
-                                 "flag_meanings": " ".join(EVENT_KINDS)})
-                # each event's value in the variable of its unit, missing (NaN) in the others
-                for name, (units, long_name, kinds) in EVENT_VALUES.items():
-                    ev = f.create_variable(name, ("event",), "f8", chunks=(4096,), fillvalue=np.nan, **COMPRESSION)
-                    ev.attrs.update({"units": units, "long_name": f"{long_name} (events {', '.join(kinds)})",
-                                     "coordinates": "event_time event_cell event_kind"})
+                if layout.events is not None:
+                    _create_events(f, layout.events, stamp)
                 for name, var in layout.variables.items():
                     shape = (self.buffer_size, *(layout.dims[d] for d in var.dims[1:]))
                     v = f.create_variable(name, var.dims, var.dtype, chunks=shape, **COMPRESSION)
@@ -426,7 +253,8 @@ class ResultsWriter:
                 raise ValueError(f"{self.path}: holds {have} records of {sizes}; the checkpoint "
                                  f"needs at least {records} records of {layout.dims}")
             f.resize_dimension("time", records)
-            f.resize_dimension("event", events)
+            if layout.events is not None:
+                f.resize_dimension("event", events)
             f.attrs["run_complete"] = 0
             self.interval_s = float(f.attrs.get("output_interval_s", 0.0)) if "time_bounds" in f.variables else 0.0
         self.written = records
@@ -497,26 +325,33 @@ class ResultsWriter:
     def _write_records(self) -> None:
         n0, n1 = self.written, self.written + len(self._times)
         e0, e1 = self.events_written, self.events_written + len(self._events)
-        with h5netcdf.File(self.path, "a") as f:
-            if e1 > e0:
-                f.resize_dimension("event", e1)
-                table = np.array(self._events, dtype=float)
-                f.variables["event_time"][e0:e1] = table[:, 0]
-                f.variables["event_cell"][e0:e1] = table[:, 1].astype("i4")
-                f.variables["event_kind"][e0:e1] = table[:, 2].astype("i1")
-                kinds = table[:, 2].astype(int)
-                for name, (_, _, names) in EVENT_VALUES.items():
-                    mine = np.isin(kinds, [EVENT_KINDS[k] for k in names])
-                    f.variables[name][e0:e1] = np.where(mine, table[:, 3], np.nan)
-            f.resize_dimension("time", n1)
-            times = np.asarray(self._times)
-            f.variables["time"][n0:n1] = times
-            if self.interval_s:
-                f.variables["time_bounds"][n0:n1] = np.stack([times - self.interval_s, times], axis=1)
-            for name, rows in self._buffer.items():
-                block = np.stack(rows)
-                f.variables[name][n0:n1, ...] = bitround(block, MEAN_BITS) if _quantized(self.layout.variables[name]) \
-                    else block
+        columns: dict[str, np.ndarray] = {}
+        if e1 > e0:
+            table = np.array(self._events, dtype=float)
+            kinds = table[:, 2].astype(int)
+            ev = self.layout.events
+            columns = {"event_time": table[:, 0], "event_cell": table[:, 1].astype("i4"),
+                       "event_kind": table[:, 2].astype("i1"),
+                       **{name: np.where(np.isin(kinds, [ev.kinds[k] for k in names]), table[:, 3], np.nan)
+                          for name, (_, _, names) in ev.values.items()}}
+        times = np.asarray(self._times)
+        rows = {"time": times}
+        if self.interval_s:
+            rows["time_bounds"] = np.stack([times - self.interval_s, times], axis=1)
+        for name, buffered in self._buffer.items():
+            block = np.stack(buffered)
+            rows[name] = bitround(block, MEAN_BITS) if _quantized(self.layout.variables[name]) else block
+        # appended with h5py itself: each variable on an unlimited dimension grows, the dimension's scale with it
+        # (what h5netcdf's resize_dimension does, without its ~1,000 look-ups of every dimension's size per flush)
+        with h5py.File(self.path, "a") as f:
+            if columns:
+                f["event"].resize((e1,))
+                for name, values in columns.items():
+                    f[name].resize((e1,))
+                    f[name][e0:e1] = values
+            for name, values in rows.items():
+                f[name].resize(n1, axis=0)
+                f[name][n0:n1, ...] = values
         self.written = n1
         self.events_written = e1
         self._events.clear()
@@ -541,6 +376,24 @@ class ResultsWriter:
             except BlockingIOError:
                 _time.sleep(0.05)
         raise OSError(f"{self.path}: a reader has held the file for 2 minutes; run_complete not set")
+
+
+def _create_events(f, events: EventLayout, stamp: str) -> None:
+    """The event table's variables on the unlimited ``event`` dimension."""
+    et = f.create_variable("event_time", ("event",), "f8", chunks=(4096,), **COMPRESSION)
+    et.attrs.update({"units": f"seconds since {stamp}", "long_name": "time of an operations event",
+                     "calendar": "proleptic_gregorian", "units_metadata": "leap_seconds: none"})
+    ec = f.create_variable("event_cell", ("event",), "i4", chunks=(4096,), **COMPRESSION)
+    ec.attrs.update({"long_name": "cell of the event", "units": "1"})
+    ek = f.create_variable("event_kind", ("event",), "i1", chunks=(4096,), **COMPRESSION)
+    ek.attrs.update({"long_name": "kind of operations event", "units": "1",
+                     "flag_values": np.array(list(events.kinds.values()), dtype="i1"),
+                     "flag_meanings": " ".join(events.kinds)})
+    # each event's value in the variable of its unit, missing (NaN) in the others
+    for name, (units, long_name, kinds) in events.values.items():
+        ev = f.create_variable(name, ("event",), "f8", chunks=(4096,), fillvalue=np.nan, **COMPRESSION)
+        ev.attrs.update({"units": units, "long_name": f"{long_name} (events {', '.join(kinds)})",
+                         "coordinates": "event_time event_cell event_kind"})
 
 
 def open_results(path: str | Path, load: bool = False, chunks: dict[str, int] | str | None = None) -> xr.Dataset:

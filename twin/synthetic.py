@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from twin.results import VARIABLES, open_results
+from twin.results import open_results
 from twin.smelter.operations import EVENT_KINDS, EVENT_VALUE_OF
+from twin.smelter.outputs import VARIABLES
 
 __all__ = ["Defects", "historian_export"]
 

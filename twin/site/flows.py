@@ -2,7 +2,8 @@
 2.6, 5). Each takes what the potlines did in an interval and books what follows from it."""
 from __future__ import annotations
 
-from twin.carbon import CO2_PER_C, FUEL_EF
+from twin import carbon
+from twin.carbon import CO2_PER_C
 from twin.config import CarbonPlantConfig, CasthouseConfig, LiningConfig
 
 
@@ -23,7 +24,7 @@ class CarbonPlant:
         volatiles = max(green - 0.005 * green - baked - 0.005 * green, 0.0)
         packing = c.packing_coke_t_per_t * baked * (100.0 - c.packing_coke_sulphur_pct - c.packing_coke_ash_pct) / 100.0
         fuel_gj = c.baking_GJ_per_t * c.bake_fuel_share * baked
-        co2 = (volatiles + packing) * CO2_PER_C + fuel_gj / 1e3 * FUEL_EF[c.bake_fuel]
+        co2 = (volatiles + packing) * CO2_PER_C + carbon.fuel_co2(fuel_gj / 1e3, c.bake_fuel)
         out = {"anodes_baked": baked, "butts_recycled": butts_t, "fresh_carbon": green - butts_t,
                "bake_fuel_GJ": fuel_gj, "co2": co2}
         for key, value in out.items():
@@ -50,7 +51,7 @@ class Casthouse:
         cast = melt - lost
         fuel = c.fuel_GJ_per_t * melt
         out = {"tapped": tapped_t, "cast": cast, "dross": dross, "metal_lost": lost, "fuel_GJ": fuel,
-               "co2": fuel / 1e3 * FUEL_EF["natural_gas"], "scrap_remelted": self.scrap_t}
+               "co2": carbon.fuel_co2(fuel / 1e3, "natural_gas"), "scrap_remelted": self.scrap_t}
         scrap = 0.0
         for p in c.products:
             made = p.share * cast * p.yield_

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from twin.config import FumeConfig
-from twin.smelter.cell import F_IN_ALF3, STATE
+from twin.smelter.cell import F_IN_ALF3
 
 
 class FumeTreatment:
@@ -34,7 +34,7 @@ class FumeTreatment:
         """Book one interval's fluoride on the cells (forward runs and replays alike): each loses what it
         evolved from its excess AlF3 and gets back its feed share of the secondary alumina's."""
         lost, back = self.step(metal_kg, fed_kg, seconds)
-        smelter.state[STATE["alf3"]] += back - lost
+        smelter.exchange_alf3(back - lost)
 
     def step(self, metal_kg: np.ndarray, fed_kg: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         """Fluoride of one interval: (AlF3 kg each cell loses to the gas, AlF3 kg it gets back)."""

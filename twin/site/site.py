@@ -7,19 +7,17 @@ silo draw, carbon plant, casthouse, linings, the supply mix and the carbon footp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from twin._core.pot import ALUMINA_KG_PER_COULOMB
-from twin.carbon import CO2_PER_C, FUEL_EF, GWP100, LOW_CARBON_LINE
+from twin import carbon
+from twin.carbon import LOW_CARBON_LINE
 from twin.config import ParkConfig
 from twin.results import Layout, Variable
 from twin.site.flows import CarbonPlant, Casthouse, Linings
 from twin.site.fume import FumeTreatment
 from twin.site.power import Power
 from twin.site.silo import Silo
-from twin.smelter.cell import COUNTER, LINE, PARAM
+from twin.smelter.potline import Interval
 
 # scope 1 and 2 sources of the footprint per t Al (park notes sec. 4.3); "alumina" is the refinery's
 # share (its fuel, steam and electricity per t alumina times the alumina the cells ate), or the
@@ -27,24 +25,6 @@ from twin.smelter.cell import COUNTER, LINE, PARAM
 # pfc: high-voltage anode effects (slope method); pfc_lvae: low-voltage anode effects, a line of their own
 # as in the IPCC 2019 Refinement (notes sec. 2.18)
 SOURCES = ("anode", "bake", "pfc", "pfc_lvae", "casthouse", "electricity", "alumina")
-
-
-@dataclass
-class Interval:
-    """What the potlines did in one interval (all cells)."""
-
-    seconds: float
-    metal_kg: np.ndarray
-    fed_kg: np.ndarray
-    tapped_kg: float
-    net_carbon_kg: float
-    butts_kg: float
-    cf4_kg: float
-    c2f6_kg: float
-    cf4_lvae_kg: float
-    relines: float
-    dc_kWh: float
-    heat_loss_W: float
 
 
 class Site:
@@ -62,7 +42,6 @@ class Site:
         self.refinery = {"co2": 0.0, "alumina_t": 0.0, "other_kWh": 0.0}   # the last interval's refinery
         self.refinery_totals = {"co2": 0.0, "alumina_t": 0.0}
         self.feeding = True
-        self.fed_design: np.ndarray | None = None
 
     # -- before and after the refinery ----------------------------------------------------------------------
 
@@ -78,7 +57,7 @@ class Site:
             self.silo.receive(alumina_t)
         fuel_gj = (float(rec["fuel_energy"]) + float(rec["steam_energy"]) / p.boiler_efficiency) * alumina_t \
             if alumina_t > 0 else 0.0
-        self.refinery = {"co2": fuel_gj / 1e3 * FUEL_EF[p.refinery_fuel], "alumina_t": alumina_t,
+        self.refinery = {"co2": carbon.fuel_co2(fuel_gj / 1e3, p.refinery_fuel), "alumina_t": alumina_t,
                          "other_kWh": p.refinery_kWh_per_t * alumina_t}
 
     # -- the potlines ------------------------------------------------------------------------------------------
@@ -91,8 +70,7 @@ class Site:
         # the cells' DC power (what the supply balance books; the busbar's I^2 R is not in it), the fraction
         # counted against the schedule's power at the design state (the resistance the controllers add at a
         # lower current must not raise the target), the current drawn at the present state
-        emf = smelter.line[LINE["sum_emf"]]
-        resistance = smelter.line[LINE["sum_resistance"]]
+        emf, resistance = smelter.line_emf_resistance()
         design_power = base_A * (smelter.line_design[0] + smelter.line_design[1] * base_A)
         return self.power.setpoints(hour, base_A, emf, resistance, design_power)
 
@@ -100,19 +78,9 @@ class Site:
         """Feeders stop while the silo holds less than its reserve of demand."""
         if self.silo is None:
             return
-        if self.fed_design is None:
-            self.fed_design = smelter.params[[PARAM["feed_enabled"], PARAM["quench_mass"]]].copy()
-        self.feeding = self.silo.feeding_allowed(self._alumina_demand_t_per_h(smelter, setpoints_A), self.feeding)
+        self.feeding = self.silo.feeding_allowed(smelter.alumina_demand_t_per_h(setpoints_A), self.feeding)
         # no alumina in the bunkers: neither the feeders nor the anode-effect quench dump have any
-        rows = [PARAM["feed_enabled"], PARAM["quench_mass"]]
-        smelter.params[rows] = self.fed_design if self.feeding else 0.0
-
-    @staticmethod
-    def _alumina_demand_t_per_h(smelter, setpoints_A: np.ndarray) -> float:
-        """The lines' alumina demand (t/h, as fed) at their set-points: Faraday at 100 % CE, with the Na2O
-        the alumina carries (the kernel's constant and the cells' own Na2O)."""
-        current = setpoints_A[smelter.cell_line]
-        return float(np.sum(current / (1.0 - smelter.params[PARAM["na2o"]]))) * ALUMINA_KG_PER_COULOMB * 3.6
+        smelter.allow_feeding(self.feeding)
 
     def after_smelter(self, smelter, done: Interval, hour: float) -> dict[str, float | np.ndarray]:
         record: dict[str, float | np.ndarray] = {}
@@ -120,7 +88,7 @@ class Site:
             self.fume.exchange(smelter, done.metal_kg, done.fed_kg, done.seconds)
             record.update(fluoride_evolved=self.fume.totals["evolved"], fluoride_stack=self.fume.totals["stack"],
                           fluoride_returned=self.fume.totals["returned"],
-                          secondary_alumina_fluoride=self.fume.store_f_kg)
+                          secondary_alumina_fluoride=float(np.sum(self.fume.store_f_kg)))
         fed_t = float(done.fed_kg.sum()) / 1e3
         if self.silo is not None:
             self.silo.draw(fed_t)
@@ -144,12 +112,12 @@ class Site:
         per_t_alumina = (self.refinery_totals["co2"] / self.refinery_totals["alumina_t"]
                          if self.refinery_totals["alumina_t"] > 0 else acc.purchased_alumina_t_co2_per_t)
         emitted = {
-            "anode": done.net_carbon_kg / 1e3 * (100.0 - acc.anode_sulphur_pct - acc.anode_ash_pct) / 100.0 * CO2_PER_C,
+            "anode": carbon.anode_co2(done.net_carbon_kg / 1e3, acc.anode_sulphur_pct, acc.anode_ash_pct),
             "bake": anodes["co2"],
-            "pfc": (done.cf4_kg * GWP100["CF4"][acc.gwp] + done.c2f6_kg * GWP100["C2F6"][acc.gwp]) / 1e3,
-            "pfc_lvae": done.cf4_lvae_kg * GWP100["CF4"][acc.gwp] / 1e3,
+            "pfc": carbon.pfc_co2e(done.cf4_kg, done.c2f6_kg, acc.gwp),
+            "pfc_lvae": carbon.pfc_co2e(done.cf4_lvae_kg, 0.0, acc.gwp),
             "casthouse": cast["co2"],
-            "electricity": smelter_MWh * ef,
+            "electricity": carbon.electricity_co2(smelter_MWh, ef),
             "alumina": per_t_alumina * fed_t,
         }
         for key, value in emitted.items():
@@ -173,6 +141,12 @@ class Site:
             record["products"] = np.array([self.casthouse.totals[f"product_{p.name}"]
                                            for p in self.config.casthouse.products])
         return record
+
+    def separate_cells(self) -> None:
+        """Treat every cell's fume on its own (a calibration batch: cells that are separate problems, not
+        neighbours on one scrubber); see ``twin.site.fume``."""
+        if self.fume is not None:
+            self.fume = FumeTreatment(self.fume.cfg, per_cell=True)
 
     def footprint(self) -> dict[str, float]:
         """t CO2e per t Al by source since the start."""
@@ -211,8 +185,7 @@ class Site:
             "carbon_plant": dict(self.carbon_plant.totals), "casthouse": {**self.casthouse.totals,
                                                                           "scrap_t": self.casthouse.scrap_t},
             "linings": dict(self.linings.totals), "co2e": dict(self.co2e), "metal_t": self.metal_t,
-            "refinery": dict(self.refinery), "refinery_totals": dict(self.refinery_totals), "feeding": self.feeding,
-            "fed_design": None if self.fed_design is None else self.fed_design.tolist()}}
+            "refinery": dict(self.refinery), "refinery_totals": dict(self.refinery_totals), "feeding": self.feeding}}
 
     def restore(self, tally: dict) -> None:
         s = tally["site"]
@@ -235,7 +208,6 @@ class Site:
         self.refinery.update(s["refinery"])
         self.refinery_totals.update(s["refinery_totals"])
         self.feeding = s["feeding"]
-        self.fed_design = None if s["fed_design"] is None else np.array(s["fed_design"])
 
 
 SILO_VARIABLES = ("silo_inventory", "alumina_exported", "alumina_handling_loss", "feeding_enabled",
@@ -279,15 +251,3 @@ SITE_VARIABLES: dict[str, Variable] = {
     "waste_heat": Variable(("time",), "MW", "heat the cells lose (top, sides, bottom), interval mean"),
     "recoverable_heat": Variable(("time",), "MW", "waste heat a recovery system could take, interval mean"),
 }
-
-
-def interval_of(smelter, before: np.ndarray, record: dict, seconds: float) -> Interval:
-    """What the potlines did since the counters were ``before``."""
-    d = smelter.counters - before
-    # cut-out cells (relining) have no heat loss to show (NaN): the sum is over the cells in the line
-    return Interval(seconds=seconds, metal_kg=d[COUNTER["metal_produced"]].copy(),
-                    fed_kg=d[COUNTER["alumina_fed"]].copy(), tapped_kg=float(d[COUNTER["metal_tapped"]].sum()),
-                    net_carbon_kg=float(d[COUNTER["carbon_consumed"]].sum()), butts_kg=float(d[COUNTER["butts"]].sum()),
-                    cf4_kg=float(d[COUNTER["cf4"]].sum()), c2f6_kg=float(d[COUNTER["c2f6"]].sum()),
-                    cf4_lvae_kg=float(d[COUNTER["cf4_lvae"]].sum()), relines=float(d[COUNTER["relines"]].sum()),
-                    dc_kWh=float(d[COUNTER["energy_dc"]].sum()), heat_loss_W=float(np.nansum(record["heat_loss"])))

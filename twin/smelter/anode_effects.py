@@ -81,7 +81,8 @@ COUNTERS = ("ae_count", "ae_detected", "ae_minutes", "lvae_count", "lvae_detecte
 def from_results(ds) -> AnodeEffectSummary:
     """Summary of a results file's whole run (its counters' totals over all records; the run's length is its
     records times the output interval)."""
-    from twin.results import COUNTER_OUTPUTS, totals
+    from twin.results import totals
+    from twin.smelter.outputs import COUNTER_OUTPUTS
 
     pot_days = ds.sizes["cell"] * ds.sizes["time"] * float(ds.attrs["output_interval_s"]) / 86400.0
     summed = totals(ds, [COUNTER_OUTPUTS[name] for name in COUNTERS])

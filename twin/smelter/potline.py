@@ -5,6 +5,8 @@ decides how a step is taken, for every cell of every line in one call.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from twin._core import pot
@@ -64,6 +66,24 @@ def vary_cells(params: np.ndarray, state: np.ndarray, variation: VariationConfig
     state[STATE["acd"], cells] += acd[cells]
 
 
+@dataclass
+class Interval:
+    """What the potlines did in one interval (all cells): what the site books around them."""
+
+    seconds: float
+    metal_kg: np.ndarray
+    fed_kg: np.ndarray
+    tapped_kg: float
+    net_carbon_kg: float
+    butts_kg: float
+    cf4_kg: float
+    c2f6_kg: float
+    cf4_lvae_kg: float
+    relines: float
+    dc_kWh: float
+    heat_loss_W: float
+
+
 def _due(phase: np.ndarray, period: float, t0: float, t1: float) -> np.ndarray:
     """Cells whose periodic event (first at ``phase * period``) falls in [t0, t1)."""
     first = phase * period
@@ -98,10 +118,12 @@ class Potlines:
         self.cell_line = np.repeat(np.arange(len(counts)), counts)
         self.cell_names = pot_names([ln.name for ln in self.lines], self.cell_line)
         self.params = cell_parameters(cell, control, n, seed)
-        # cells whose design differs (calibrated parameters): their own parameter columns
+        # cells whose design differs (calibrated parameters): their own parameter columns, each keeping its
+        # own noise stream (the one column of cell_parameters that depends on the cell's place)
         for k, design in (cell_designs or {}).items():
-            own = cell_parameters(design, control, n, seed)
-            self.params[:, k] = own[:, k]
+            own = cell_parameters(design, control, 1, seed)[:, 0]
+            own[PARAM["noise_seed"]] = self.params[PARAM["noise_seed"], k]
+            self.params[:, k] = own
         # the feed controller's slope threshold is a normalised voltage slope: mV/min at the line's current
         self.design_current = np.array([ln.current_kA * 1e3 for ln in self.lines])     # A per line
         nominal_current = self.design_current[self.cell_line]
@@ -132,6 +154,10 @@ class Potlines:
         own = np.zeros(n, dtype=bool)
         own[list(cell_designs or {})] = True
         vary_cells(self.params, self.state, variation or VariationConfig(), ~own, seed)
+        # cells a run took out of the line because they left physics (a calibration's trial), and why
+        self.left_physics = np.zeros(n, dtype=bool)
+        self.physics_messages = [""] * n
+        self.driven_by_record = False
 
     # ------------------------------------------------------------------ set-up
     def cells_of(self, j: int) -> slice:
@@ -271,6 +297,12 @@ class Potlines:
         bad, what = leaving_physics(self.state, self.cell.bath_mass_t * 1e3)
         return bad & self.in_service(), what
 
+    def take_out_of_line(self, cells: np.ndarray, messages: list[str]) -> None:
+        """Take ``cells`` (that left physics) out of the line for good, each with what was wrong with it."""
+        for k, message in zip(cells, messages, strict=True):
+            self.left_physics[k], self.physics_messages[k] = True, message
+        self.params[PARAM["in_service"], cells] = 0.0
+
     def in_service(self) -> np.ndarray:
         """True for the cells in the line, False for those cut out (relining)."""
         return self.params[PARAM["in_service"]] > 0.5
@@ -365,6 +397,70 @@ class Potlines:
         x[STATE["cryolite"]] -= CRYOLITE_PER_NAF * naf
         x[STATE["alf3"]] += ALF3_PER_NAF * naf
         self.counters[COUNTER["sodium_uptake"]] += naf
+
+    def add_alf3(self, kg: np.ndarray) -> None:
+        """AlF3 the crew adds to each cell (kg; counted as added)."""
+        self.state[STATE["alf3"]] += kg
+        self.counters[COUNTER["alf3_added"]] += kg
+
+    def exchange_alf3(self, kg: np.ndarray) -> None:
+        """AlF3 each cell gains (kg; negative: loses) with the pot gas and the secondary alumina (not an
+        addition of the crew's)."""
+        self.state[STATE["alf3"]] += kg
+
+    def move_beams(self, moves_m: np.ndarray) -> None:
+        """Raise each cell's anode beam by ``moves_m`` (m; negative lowers it): the ACD moves with it."""
+        self.state[STATE["acd"]] += moves_m
+
+    def drive_by_record(self, feed: bool) -> None:
+        """Hand the cells to recorded inputs (replay): the line current is what was recorded (the regulator
+        bypassed), resistance control and the AE quench's alumina dump are off (their moves and dumps are in
+        the record); with ``feed`` the feeders fire what ``set_feed`` gives them."""
+        if feed:
+            # each step's recorded feed is whole shots; with the feeder half a shot into its demand the
+            # replay fires that many shots in the step, centred in their periods. From an empty demand
+            # it would fire the last one a step late, and run a shot's alumina (~0.015 wt %) short.
+            self.state[STATE["feed_demand"]] = 0.5 * self.params[PARAM["shot_mass"]]
+        self.params[PARAM["resistance_control"]] = 0.0
+        self.params[PARAM["quench_mass"]] = 0.0
+        self.line_params[LINE_PARAM["tau"]] = 0.0
+        self.driven_by_record = True
+
+    def set_feed(self, rate_kg_per_s: np.ndarray) -> None:
+        """The feed each cell gets until the next call (kg/s of alumina as fed; negative: its own feed control)."""
+        self.params[PARAM["feed_override"]] = rate_kg_per_s
+
+    def allow_feeding(self, allowed: bool) -> None:
+        """Feeders and the AE quench's alumina dump on (as designed) or off (no alumina in the bunkers)."""
+        self.params[PARAM["feed_enabled"]] = 1.0 if allowed else 0.0
+        quench = self.control.quench_alumina_kg if allowed and not self.driven_by_record else 0.0
+        self.params[PARAM["quench_mass"]] = quench
+
+    def alumina_demand_t_per_h(self, setpoints_A: np.ndarray) -> float:
+        """The lines' alumina demand (t/h, as fed) at ``setpoints_A``: Faraday at 100 % CE, with the Na2O the
+        alumina carries (the kernel's constant and the cells' own Na2O)."""
+        current = setpoints_A[self.cell_line]
+        return float(np.sum(current / (1.0 - self.params[PARAM["na2o"]]))) * pot.ALUMINA_KG_PER_COULOMB * 3.6
+
+    def line_emf_resistance(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each line's sum of back EMFs (V) and of cell resistances (ohm) at its present state."""
+        return self.line[LINE["sum_emf"]], self.line[LINE["sum_resistance"]]
+
+    def counted_since(self, before: np.ndarray, name: str) -> np.ndarray:
+        """How much counter ``name`` grew in each cell since the counters were ``before``."""
+        return self.counters[COUNTER[name]] - before[COUNTER[name]]
+
+    def interval_since(self, before: np.ndarray, record: dict, seconds: float) -> Interval:
+        """What the potlines did since the counters were ``before`` (``record``: the means of the interval)."""
+        d = self.counters - before
+        # cut-out cells (relining) have no heat loss to show (NaN): the sum is over the cells in the line
+        return Interval(seconds=seconds, metal_kg=d[COUNTER["metal_produced"]].copy(),
+                        fed_kg=d[COUNTER["alumina_fed"]].copy(), tapped_kg=float(d[COUNTER["metal_tapped"]].sum()),
+                        net_carbon_kg=float(d[COUNTER["carbon_consumed"]].sum()),
+                        butts_kg=float(d[COUNTER["butts"]].sum()), cf4_kg=float(d[COUNTER["cf4"]].sum()),
+                        c2f6_kg=float(d[COUNTER["c2f6"]].sum()), cf4_lvae_kg=float(d[COUNTER["cf4_lvae"]].sum()),
+                        relines=float(d[COUNTER["relines"]].sum()), dc_kWh=float(d[COUNTER["energy_dc"]].sum()),
+                        heat_loss_W=float(np.nansum(record["heat_loss"])))
 
     def params_of(self, name: str) -> np.ndarray:
         return self.params[PARAM[name]]

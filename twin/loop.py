@@ -1,0 +1,134 @@
+"""The run loop: a built park advanced one coordination interval at a time, its inputs from a driver and its
+records to a sink.
+
+Every way of running the twin goes through ``run``: a forward run (``twin.drivers.ScheduleDriver``, records
+into a results file), a replay of recorded inputs (``twin.drivers.RecordedDriver``) into a file or, for a
+calibration trial, into a ``CollectSink`` that keeps the variables it is asked for. The park takes a step
+(``Park.step_interval``) the same way whoever drives it; drivers say what the plant's inputs were, sinks what
+becomes of its records.
+
+A sink has ``record(park, record)`` (after each interval, ``park.time_s`` at the interval's end) and
+``close(complete)`` (once, ``complete`` False if the loop stopped on an error). A driver has
+``line_setpoints(park, time_s)`` and ``advance_smelter(park, t0, t1, start_A, end_A)``
+(``twin.drivers``).
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from twin import checkpoint
+from twin.results import ResultsWriter
+
+__all__ = ["CollectSink", "ResultsSink", "Sink", "new_tally", "run"]
+
+
+class Sink(Protocol):
+    def record(self, park, record: dict[str, np.ndarray]) -> None: ...
+
+    def close(self, complete: bool) -> None: ...
+
+
+def run(park, driver, sink: Sink, end_s: float, progress: Callable[[float], None] | None = None) -> None:
+    """Advance ``park`` driven by ``driver`` to plant time ``end_s`` (whole output intervals), each interval's
+    record to ``sink``; ``progress`` is told the plant seconds of each interval done. The sink is closed
+    however the loop ends (incomplete if it stopped on an error, a cell leaving physics included)."""
+    interval = park.config.run.output_interval_s
+    complete = False
+    # the kernel's OpenMP threads own the cores; idle BLAS threads spinning beside them cost ~30 %
+    limits = threadpool_limits(limits=1, user_api="blas")
+    try:
+        while park.time_s < end_s - 1e-6:
+            sink.record(park, park.step_interval(driver))
+            if progress is not None:
+                progress(interval)
+        complete = True
+    finally:
+        limits.restore_original_limits()
+        sink.close(complete)
+
+
+def new_tally(park, run_id: str | None = None) -> dict:
+    """What a run's summary counts from its start (JSON and arrays, carried by checkpoints)."""
+    tally: dict = {"charge": 0.0, "voltage_sum": 0.0, "intervals": 0, "run_id": run_id or uuid.uuid4().hex}
+    if park.smelter is not None:
+        tally["start_counters"] = park.smelter.counters.copy()
+    if park.refinery is not None:
+        tally["refinery_start"] = np.array(list(park.refinery.cumulative.values()))
+    return tally
+
+
+class ResultsSink:
+    """Records into a results file (events too), with the run's tally for its summary; with
+    ``checkpoint_every`` records (> 0) a checkpoint beside the file that matches it, the last before
+    ``end_s``."""
+
+    def __init__(self, writer: ResultsWriter, tally: dict, end_s: float = np.inf, checkpoint_every: int = 0):
+        self.writer = writer
+        self.tally = tally
+        self.end_s = end_s
+        self.every = checkpoint_every
+
+    def record(self, park, record: dict[str, np.ndarray]) -> None:
+        tally, interval = self.tally, park.config.run.output_interval_s
+        if park.smelter is not None:
+            self.writer.append_events(park.smelter.ops.take_events())
+            # the charge through the cells in the line (cut-out cells are bypassed)
+            tally["charge"] += (float(np.sum(record["line_current"][park.smelter.cell_line] * record["in_service"]))
+                                * interval)
+            tally["voltage_sum"] += mean_in_line(record["cell_voltage"])
+        self.writer.append(park.time_s, record)
+        tally["intervals"] += 1
+        if (self.every > 0 and round(park.time_s / interval) % self.every == 0
+                and park.time_s < self.end_s - 1e-6):
+            self.checkpoint(park)
+
+    def checkpoint(self, park) -> None:
+        """Flush the results, then save the checkpoint that matches them."""
+        if park.site is not None:
+            self.tally.update(park.site.state())
+        if not self.writer.flush(wait=120.0):
+            raise OSError(f"{self.writer.path}: a reader has held the file for 2 minutes; cannot checkpoint")
+        checkpoint.save(checkpoint.checkpoint_path(self.writer.path),
+                        config=park.config.model_dump(mode="json"), source=park.config.source,
+                        time_s=park.time_s, end_s=self.end_s, records=self.writer.written,
+                        events=self.writer.events_written, blocks=park.blocks(),
+                        rng=park.smelter.rng_states() if park.smelter is not None else [], tally=self.tally)
+
+    def close(self, complete: bool) -> None:
+        self.writer.close(complete=complete)
+
+    @property
+    def path(self) -> Path:
+        return self.writer.path
+
+
+class CollectSink:
+    """Keeps the variables named in ``names`` of every record in memory (record x cell or line): what a
+    calibration trial compares with the plant's measurements. Nothing is written."""
+
+    def __init__(self, names: tuple[str, ...]):
+        self.rows: dict[str, list[np.ndarray]] = {name: [] for name in names}
+
+    def record(self, park, record: dict[str, np.ndarray]) -> None:
+        if park.smelter is not None:
+            park.smelter.ops.take_events()            # events are not collected; they must not pile up
+        for name, rows in self.rows.items():
+            rows.append(record[name])
+
+    def close(self, complete: bool) -> None:
+        pass
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: np.array(rows) for name, rows in self.rows.items()}
+
+
+def mean_in_line(values: np.ndarray) -> float:
+    """Mean over the cells in the line (cut-out cells have no values); 0 with none in the line."""
+    finite = np.isfinite(values)
+    return float(np.mean(values[finite])) if finite.any() else 0.0

@@ -22,11 +22,13 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import least_squares
 
+from twin.cluster import dask_client
 from twin.config import (
     PER_CELL_KEYS,
     CellOverride,
     ConfigError,
     ParkConfig,
+    SmelterConfig,
     VariationConfig,
     cell_key_allows,
     read_toml,
@@ -95,17 +97,24 @@ def _known_cells(config: ParkConfig, **smelter_update) -> ParkConfig:
     """The park as a model of known cells, with ``smelter_update``: each cell its own parameters (no drawn
     cell-to-cell variation), no random feeder faults (in replay the feed is what the historian recorded going
     in), every lining at the design age (a cell's age does not depend on its place in a batch), no refinery."""
-    smelter = config.smelter
+    smelter = _smelter(config)
     operations = smelter.operations.model_copy(update={"feeder_fault_rate_per_day": 0.0})
     smelter = smelter.model_copy(update={"variation": VariationConfig(), "operations": operations, **smelter_update})
     lining = config.lining.model_copy(update={"start_ages": "design"})
     return config.model_copy(update={"smelter": smelter, "lining": lining, "refinery": None})
 
 
+def _smelter(config: ParkConfig) -> SmelterConfig:
+    """The park's potlines, which calibration fits (a park without them has nothing to calibrate)."""
+    if config.smelter is None:
+        raise ValueError(f"{config.source}: calibration fits cells, and this park has no [smelter]")
+    return config.smelter
+
+
 def one_cell_config(config: ParkConfig, values: dict[str, float]) -> ParkConfig:
     """The config of a one-cell, one-line park with some cell parameters replaced (validated)."""
-    cell = config.smelter.cell.model_validate({**config.smelter.cell.model_dump(), **values})
-    line = config.smelter.potlines[0].model_copy(update={"cells": 1, "name": "replay"})
+    cell = _smelter(config).cell.model_validate({**_smelter(config).cell.model_dump(), **values})
+    line = _smelter(config).potlines[0].model_copy(update={"cells": 1, "name": "replay"})
     return _known_cells(config, cell=cell, potlines=[line])
 
 
@@ -117,7 +126,7 @@ def batch_config(config: ParkConfig, values: list[dict[str, float]], line_sizes:
     ``independent_cells``, every cell has its own fume store, so the cells do not feel each other: one
     kernel call advances a whole batch of independent problems.
     """
-    line = config.smelter.potlines[0]
+    line = _smelter(config).potlines[0]
     lines = [line.model_copy(update={"cells": size, "name": f"batch{j}", "schedule": []})
              for j, size in enumerate(line_sizes)]
     overrides = [CellOverride.model_validate({"cells": [k], **v}) for k, v in enumerate(values) if v]
@@ -200,7 +209,7 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
                          f"twin.config.PER_CELL_KEYS: {', '.join(PER_CELL_KEYS)}")
     for par in parameters:
         _check_bounds(par.name, par.lower, par.upper)
-        first = (start or {}).get(par.name, getattr(config.smelter.cell, par.name))
+        first = float((start or {}).get(par.name, getattr(_smelter(config).cell, par.name)))
         if not par.lower <= first <= par.upper:
             raise ValueError(f"{par.name}: the start {first:g} is outside the bounds {par.lower:g}..{par.upper:g}")
     cells = sorted(problems)
@@ -213,7 +222,7 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     for k, count in zip(cells, counts, strict=True):
         if count <= p:
             raise ValueError(f"cell {k}: {count} observations cannot determine {p} parameters")
-    x0 = np.tile([p_.to_search((start or {}).get(p_.name, getattr(config.smelter.cell, p_.name)))
+    x0 = np.tile([p_.to_search(float((start or {}).get(p_.name, getattr(_smelter(config).cell, p_.name))))
                   for p_ in parameters], n)
     lower = np.tile([p_.to_search(p_.lower) for p_ in parameters], n)
     upper = np.tile([p_.to_search(p_.upper) for p_ in parameters], n)
@@ -232,6 +241,7 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
         try:
             got = replay(batch_config(config, values, line_sizes), driven_by, None, collect=variables,
                          independent_cells=True)
+            assert isinstance(got, dict)             # with no file: the collected arrays
         except SteadyStateError:
             # a trial design with no steady heat balance: a cost far above any fit's, so the trust
             # region draws back from it (a finite value: least_squares cannot take inf)
@@ -308,7 +318,7 @@ def _input_noise_shifts(config: ParkConfig, inputs: xr.Dataset, noise: dict[str,
     unknown = sorted(set(noise) - set(inputs.data_vars))
     if unknown:
         raise ValueError(f"input_noise names {unknown}, which the replay inputs do not hold "
-                         f"({', '.join(sorted(inputs.data_vars))})")
+                         f"({', '.join(sorted(map(str, inputs.data_vars)))})")
     _, per_record = input_clock(inputs, config.run)
     rng = np.random.default_rng(INPUT_NOISE_SEED)
     shifts = np.zeros((draws, len(blocks), blocks[0].shape[1]))
@@ -350,35 +360,18 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     (``input_noise`` as there). Returns estimates, standard errors (and their part from the inputs'
     noise), cost, observations and evaluations by ``cell`` (and the correlations) as a dataset.
     """
-    from dask.distributed import Client, LocalCluster
-
     if n_workers < 1 or (batch_size is not None and batch_size < 1):
         raise ValueError(f"workers ({n_workers}) and batch size ({batch_size}) must be at least 1")
     cells = sorted(problems)
     size = batch_size or max(1, -(-len(cells) // n_workers))
     batches = [cells[i:i + size] for i in range(0, len(cells), size)]
-    if scheduler:
-        try:
-            # not the process's default client: a failed one would stay behind for dask and xarray (their locks
-            # then try to reach it)
-            client, cluster = Client(scheduler, timeout=10, set_as_default=False), None
-        except (OSError, ValueError, TypeError) as exc:     # unreachable, refused, not an address
-            raise OSError(f"scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
-    else:
-        # no dashboard port of its own (":0": any free one), so several clusters can run side by side
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
-        client = Client(cluster, set_as_default=False)
-    try:
+    with dask_client(scheduler, n_workers) as (client, local):
         # the data go to the workers once, as futures, not inside the task graph
-        data = [client.scatter({k: problems[k] for k in batch}, direct=cluster is not None) for batch in batches]
+        data = [client.scatter({k: problems[k] for k in batch}, direct=local) for batch in batches]
         futures = [client.submit(calibrate_batch, config, part, parameters, input_noise=input_noise,
                                  key=f"calibrate-cells-{batch[0]}-{batch[-1]}", pure=False)
                    for part, batch in zip(data, batches, strict=True)]
         fits: list[CellFit] = [f for part in client.gather(futures) for f in part]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     names = [p.name for p in parameters]
     return xr.Dataset(
         {
@@ -523,7 +516,7 @@ def problems_from_data(data: xr.Dataset, cells: list[int], spec: FitSpec,
     cell_line = np.asarray(data["cell_line"].values, dtype=int)
     n_time = data.sizes["time"]
     known = {str(v) for v in np.unique(data.sample_variable.values)} if historian else set()
-    known |= {name for name in data.data_vars if data[name].dims == ("time", "cell")}
+    known |= {str(name) for name in data.data_vars if data[name].dims == ("time", "cell")}
     for m in spec.measurement:
         if m.variable not in known:
             raise ValueError(f"measurement {m.variable!r} is not in the data; it holds: {', '.join(sorted(known))}")

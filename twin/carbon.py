@@ -89,7 +89,7 @@ def pfc_overvoltage(aeo_mv: ArrayLike, current_efficiency: ArrayLike, cell_type:
         raise ValueError(f"pfc_overvoltage: cell_type {cell_type!r} not known; allowed: {', '.join(OVERVOLTAGE)}")
     ce = np.asarray(current_efficiency, float)
     if np.any((ce <= 0) | (ce > 1)):
-        raise ValueError(f"pfc_overvoltage: current_efficiency is a fraction in (0, 1], got {current_efficiency}")
+        raise ValueError(f"pfc_overvoltage: current_efficiency is a fraction in (0, 1], got {current_efficiency!r}")
     ovc, ratio = OVERVOLTAGE[cell_type]
     return _pfc(ovc * np.asarray(aeo_mv, float) / (100.0 * ce), ratio, gwp)
 

@@ -45,7 +45,7 @@ def save(path: Path, *, config: dict[str, Any], source: str, time_s: float, end_
     tmp = path.with_name(path.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
-            np.savez(f, digest=np.array(_digest(arrays)), **arrays)
+            np.savez(f, digest=np.array(_digest(arrays)), **arrays)   # type: ignore[arg-type]  # numpy's stub
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:                  # a full disk: the previous checkpoint stays, nothing half-written

@@ -1,4 +1,4 @@
-"""The ``twin`` command: run, calibrate, ingest, report, check-config.
+"""The ``twin`` command: run, calibrate, sweep, ingest, report, check-config.
 
 The model is imported by the subcommand that needs it, after the arguments are read: ``twin --help``
 and ``twin --version`` answer without loading it.
@@ -71,6 +71,27 @@ def _free_name(folder: Path, stem: str) -> Path:
     if n > 1:
         print(f"alutwin: {base}.nc exists: writing {out.name}")
     return out
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from twin.sweeps import SweepError, load_sweep, sweep
+
+    if args.workers < 1:
+        print(f"twin: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
+    try:
+        load_sweep(args.sweep)
+    except SweepError as exc:
+        print(f"twin: error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path(args.sweep).with_suffix(".nc")
+    if _over_an_input("--out", out, {"the sweep": [Path(args.sweep)]}):
+        return 2
+    ds = sweep(args.sweep, out, n_workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    failed = int(ds.failed.sum())
+    print(f"{out}: {int(ds.failed.size)} point(s) over {', '.join(f'{d} ({ds.sizes[d]})' for d in ds.failed.dims)}"
+          + (f"; {failed} failed (see its message variable)" if failed else ""))
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -152,7 +173,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     try:
         with xr.open_dataset(args.data, engine="h5netcdf") as ds:
             run = ds.attrs.get("title") == "alutwin results"
-            data = None if run else ds.load()
+            data = ds if run else ds.load()
         if run:                                    # a twin run: read with its labels, its format checked
             data = open_results(args.data, load=True)
     except (ValueError, OSError) as exc:
@@ -180,10 +201,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     toml = write_calibration(result, out.with_suffix(".toml"))
     ok = int(result.success.sum())
     print(f"  {ok} of {len(cells)} fits converged -> {out}, {toml} (use: twin run CONFIG --calibration {toml})")
-    for name in spec.parameter:
-        est = result.estimate.sel(parameter=name.name).values
-        se = result.std_error.sel(parameter=name.name).values
-        print(f"  {name.name}: median {np.nanmedian(est):.4g}, range {np.nanmin(est):.4g}..{np.nanmax(est):.4g}, "
+    for fitted in spec.parameter:
+        est = result.estimate.sel(parameter=fitted.name).values
+        se = result.std_error.sel(parameter=fitted.name).values
+        print(f"  {fitted.name}: median {np.nanmedian(est):.4g}, range {np.nanmin(est):.4g}..{np.nanmax(est):.4g}, "
               f"median standard error {np.nanmedian(se):.3g}")
     return 0
 
@@ -265,6 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
     cal.add_argument("--batch-size", type=int, help="cells per Dask task (default: cells / workers)")
     cal.set_defaults(func=_calibrate)
+    swp = sub.add_parser("sweep", help="run a park over axes of its config keys on Dask; KPIs of every point")
+    swp.add_argument("sweep", help="sweep TOML: base, days or hours, [[axis]] (see twin.sweeps; configs/sweeps/)")
+    where = swp.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
+    where.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
+    swp.add_argument("--out", help="netCDF of the KPIs by point (default: <sweep>.nc beside it; the points' results "
+                     "files in <out>.points/)")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar")
+    swp.set_defaults(func=_sweep)
     rep = sub.add_parser("report", help="an HTML page with figures of a results file")
     rep.add_argument("results", help="results file of twin run")
     rep.add_argument("--out", metavar="DIR", help="directory for index.html and figures (default: <results>-report)")

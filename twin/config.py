@@ -762,6 +762,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
     for ptl in (cfg.smelter.potlines if cfg.smelter else []):
         for key, amps in (("current_kA", ptl.current_kA * 1e3),
                           *((f"schedule hour {p.hour}", p.current_kA * 1e3) for p in ptl.schedule)):
+            assert cfg.smelter is not None           # the loop runs over its potlines
             cell = cfg.smelter.cell
             if amps / (cell.anodes * cell.anode_length_m * cell.anode_width_m * 1e4) > 1.5:
                 raise ConfigError(f"{source}: smelter.potlines[{ptl.name}].{key}: {amps / 1e3:g} kA on "
@@ -789,6 +790,11 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 # ``base = "reference"`` builds on the packaged reference park wherever the file is
 REFERENCE_BASE = "reference"
+
+
+def config_data(path: str | Path) -> dict[str, Any]:
+    """A park config file as TOML data with what it builds on merged in (``base``), not yet validated."""
+    return _read_with_base(Path(path))
 
 
 def _read_with_base(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -852,7 +858,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any], source: str, where: str =
         old = merged.get(key)
         if isinstance(value, dict) and isinstance(old, dict):
             merged[key] = _merge(old, value, source, f"{where}{key}.")
-        elif _named_tables(value) and _named_tables(old):
+        elif isinstance(old, list) and _named_tables(value) and _named_tables(old):
             merged[key] = _merge_by_name(old, value, source, f"{where}{key}")
         else:
             merged[key] = value

@@ -70,7 +70,7 @@ VALID_RANGE = {
     "anode_effect": (0.0, 1000.0),
 }
 STORAGE = ("sampled", "step", "interpolated")
-_UREG = pint.UnitRegistry()
+_UREG: pint.UnitRegistry = pint.UnitRegistry()
 if "percent" not in _UREG:           # pint >= 0.24 defines it; older ones need it (a redefinition would warn)
     _UREG.define("percent = 0.01 = %")
 
@@ -235,7 +235,7 @@ def read_table(url: str) -> pd.DataFrame:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise HistorianError(f"{url}: not a database URL ({exc})") from None
-    table = parsed.query.get("table", "historian")
+    table = str(parsed.query.get("table", "historian"))
     parsed = parsed.difference_update_query(["table"])
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")          # psycopg 3, on the system's libpq

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -106,7 +107,7 @@ class Park:
         """What the results file holds for this park."""
         layout = Layout()
         if self.smelter is not None:
-            layout += smelter_layout([ln.name for ln in self.config.smelter.potlines], self.smelter.cell_line)
+            layout += smelter_layout([ln.name for ln in self.smelter.lines], self.smelter.cell_line)
         if self.refinery is not None:
             layout += refinery_layout(self.refinery.train.tanks, self.refinery.sizes_um)
         if self.site is not None:
@@ -121,6 +122,7 @@ class Park:
         """The potline schedules' line-current set-points (A) at a run time (before any power program: the
         driver says what the lines run at)."""
         hour = time_s / 3600.0
+        assert self.config.smelter is not None, "a park without potlines has no line set-points"
         return np.array([ln.setpoint_A(hour) for ln in self.config.smelter.potlines])
 
     def step_interval(self, driver=None) -> dict[str, np.ndarray]:
@@ -129,7 +131,7 @@ class Park:
         driver = driver or self.schedule
         run = self.config.run
         t0, t1 = self.time_s, self.time_s + run.output_interval_s
-        record: dict[str, np.ndarray] = {}
+        record: dict[str, Any] = {}
         if self.refinery is not None:
             if self.site is not None:
                 self.site.before_refinery(self.refinery)
@@ -137,6 +139,7 @@ class Park:
             if self.site is not None:
                 self.site.after_refinery(record, run.output_interval_s)
         if self.smelter is not None:
+            assert self.site is not None                 # a park with potlines has their site
             before = self.smelter.counters.copy()
             start, end = driver.line_setpoints(self, t0), driver.line_setpoints(self, t1)
             self.site.before_smelter(self.smelter, start)
@@ -156,6 +159,7 @@ class Park:
         (``CellPhysicsError``) or, with ``leaving_physics = "take_out"`` (a calibration's trial), is taken out
         of the line for good, its values missing from this interval on."""
         s = self.smelter
+        assert s is not None
         s.take_up_sodium(seconds)
         if self.leaving_physics == "stop":
             s.check_physics(self._when(time_s))
@@ -172,7 +176,8 @@ class Park:
     def _warn_window(self, outside: np.ndarray, when: str) -> None:
         """Log once per episode when a power program or supply-following keeps cells of a line (``outside``:
         how many, per line) outside their operating window (logger ``twin.power``)."""
-        acting = self.site is not None and self.site.power.power_fraction < 1.0 - 1e-9
+        assert self.smelter is not None and self.site is not None
+        acting = self.site.power.power_fraction < 1.0 - 1e-9
         for j, ln in enumerate(self.smelter.lines):
             n = int(outside[j])
             if acting and n and j not in self._window_warned:
@@ -264,8 +269,9 @@ class Park:
         """The plant figures of a run into ``path`` from its ``tally`` (``twin.loop.new_tally``) to now."""
         n_out = tally["intervals"]
         hours = n_out * self.config.run.output_interval_s / 3600.0
-        figures: dict[str, float] = {}
+        figures: dict[str, Any] = {}
         if self.smelter is not None:
+            assert self.site is not None
             s, since = self.smelter, tally["start_counters"]
             metal = float(s.counted_since(since, "metal_produced").sum())
             cells = s.n_cells
@@ -291,6 +297,7 @@ class Park:
 
 def _potlines(config: ParkConfig) -> Potlines:
     sm = config.smelter
+    assert sm is not None
     overridden = {k for o in sm.cell_overrides for k in o.cells}
     return Potlines(sm.cell, sm.control, sm.potlines, sm.operations, config.run.seed,
                     {k: sm.cell_design(k) for k in sorted(overridden)}, sm.variation, config.lining)

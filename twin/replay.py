@@ -110,14 +110,15 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
         raise ReplayError(f"{config.source}: replay drives potlines, and this config has no [smelter]")
     park = Park(config.model_copy(update={"refinery": None}))
     driver = RecordedDriver(park, inputs)
+    s, site = park.smelter, park.site
+    assert s is not None and site is not None         # a park with potlines, and their site
     if independent_cells:
-        park.site.separate_cells()
+        site.separate_cells()
     if out is None:
         park.leaving_physics = "take_out"
-        sink = CollectSink(collect)
-        loop.run(park, driver, sink, driver.end_s, progress)
-        s = park.smelter
-        return {**sink.arrays(), "left_physics": s.left_physics.copy(),
+        collected = CollectSink(collect)
+        loop.run(park, driver, collected, driver.end_s, progress)
+        return {**collected.arrays(), "left_physics": s.left_physics.copy(),
                 "physics_messages": np.array(s.physics_messages, dtype=object)}
     attrs = park.writer_attrs(driver)
     writer = ResultsWriter(out, park.config.run.start, park.layout(), buffer_size=park.config.run.buffer_records,

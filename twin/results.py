@@ -330,6 +330,7 @@ class ResultsWriter:
             table = np.array(self._events, dtype=float)
             kinds = table[:, 2].astype(int)
             ev = self.layout.events
+            assert ev is not None                    # a layout with cells has its event table
             columns = {"event_time": table[:, 0], "event_cell": table[:, 1].astype("i4"),
                        "event_kind": table[:, 2].astype("i1"),
                        **{name: np.where(np.isin(kinds, [ev.kinds[k] for k in names]), table[:, 3], np.nan)
@@ -356,8 +357,8 @@ class ResultsWriter:
         self.events_written = e1
         self._events.clear()
         self._times.clear()
-        for rows in self._buffer.values():
-            rows.clear()
+        for buffered in self._buffer.values():
+            buffered.clear()
         self._last_flush = _time.monotonic()
 
     def close(self, complete: bool = True) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class Refinery:
         """Steady loop -> spin-up of the precipitation circuit -> loop again with the circuit's spent A/C."""
         cfg, p = self.cfg, self.cfg.precipitation
         design = cfg.design
-        self.seed = None
+        self.seed = np.zeros(0)                       # the seed store (particles by class), filled on the first pass
         for _ in range(6):
             steady = flowsheet.solve(cfg.bauxite, design)
             flow = _pregnant_flow(steady)
@@ -99,7 +100,7 @@ class Refinery:
             rows = U.train_rows(flow, feed["flow_m3"], p.fill_t_c)
             q = feed["flow_m3"] / 3600.0 / self.trains
             self.q_design = q                  # the seed store is sized on the design flow
-            if self.seed is None:
+            if self.seed.size == 0:
                 self._first_fill(rows, q)
             for _step in range(max(1, math.ceil(cfg.spin_up_days * 86400.0 / cfg.step_s))):
                 self._precipitate(cfg.step_s, rows, q)
@@ -148,7 +149,7 @@ class Refinery:
 
     # -- one step ------------------------------------------------------------------------------------------
 
-    def _precipitate(self, seconds: float, rows: np.ndarray, q: float) -> dict[str, float]:
+    def _precipitate(self, seconds: float, rows: np.ndarray, q: float) -> dict[str, Any]:
         """Trains, classification and seed store for ``seconds`` with feed ``rows`` at ``q`` m3/s per train.
 
         Returns the liquor (component kg, all trains) and the product hydrate that left, and figures.
@@ -287,7 +288,7 @@ class Refinery:
         n = round(seconds / self.cfg.step_s)
         if n < 1 or abs(n * self.cfg.step_s - seconds) > 1e-6:
             raise ValueError(f"advance by whole refinery steps of {self.cfg.step_s} s, got {seconds} s")
-        sums: dict[str, float | np.ndarray] = {}
+        sums: dict[str, Any] = {}            # kg, GJ ... over the interval; product_mass by class
         for _ in range(n):
             rec = self.step(self.cfg.step_s)
             for key in _SUMMED:

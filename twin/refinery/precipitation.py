@@ -54,7 +54,7 @@ class PrecipitationTrain:
     heat_capacity_J_per_kgK: float = 3000.0
     density_kg_per_m3: float = 1500.0
     heat_of_precipitation_J_per_kg: float = 0.404e6    # 20.6 kJ/mol Al(OH)3, per kg Al2O3 (notes 3.8)
-    cooling_W: np.ndarray | None = None
+    cooling_W: np.ndarray = field(default_factory=lambda: np.zeros(0))     # W per tank (none given: 0)
     solubility: str = "rosenberg_healy"
     growth: bool = True
     sizes_um: np.ndarray = field(init=False)
@@ -71,7 +71,7 @@ class PrecipitationTrain:
         self.number = np.zeros((self.classes, self.tanks))
         self.totals = np.zeros(TOTALS["size"])
         self.passed = np.zeros(self.classes)
-        if self.cooling_W is None:
+        if np.size(self.cooling_W) == 0:
             self.cooling_W = np.zeros(self.tanks)
         self.cooling_W = np.ascontiguousarray(self.cooling_W, dtype=float)
 

@@ -43,7 +43,7 @@ def liquor_volume(comp: np.ndarray) -> float:
     (in closed form, BRAHMA being linear in the concentrations)."""
     soda = comp[NA] * S.M_NA2CO3 / S.M_NA2O
     caustic = soda - comp[CO2] * S.M_NA2CO3 / M_CO2
-    return props.brahma_volume_(25.0, float(comp[AL]), float(caustic), float(soda), float(comp.sum()))
+    return float(props.brahma_volume_(25.0, float(comp[AL]), float(caustic), float(soda), float(comp.sum())))
 
 
 def concentrations(comp: np.ndarray, volume: float) -> dict[str, float]:

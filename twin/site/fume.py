@@ -30,6 +30,11 @@ class FumeTreatment:
         self.start_store_f_kg: float | np.ndarray | None = None
         self.totals = {"evolved": 0.0, "captured": 0.0, "returned": 0.0, "stack": 0.0}
 
+    @property
+    def held_kg(self) -> float:
+        """kg fluorine on the secondary alumina now (all stores)."""
+        return 0.0 if self.store_f_kg is None else float(np.sum(self.store_f_kg))
+
     def exchange(self, smelter, metal_kg: np.ndarray, fed_kg: np.ndarray, seconds: float) -> None:
         """Book one interval's fluoride on the cells (forward runs and replays alike): each loses what it
         evolved from its excess AlF3 and gets back its feed share of the secondary alumina's."""
@@ -49,7 +54,7 @@ class FumeTreatment:
             self.start_store_f_kg = self.store_f_kg
         # the store empties into the pots with the alumina they eat; no feeding, no return
         emptied = 1.0 - math.exp(-seconds / (c.secondary_alumina_hold_h * 3600.0))
-        returned = np.where(np.asarray(fed_total) > 0, self.store_f_kg * emptied, 0.0)
+        returned: float | np.ndarray = np.where(np.asarray(fed_total) > 0, self.store_f_kg * emptied, 0.0)
         share = np.divide(fed_kg, fed_total, out=np.zeros(len(fed_kg)), where=np.asarray(fed_total) > 0)
         if not self.per_cell:
             returned = float(returned)

@@ -88,7 +88,7 @@ class Site:
             self.fume.exchange(smelter, done.metal_kg, done.fed_kg, done.seconds)
             record.update(fluoride_evolved=self.fume.totals["evolved"], fluoride_stack=self.fume.totals["stack"],
                           fluoride_returned=self.fume.totals["returned"],
-                          secondary_alumina_fluoride=float(np.sum(self.fume.store_f_kg)))
+                          secondary_alumina_fluoride=self.fume.held_kg)
         fed_t = float(done.fed_kg.sum()) / 1e3
         if self.silo is not None:
             self.silo.draw(fed_t)
@@ -111,13 +111,13 @@ class Site:
             self.refinery_totals["alumina_t"] += self.refinery["alumina_t"]
         per_t_alumina = (self.refinery_totals["co2"] / self.refinery_totals["alumina_t"]
                          if self.refinery_totals["alumina_t"] > 0 else acc.purchased_alumina_t_co2_per_t)
-        emitted = {
-            "anode": carbon.anode_co2(done.net_carbon_kg / 1e3, acc.anode_sulphur_pct, acc.anode_ash_pct),
+        emitted: dict[str, float] = {
+            "anode": float(carbon.anode_co2(done.net_carbon_kg / 1e3, acc.anode_sulphur_pct, acc.anode_ash_pct)),
             "bake": anodes["co2"],
-            "pfc": carbon.pfc_co2e(done.cf4_kg, done.c2f6_kg, acc.gwp),
-            "pfc_lvae": carbon.pfc_co2e(done.cf4_lvae_kg, 0.0, acc.gwp),
+            "pfc": float(carbon.pfc_co2e(done.cf4_kg, done.c2f6_kg, acc.gwp)),
+            "pfc_lvae": float(carbon.pfc_co2e(done.cf4_lvae_kg, 0.0, acc.gwp)),
             "casthouse": cast["co2"],
-            "electricity": carbon.electricity_co2(smelter_MWh, ef),
+            "electricity": float(carbon.electricity_co2(smelter_MWh, ef)),
             "alumina": per_t_alumina * fed_t,
         }
         for key, value in emitted.items():
@@ -163,8 +163,9 @@ class Site:
             for name in SILO_VARIABLES:
                 v.pop(name)
         dims = {"source": len(SOURCES)}
-        coords = {"source": (("source",), np.array(SOURCES, dtype=object),
-                             {"long_name": "source of the carbon footprint (scope 1 and 2)"})}
+        coords: dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]] = {
+            "source": (("source",), np.array(SOURCES, dtype=object),
+                       {"long_name": "source of the carbon footprint (scope 1 and 2)"})}
         products = self.config.casthouse.products
         if products:
             dims["product"] = len(products)

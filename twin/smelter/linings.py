@@ -93,7 +93,8 @@ class Linings:
         x[STATE["cryolite"], k] = bath - x[STATE["alf3"], k] - others
         x[STATE["ledge"], k] = potlines.params[PARAM["ledge_min"], k]
         wt = bath_weight_fractions(x[:, k:k + 1])
-        x[STATE["t_bath"], k] = float(liquidus(wt["alf3"], wt["caf2"], wt["alumina"])[0]) + cfg.startup_superheat_K
+        x[STATE["t_bath"], k] = float(np.asarray(liquidus(wt["alf3"], wt["caf2"], wt["alumina"]))[0]) \
+            + cfg.startup_superheat_K
         c[COUNTER["reline_metal_in"], k] += x[STATE["metal"], k]
         c[COUNTER["reline_bath_in"], k] += bath + x[STATE["crushed"], k]
         c[COUNTER["reline_alumina_in"], k] += x[STATE["alumina"], k] + x[STATE["undissolved"], k]

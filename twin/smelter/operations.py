@@ -65,7 +65,7 @@ class Operations:
 
     # ------------------------------------------------------------------ checkpoint support
     def rng_states(self) -> list[dict]:
-        return [g.bit_generator.state for g in self.rng]
+        return [dict(g.bit_generator.state) for g in self.rng]
 
     # ------------------------------------------------------------------ the routine
     def perform(self, potlines, cells: np.ndarray, time_s: float) -> None:

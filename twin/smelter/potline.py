@@ -256,7 +256,7 @@ class Potlines:
 
     def rng_states(self) -> list[dict]:
         """States of every random generator of the potlines: the cells' routine, then the feeders' faults."""
-        return [*self.ops.rng_states(), self.feeders.rng.bit_generator.state]
+        return [*self.ops.rng_states(), dict(self.feeders.rng.bit_generator.state)]
 
     def restore(self, blocks: dict[str, np.ndarray], rng_states: list[dict]) -> None:
         """Take the arrays of ``blocks()`` and the generators of ``rng_states()`` back, exactly."""

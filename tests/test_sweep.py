@@ -1,0 +1,124 @@
+"""Scenario sweeps (issue 24): axes over config keys, points on a Dask LocalCluster, the KPIs of every point in one
+dataset; failed points are results with their message; a re-run computes only what is missing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import twin
+from twin.cli import main
+from twin.sweeps import SweepError, load_sweep
+
+PARK = """
+name = "sweep park"
+[run]
+output_interval_s = 600.0
+[smelter]
+[[smelter.potlines]]
+name = "L1"
+cells = 2
+[[smelter.potlines]]
+name = "L2"
+cells = 2
+"""
+
+
+def write(tmp_path, axes: str, base: str = "park.toml", hours: float = 3):
+    (tmp_path / "park.toml").write_text(PARK)
+    path = tmp_path / "sweep.toml"
+    path.write_text(f'base = "{base}"\nhours = {hours}\n' + axes)
+    return path
+
+
+def test_a_grid_of_points_runs_on_dask_into_one_dataset(tmp_path, capsys):
+    sweep = write(tmp_path, """
+[[axis]]
+key = "smelter.potlines.L1.current_kA"
+values = [350, 480, 520]
+
+[[axis]]
+keys = ["smelter.cell.alf3_wt", "smelter.cell.alf3_ref_wt"]
+values = [[11.0, 11.0], [12.0, 12.0]]
+""")
+    assert main(["sweep", str(sweep), "--workers", "2", "--quiet"]) == 0
+    assert "6 point(s)" in capsys.readouterr().out
+    with xr.open_dataset(tmp_path / "sweep.nc", engine="h5netcdf") as f:
+        ds = f.load()
+    assert ds.sizes == {"smelter.potlines.L1.current_kA": 3, "smelter.cell.alf3_wt+smelter.cell.alf3_ref_wt": 2,
+                        "line": 2}
+    assert list(ds["smelter.potlines.L1.current_kA"].values) == [350, 480, 520]
+    # 350 kA: no steady heat balance for the cell: the point failed with its message, the others ran
+    assert ds.failed.sel({"smelter.potlines.L1.current_kA": 350}).all()
+    assert "SteadyStateError" in str(ds.message.values[0, 0]) and "350 kA" in str(ds.message.values[0, 0])
+    ran = ds.sel({"smelter.potlines.L1.current_kA": [480, 520]})
+    assert not ran.failed.any() and np.isfinite(ran.current_efficiency).all()
+    # L1's current is the axis: its metal follows it (Faraday), L2 stays at its own 500 kA
+    l1 = ran.metal_t.sel(line="L1")
+    axis = "smelter.potlines.L1.current_kA"
+    assert (l1.sel({axis: 520}) > 1.05 * l1.sel({axis: 480})).all()
+    l2 = ran.metal_t.sel(line="L2")
+    np.testing.assert_allclose(l2.values[0], l2.values[1], rtol=0.01)
+    assert ds.current_efficiency.attrs["units"] == "%"
+    # a re-run finds every finished point in its cache and runs only the failed one again
+    points = tmp_path / "sweep.nc.points"
+    finished = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}
+    assert len(finished) == 6
+    twin.sweep(sweep, tmp_path / "sweep.nc", n_workers=1)
+    again = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}
+    changed = [name for name in finished if again[name] != finished[name]]
+    assert len(changed) == 2                           # the two 350 kA points, tried again
+
+
+@pytest.mark.parametrize(("axes", "words"), [
+    ('[[axis]]\nkey = "smelter.potlines.L9.current_kA"\nvalues = [500]\n', ["L9", "no table named", "L1"]),
+    ('[[axis]]\nkey = "smelter.cell.alf3_wt"\nvalues = [30.0]\n', ["smelter.cell.alf3_wt = 30.0", "alf3_wt"]),
+    ('[[axis]]\nkey = "smelter.cell.alf3_wt"\n', ["values", "range"]),
+    ('[[axis]]\nkeys = ["smelter.cell.alf3_wt", "smelter.cell.alf3_ref_wt"]\nvalues = [[11.0]]\n', ["zipped"]),
+])
+def test_a_bad_sweep_is_refused_at_load_naming_the_key(tmp_path, axes, words):
+    with pytest.raises(SweepError) as err:
+        load_sweep(write(tmp_path, axes))
+    for word in [str(tmp_path / "sweep.toml"), *words]:
+        assert word in str(err.value), (word, str(err.value))
+
+
+def test_a_sobol_design_finds_which_key_moves_the_superheat(tmp_path):
+    """Saltelli points over two keys, Sobol indices by SALib: the top heat loss moves the superheat, the PFC slope
+    factor (emissions only) cannot: its total index is nil."""
+    sweep = write(tmp_path, """
+[sample]
+method = "sobol"
+n = 4
+seed = 3
+sensitivity = ["superheat", "current_efficiency"]
+[[sample.parameter]]
+key = "smelter.cell.ua_top_W_per_K"
+bounds = [500.0, 700.0]
+[[sample.parameter]]
+key = "smelter.cell.pfc_slope_cf4"
+bounds = [0.05, 0.15]
+""", hours=1)
+    ds = twin.sweep(sweep, tmp_path / "sobol.nc", n_workers=2)
+    assert ds.sizes["point"] == 4 * (2 + 2) and not ds.failed.any()
+    assert ds["smelter.cell.ua_top_W_per_K"].min() >= 500.0 and ds["smelter.cell.ua_top_W_per_K"].max() <= 700.0
+    total = ds.sobol_total.sel(kpi="superheat")
+    assert (total.sel(parameter="smelter.cell.pfc_slope_cf4") == 0.0).all()
+    assert (total.sel(parameter="smelter.cell.ua_top_W_per_K") > 0.5).all()
+    # more heat lost through the top, a colder bath: superheat falls with ua_top
+    ua = ds["smelter.cell.ua_top_W_per_K"].values
+    hot = ds.superheat.isel(line=0).values
+    assert np.corrcoef(ua, hot)[0, 1] < -0.8
+
+
+def test_sampled_bounds_outside_a_keys_range_are_refused_at_load(tmp_path):
+    sweep = write(tmp_path, """
+[sample]
+method = "latin"
+n = 8
+[[sample.parameter]]
+key = "smelter.cell.alf3_wt"
+bounds = [10.0, 30.0]
+""")
+    with pytest.raises(SweepError, match=r"smelter\.cell\.alf3_wt = 30\.0"):
+        load_sweep(sweep)

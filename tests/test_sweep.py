@@ -46,7 +46,7 @@ values = [[11.0, 11.0], [12.0, 12.0]]
     with xr.open_dataset(tmp_path / "sweep.nc", engine="h5netcdf") as f:
         ds = f.load()
     assert ds.sizes == {"smelter.potlines.L1.current_kA": 3, "smelter.cell.alf3_wt+smelter.cell.alf3_ref_wt": 2,
-                        "line": 2}
+                        "line": 2, "day": 1}
     assert list(ds["smelter.potlines.L1.current_kA"].values) == [350, 480, 520]
     # 350 kA: no steady heat balance for the cell: the point failed with its message, the others ran
     assert ds.failed.sel({"smelter.potlines.L1.current_kA": 350}).all()
@@ -60,6 +60,9 @@ values = [[11.0, 11.0], [12.0, 12.0]]
     l2 = ran.metal_t.sel(line="L2")
     np.testing.assert_allclose(l2.values[0], l2.values[1], rtol=0.01)
     assert ds.current_efficiency.attrs["units"] == "%"
+    # and day by day: the days' metal adds up to the run's
+    assert ds.sizes["day"] == 1 and ds.daily_metal_t.dims[-2:] == ("day", "line")
+    np.testing.assert_allclose(ran.daily_metal_t.sum("day").values, ran.metal_t.values, rtol=1e-9)
     # a re-run finds every finished point in its cache and runs only the failed one again
     points = tmp_path / "sweep.nc.points"
     finished = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}

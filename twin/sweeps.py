@@ -59,15 +59,15 @@ from twin.config import ConfigError, config_data, default_config_path, parse_con
 
 __all__ = ["KPIS", "SweepError", "SweepSpec", "load_sweep", "sweep"]
 
-# the KPIs of a point, by line (twin.kpi's line table): name -> (unit, long name)
+# the KPIs of a point by line, over the run and by day (twin.kpi's tables): name -> (unit, what it is)
 KPIS = {
-    "current_efficiency": ("%", "current efficiency over the run"),
-    "specific_energy": ("kW h kg-1", "DC energy per kg Al over the run"),
-    "metal_t": ("t", "metal made over the run"),
-    "cell_voltage": ("V", "mean cell voltage over the run"),
-    "bath_temperature": ("degC", "mean bath temperature over the run"),
-    "superheat": ("K", "mean superheat over the run"),
-    "excess_alf3": ("%", "mean excess AlF3 over the run, wt %"),
+    "current_efficiency": ("%", "current efficiency"),
+    "specific_energy": ("kW h kg-1", "DC energy per kg Al"),
+    "metal_t": ("t", "metal made"),
+    "cell_voltage": ("V", "mean cell voltage"),
+    "bath_temperature": ("degC", "mean bath temperature"),
+    "superheat": ("K", "mean superheat"),
+    "excess_alf3": ("%", "mean excess AlF3, wt %,"),
     "alf3_use": ("kg t-1", "AlF3 added per t Al"),
     "ae_minutes": ("min d-1", "anode-effect minutes per pot-day"),
 }
@@ -282,12 +282,15 @@ def run_point(data: dict[str, Any], seconds: float, folder: str, key: str, sourc
     try:
         summary = run(parse_config(data, source=source), out, hours=seconds / 3600.0)
         with open_results(out) as ds:
-            lines = plant_kpis(ds).lines
+            kpis = plant_kpis(ds)
+        daily = kpis.daily.reset_index()
         result: dict[str, Any] = {
-            "lines": {str(name): {k: float(row[k]) for k in KPIS} for name, row in lines.iterrows()},
+            "lines": {str(name): {k: float(row[k]) for k in KPIS} for name, row in kpis.lines.iterrows()},
+            "daily": {str(name): {k: [float(v) for v in rows[k]] for k in KPIS}
+                      for name, rows in daily.groupby("line", sort=False)},
             "co2e_per_t": float(summary.co2e_per_t), "error": ""}
     except Exception as exc:            # a point's failure is its result (its message), never the sweep's end
-        result = {"lines": {}, "co2e_per_t": float("nan"), "error": f"{type(exc).__name__}: {exc}"}
+        result = {"lines": {}, "daily": {}, "co2e_per_t": float("nan"), "error": f"{type(exc).__name__}: {exc}"}
     tmp = Path(folder) / f"{key}.json.tmp"
     tmp.write_text(json.dumps(result))
     os.replace(tmp, Path(folder) / f"{key}.json")
@@ -328,13 +331,16 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
                     try:
                         results[futures[future]] = future.result()
                     except Exception as exc:      # the worker itself died (a crash): that point failed
-                        results[futures[future]] = {"lines": {}, "co2e_per_t": float("nan"),
+                        results[futures[future]] = {"lines": {}, "daily": {}, "co2e_per_t": float("nan"),
                                                     "error": f"the worker running it failed: {type(exc).__name__}: "
                                                              f"{exc}"}
                     bar.update(1)
-    ds = _dataset(spec, grid, keys, results, [p.name for p in base_cfg.smelter.potlines] if base_cfg.smelter else [])
+    design = np.array([[v for _, v in a] for a in assignments])       # point x key (a sample's design)
+    days = int(np.ceil(seconds / 86400.0 - 1e-9))
+    ds = _dataset(spec, grid, keys, results, [p.name for p in base_cfg.smelter.potlines] if base_cfg.smelter else [],
+                  design, days)
     if spec.sample is not None:
-        ds = _with_sensitivity(ds, spec.sample, np.array([[v for _, v in a] for a in assignments]))
+        ds = _with_sensitivity(ds, spec.sample, design)
     writing = out.with_name(out.name + ".writing")       # whole or not at all
     ds.to_netcdf(writing, engine="h5netcdf")
     os.replace(writing, out)
@@ -342,10 +348,11 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
 
 
 def _dataset(spec: SweepSpec, grid: list[tuple[int, ...]], keys: list[str], results: dict[str, dict[str, Any]],
-             lines: list[str]) -> xr.Dataset:
+             lines: list[str], design: np.ndarray, days: int) -> xr.Dataset:
     shape = tuple(len(a.points()) for a in spec.axis) if spec.sample is None else (len(grid),)
     dims = tuple(a.dim for a in spec.axis) if spec.sample is None else ("point",)
     kpis = {name: np.full((*shape, len(lines)), np.nan) for name in KPIS}
+    daily = {name: np.full((*shape, days, len(lines)), np.nan) for name in KPIS}
     co2e = np.full(shape, np.nan)
     failed = np.zeros(shape, dtype="i1")
     message = np.full(shape, "", dtype=object)
@@ -359,9 +366,13 @@ def _dataset(spec: SweepSpec, grid: list[tuple[int, ...]], keys: list[str], resu
         for j, line in enumerate(lines):
             for name in KPIS:
                 kpis[name][(*index, j)] = r["lines"].get(line, {}).get(name, np.nan)
-    coords: dict[str, Any] = {"line": ("line", np.array(lines, dtype=object), {"long_name": "potline name"})}
+                by_day = r.get("daily", {}).get(line, {}).get(name, [])[:days]
+                where: tuple[Any, ...] = (*index, slice(0, len(by_day)), j)
+                daily[name][where] = by_day
+    coords: dict[str, Any] = {"line": ("line", np.array(lines, dtype=object), {"long_name": "potline name"}),
+                              "day": ("day", np.arange(days), {"long_name": "plant day of the run (0: its first)",
+                                                               "units": "1"})}
     if spec.sample is not None:
-        design = spec.sample.design()
         coords["point"] = ("point", np.arange(len(grid)), {"long_name": f"point of the {spec.sample.method} design"})
         for j, p in enumerate(spec.sample.parameter):
             coords[p.key] = ("point", design[:, j], {"long_name": f"{p.key} at the point"})
@@ -372,8 +383,11 @@ def _dataset(spec: SweepSpec, grid: list[tuple[int, ...]], keys: list[str], resu
         if axis.keys is not None:
             for n, name in enumerate(axis.keys):
                 coords[name] = (axis.dim, np.array([v[n] for v in values]), {"long_name": f"{name} along the axis"})
-    data_vars: dict[str, Any] = {name: ((*dims, "line"), kpis[name], {"units": unit, "long_name": long})
-                                 for name, (unit, long) in KPIS.items()}
+    data_vars: dict[str, Any] = {}
+    for name, (unit, what) in KPIS.items():
+        data_vars[name] = ((*dims, "line"), kpis[name], {"units": unit, "long_name": f"{what} over the run"})
+        data_vars[f"daily_{name}"] = ((*dims, "day", "line"), daily[name],
+                                      {"units": unit, "long_name": f"{what}, day by day"})
     data_vars["co2e_per_t"] = (dims, co2e, {"units": "t t-1", "long_name": "scope 1+2 t CO2e per t Al over the run"})
     data_vars["failed"] = (dims, failed, {"units": "1", "long_name": "1 where the point failed (see message)",
                                           "flag_values": np.array([0, 1], dtype="i1"),

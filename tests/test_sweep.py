@@ -125,3 +125,16 @@ bounds = [10.0, 30.0]
 """)
     with pytest.raises(SweepError, match=r"smelter\.cell\.alf3_wt = 30\.0"):
         load_sweep(sweep)
+
+
+def test_a_base_park_elsewhere_finds_the_files_it_names(tmp_path):
+    """A point's park reads what its base config names (a wind profile) beside the base, not beside the sweep."""
+    parks = tmp_path / "parks"
+    parks.mkdir()
+    (parks / "park.toml").write_text(PARK.replace("[smelter]", '[power]\nwind_profile_file = "wind.txt"\n[smelter]'))
+    (parks / "wind.txt").write_text("0.3\n0.5\n")
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('base = "parks/park.toml"\nhours = 1\n[[axis]]\nkey = "smelter.potlines.L1.current_kA"\n'
+                     'values = [500]\n')
+    ds = twin.sweep(sweep, tmp_path / "out.nc", n_workers=1)
+    assert not ds.failed.any(), ds.message.values

@@ -221,6 +221,8 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     if not base_path.is_file():
         raise SweepError(f"{path}: base = {spec.base!r}: no such park config ({base_path})")
     base = config_data(base_path)
+    # the base by its path: the files a park config names (a wind profile) are found beside it
+    spec = spec.model_copy(update={"base": str(base_path)})
     if spec.sample is not None:                       # the bounds inside each key's range
         for p in spec.sample.parameter:
             for bound in p.bounds:
@@ -324,7 +326,8 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
     todo = [(k, d) for k, d in dict(zip(keys, datas, strict=True)).items() if k not in results]
     if todo:
         with dask_client(scheduler, n_workers) as (client, _):
-            futures = {client.submit(run_point, d, seconds, str(folder.resolve()), k, f"{spec.source} point {k}",
+            # a point's source is its base park's path (with the point's key: no path separator after it)
+            futures = {client.submit(run_point, d, seconds, str(folder.resolve()), k, f"{spec.base} (sweep point {k})",
                                      key=f"sweep-point-{k}", pure=False): k for k, d in todo}
             with tqdm(total=len(futures), desc="sweep points", unit="point", disable=not progress) as bar:
                 for future in as_completed(list(futures), loop=client.loop):

@@ -63,6 +63,11 @@ values = [[11.0, 11.0], [12.0, 12.0]]
     # and day by day: the days' metal adds up to the run's
     assert ds.sizes["day"] == 1 and ds.daily_metal_t.dims[-2:] == ("day", "line")
     np.testing.assert_allclose(ran.daily_metal_t.sum("day").values, ran.metal_t.values, rtol=1e-9)
+    # its page: heat maps over the two axes, the failed points with their messages
+    assert main(["report", str(tmp_path / "sweep.nc"), "--out", str(tmp_path / "page")]) == 0
+    page = (tmp_path / "page" / "index.html").read_text()
+    assert "Failed points" in page and "SteadyStateError" in page and "350" in page
+    assert (tmp_path / "page" / "map_current_efficiency.png").stat().st_size > 1000
     # a re-run finds every finished point in its cache and runs only the failed one again
     points = tmp_path / "sweep.nc.points"
     finished = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}
@@ -108,6 +113,12 @@ bounds = [0.05, 0.15]
     total = ds.sobol_total.sel(kpi="superheat")
     assert (total.sel(parameter="smelter.cell.pfc_slope_cf4") == 0.0).all()
     assert (total.sel(parameter="smelter.cell.ua_top_W_per_K") > 0.5).all()
+    # its page: the KPIs against the keys and the tornado of the total indices
+    from twin.sweep_report import sweep_report
+
+    index = sweep_report(tmp_path / "sobol.nc")
+    assert "Sensitivity (sobol indices by SALib over 16 points)" in index.read_text()
+    assert (index.parent / "tornado_sobol_total.png").is_file()
     # more heat lost through the top, a colder bath: superheat falls with ua_top
     ua = ds["smelter.cell.ua_top_W_per_K"].values
     hot = ds.superheat.isel(line=0).values

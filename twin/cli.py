@@ -211,12 +211,13 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from twin.report import report
+    from twin.sweep_report import is_sweep, sweep_report
 
     if not Path(args.results).is_file():
         print(f"twin: error: {args.results}: no such results file", file=sys.stderr)
         return 2
     try:
-        index = report(args.results, args.out)
+        index = (sweep_report if is_sweep(args.results) else report)(args.results, args.out)
     except (ValueError, KeyError) as exc:
         print(f"twin: error: {args.results}: cannot report it ({exc})", file=sys.stderr)
         return 2
@@ -295,8 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "files in <out>.points/)")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.set_defaults(func=_sweep)
-    rep = sub.add_parser("report", help="an HTML page with figures of a results file")
-    rep.add_argument("results", help="results file of twin run")
+    rep = sub.add_parser("report", help="an HTML page with figures of a results file or a sweep")
+    rep.add_argument("results", help="results file of twin run, or the file of twin sweep")
     rep.add_argument("--out", metavar="DIR", help="directory for index.html and figures (default: <results>-report)")
     rep.set_defaults(func=_report)
     check = sub.add_parser("check-config", help="validate a park TOML file and exit")

@@ -59,9 +59,9 @@ def report(results: str | Path, out: str | Path | None = None) -> Path:
             parts.append(_figure_section("Carbon footprint", _carbon(ds, out), _carbon_table(ds)))
         flows = _circular_table(ds)
         if flows:
-            parts.append("<h2>Circular flows</h2>" + _pairs(flows))
+            parts.append("<h2>Circular flows</h2>" + pairs(flows))
     index = out / "index.html"
-    index.write_text(_page(parts), encoding="utf-8")
+    index.write_text(page(parts), encoding="utf-8")
     return index
 
 
@@ -75,7 +75,7 @@ def _header(results: Path, ds: xr.Dataset) -> str:
             ("run complete", "yes" if ds.attrs.get("run_complete") else "no: the run stopped or is still going"),
             ("configuration", str(ds.attrs.get("source_config", ""))),
             ("run id", str(ds.attrs.get("run_id", "")))]
-    return f"<h1>alutwin report: {html.escape(results.name)}</h1>" + _pairs(rows)
+    return f"<h1>alutwin report: {html.escape(results.name)}</h1>" + pairs(rows)
 
 
 def _potline_sections(ds: xr.Dataset, kpis: PlantKPIs, out: Path) -> list[str]:
@@ -102,7 +102,7 @@ def _potline_sections(ds: xr.Dataset, kpis: PlantKPIs, out: Path) -> list[str]:
                                               f"{ae.lvae_count:g} seen)"),
                 ("most anode effects", ", ".join(f"{name} ({n:g} AE, {lv:.0f} LVAE min)" for name, n, lv in ae.worst)
                  or "none")]
-        sections.append("<h2>Anode effects</h2>" + _pairs(rows))
+        sections.append("<h2>Anode effects</h2>" + pairs(rows))
     worst = worst_pots(kpis.pots).reset_index()
     sections.append("<h2>Worst pots</h2><p class='note'>The pots that used most DC energy per kg of metal over the "
                     "run.</p>" + _kpi_table(worst, ("pot", "line")))
@@ -135,7 +135,7 @@ def _kpi_table(frame: pd.DataFrame, keys: tuple[str, ...]) -> str:
     return f"<table class='kpi'><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _pairs(rows: list[tuple[str, str]]) -> str:
+def pairs(rows: list[tuple[str, str]]) -> str:
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
 
@@ -151,7 +151,7 @@ def _carbon_table(ds: xr.Dataset) -> str:
     rows = [(str(s), f"{v:.2f} t CO2e/t Al") for s, v in zip(ds.source.values, by_source, strict=True)]
     rows.append(("footprint (scope 1+2)", f"{total:.2f} t CO2e/t Al "
                  f"({'under' if total < LOW_CARBON_LINE else 'over'} the {LOW_CARBON_LINE:g} t line)"))
-    return _pairs(rows)
+    return pairs(rows)
 
 
 CIRCULAR = (("red_mud_made", "red mud (residue)", "t"), ("spent_pot_lining", "spent pot lining", "t"),
@@ -173,7 +173,7 @@ def _circular_table(ds: xr.Dataset) -> list[tuple[str, str]]:
 
 # -- figures ---------------------------------------------------------------------------------------------------
 
-def _save(fig, out: Path, name: str) -> str:
+def save_figure(fig, out: Path, name: str) -> str:
     import matplotlib.pyplot as plt
     fig.savefig(out / f"{name}.png", dpi=90, bbox_inches="tight")
     plt.close(fig)
@@ -209,7 +209,7 @@ def _daily_figure(kpis: PlantKPIs, out: Path) -> str:
         ax.set_ylabel(label)
         _dates(ax)
     axes[0, 0].legend(fontsize="small")
-    return _save(fig, out, "daily_kpis")
+    return save_figure(fig, out, "daily_kpis")
 
 
 def _line_means_figure(kpis: PlantKPIs, out: Path) -> str:
@@ -222,7 +222,7 @@ def _line_means_figure(kpis: PlantKPIs, out: Path) -> str:
         ax.set_ylabel(f"{TARGETS[key][3]}\n({TARGETS[key][2]})")
         _dates(ax)
     axes[0].legend(fontsize="small", ncol=3)
-    return _save(fig, out, "line_means")
+    return save_figure(fig, out, "line_means")
 
 
 def _map_figure(kpis: PlantKPIs, line: str, out: Path) -> str:
@@ -242,7 +242,7 @@ def _map_figure(kpis: PlantKPIs, line: str, out: Path) -> str:
         fig.colorbar(image, ax=ax, label=f"{TARGETS[key][3]} ({TARGETS[key][2]})")
         _dates(ax)
     axes[0].set_title(f"{line}: each cell the mean of its pots and records")
-    return _save(fig, out, f"map_{line}")
+    return save_figure(fig, out, f"map_{line}")
 
 
 def _line_figure(ds: xr.Dataset, kpis: PlantKPIs, out: Path) -> str:
@@ -262,7 +262,7 @@ def _line_figure(ds: xr.Dataset, kpis: PlantKPIs, out: Path) -> str:
     b.set_ylabel("power (MW)")
     for ax in (a, b):
         _dates(ax)
-    return _save(fig, out, "line_current_and_power")
+    return save_figure(fig, out, "line_current_and_power")
 
 
 def _series(ds, out, name, items, ylabel, title) -> str:
@@ -273,7 +273,7 @@ def _series(ds, out, name, items, ylabel, title) -> str:
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     _dates(ax)
-    return _save(fig, out, name)
+    return save_figure(fig, out, name)
 
 
 def _refinery(ds: xr.Dataset, out: Path) -> str:
@@ -290,7 +290,7 @@ def _refinery(ds: xr.Dataset, out: Path) -> str:
     c.legend()
     for ax in (a, b, c):
         _dates(ax)
-    return _save(fig, out, "refinery")
+    return save_figure(fig, out, "refinery")
 
 
 def _carbon(ds: xr.Dataset, out: Path) -> str:
@@ -302,10 +302,10 @@ def _carbon(ds: xr.Dataset, out: Path) -> str:
     ax.set_ylabel("t CO2e / t Al")
     ax.legend(loc="upper left", ncol=4, fontsize="small")
     _dates(ax)
-    return _save(fig, out, "carbon_by_source")
+    return save_figure(fig, out, "carbon_by_source")
 
 
-def _page(parts: list[str]) -> str:
+def page(parts: list[str]) -> str:
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto}img{max-width:100%;display:block;"
              "margin:1em 0}th{text-align:left;padding-right:1em}table.kpi{border-collapse:collapse;font-size:85%}"
              "table.kpi td,table.kpi th{border:1px solid #ddd;padding:2px 6px;text-align:right}"

@@ -83,6 +83,10 @@ values = [[11.0, 11.0], [12.0, 12.0]]
     ('[[axis]]\nkey = "smelter.cell.alf3_wt"\nvalues = [30.0]\n', ["smelter.cell.alf3_wt = 30.0", "alf3_wt"]),
     ('[[axis]]\nkey = "smelter.cell.alf3_wt"\n', ["values", "range"]),
     ('[[axis]]\nkeys = ["smelter.cell.alf3_wt", "smelter.cell.alf3_ref_wt"]\nvalues = [[11.0]]\n', ["zipped"]),
+    ('[[axis]]\nkey = "smelter.cell.alf3_wt"\nvalues = []\n', ["at least one value"]),
+    ('[[axis]]\nkey = "smelter.cell.alf3_wt"\nrange = {start = 10, stop = 12, num = 5000}\n'
+     '[[axis]]\nkey = "smelter.cell.ua_top_W_per_K"\nrange = {start = 500, stop = 700, num = 2000}\n',
+     ["10,000,000 points", "smelter.cell.alf3_wt (5000)", "mistyped"]),
 ])
 def test_a_bad_sweep_is_refused_at_load_naming_the_key(tmp_path, axes, words):
     with pytest.raises(SweepError) as err:
@@ -149,3 +153,42 @@ def test_a_base_park_elsewhere_finds_the_files_it_names(tmp_path):
                      'values = [500]\n')
     ds = twin.sweep(sweep, tmp_path / "out.nc", n_workers=1)
     assert not ds.failed.any(), ds.message.values
+
+
+def test_points_run_on_an_existing_scheduler_as_on_a_local_cluster(tmp_path):
+    """A real dask.distributed scheduler and two worker processes on loopback, started here: the sweep sent to its
+    address gives the same KPIs as on a LocalCluster."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from dask.distributed import Client
+
+    axes = '[[axis]]\nkey = "smelter.potlines.L1.current_kA"\nvalues = [480, 520]\n'
+    sweep = write(tmp_path, axes, hours=1)
+    file = tmp_path / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", "0", "--no-dashboard", "--scheduler-file", str(file)], **quiet)
+    workers = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(file),
+                                "--nworkers", "2", "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                               **quiet)
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        with Client(address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+        remote = twin.sweep(sweep, tmp_path / "remote.nc", scheduler=address)
+    finally:
+        workers.terminate()
+        scheduler.terminate()
+        workers.wait(timeout=30)
+        scheduler.wait(timeout=30)
+    local = twin.sweep(sweep, tmp_path / "local.nc", n_workers=2)
+    assert not remote.failed.any()
+    for name in ("current_efficiency", "specific_energy", "metal_t", "superheat", "co2e_per_t"):
+        np.testing.assert_array_equal(remote[name].values, local[name].values)

@@ -73,6 +73,10 @@ KPIS = {
 }
 
 
+# more points than this is a mistyped range, not a study (100,000 park-days are ~2 core-months)
+MAX_POINTS = 100_000
+
+
 class SweepError(ValueError):
     """A sweep file that cannot be run; the message names the file, the axis, the key and the value."""
 
@@ -110,6 +114,11 @@ class Axis(BaseModel):
     @property
     def names(self) -> list[str]:
         return [self.key] if self.key is not None else list(self.keys or [])
+
+    @property
+    def size(self) -> int:
+        """How many points this axis has."""
+        return self.range.num if self.range is not None else len(self.values or [])
 
     @property
     def dim(self) -> str:
@@ -194,6 +203,13 @@ class SweepSpec(BaseModel):
         dims = [a.dim for a in self.axis]
         if len(set(dims)) != len(dims):
             raise ValueError(f"an axis is given twice: {dims}")
+        count = 1
+        for axis in self.axis:
+            count *= axis.size
+        if count > MAX_POINTS:
+            sizes = " x ".join(f"{a.dim} ({a.size})" for a in self.axis)
+            raise ValueError(f"{count:,} points ({sizes}): more than {MAX_POINTS:,}; a sweep that large is a "
+                             "mistyped range")
         return self
 
     def points(self) -> tuple[list[tuple[int, ...]], list[list[tuple[str, Any]]]]:

@@ -88,11 +88,15 @@ values = [[11.0, 11.0], [12.0, 12.0]]
      '[[axis]]\nkey = "smelter.cell.ua_top_W_per_K"\nrange = {start = 500, stop = 700, num = 2000}\n',
      ["10,000,000 points", "smelter.cell.alf3_wt (5000)", "mistyped"]),
 ])
-def test_a_bad_sweep_is_refused_at_load_naming_the_key(tmp_path, axes, words):
+def test_a_bad_sweep_is_refused_at_load_naming_the_key(tmp_path, axes, words, capsys):
     with pytest.raises(SweepError) as err:
         load_sweep(write(tmp_path, axes))
     for word in [str(tmp_path / "sweep.toml"), *words]:
         assert word in str(err.value), (word, str(err.value))
+    # the command: one line, exit 2, nothing run
+    assert main(["sweep", str(tmp_path / "sweep.toml"), "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith(f"twin: error: {tmp_path / 'sweep.toml'}")
+    assert not (tmp_path / "sweep.nc.points").exists()
 
 
 def test_a_sobol_design_finds_which_key_moves_the_superheat(tmp_path):

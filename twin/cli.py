@@ -74,20 +74,19 @@ def _free_name(folder: Path, stem: str) -> Path:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from twin.sweeps import SweepError, load_sweep, sweep
+    from twin.sweeps import SweepError, sweep
 
     if args.workers < 1:
         print(f"twin: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
         return 2
-    try:
-        load_sweep(args.sweep)
-    except SweepError as exc:
-        print(f"twin: error: {exc}", file=sys.stderr)
-        return 2
     out = Path(args.out) if args.out else Path(args.sweep).with_suffix(".nc")
     if _over_an_input("--out", out, {"the sweep": [Path(args.sweep)]}):
         return 2
-    ds = sweep(args.sweep, out, n_workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    try:
+        ds = sweep(args.sweep, out, n_workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    except SweepError as exc:                 # found when the sweep is read, before any point runs
+        print(f"twin: error: {exc}", file=sys.stderr)
+        return 2
     failed = int(ds.failed.sum())
     print(f"{out}: {int(ds.failed.size)} point(s) over {', '.join(f'{d} ({ds.sizes[d]})' for d in ds.failed.dims)}"
           + (f"; {failed} failed (see its message variable)" if failed else ""))

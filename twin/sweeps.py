@@ -226,6 +226,12 @@ class SweepSpec(BaseModel):
 
 def load_sweep(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     """Read and check a sweep file: the spec and the base park's config data (every point validated)."""
+    spec, base, _ = _load(path)
+    return spec, base
+
+
+def _load(path: str | Path) -> tuple[SweepSpec, dict[str, Any], list[dict[str, Any]]]:
+    """The spec, the base park's config data and every point's config data, validated."""
     path = Path(path)
     data = read_toml(path)
     try:
@@ -243,9 +249,8 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
         for p in spec.sample.parameter:
             for bound in p.bounds:
                 _resolve(spec, base, [(p.key, bound)])
-    for assignment in spec.points()[1]:
-        _resolve(spec, base, assignment)               # every point valid before anything runs
-    return spec, base
+    # every point valid before anything runs
+    return spec, base, [_resolve(spec, base, assignment) for assignment in spec.points()[1]]
 
 
 def _resolve(spec: SweepSpec, base: dict[str, Any], assignment: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -322,7 +327,7 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
     from dask.distributed import as_completed
     from tqdm import tqdm
 
-    spec, base = load_sweep(path)
+    spec, base, datas = _load(path)
     out = Path(out) if out is not None else Path(path).with_suffix(".nc")
     folder = out.with_name(out.name + ".points")
     folder.mkdir(parents=True, exist_ok=True)
@@ -330,7 +335,6 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
     seconds = (spec.hours * 3600.0 if spec.hours is not None
                else (spec.days if spec.days is not None else base_cfg.run.days) * 86400.0)
     grid, assignments = spec.points()
-    datas = [_resolve(spec, base, assignment) for assignment in assignments]
     keys = [point_key(d, seconds) for d in datas]
     results: dict[str, dict[str, Any]] = {}
     for key in keys:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -102,10 +101,6 @@ class ResultsSink:
 
     def close(self, complete: bool) -> None:
         self.writer.close(complete=complete)
-
-    @property
-    def path(self) -> Path:
-        return self.writer.path
 
 
 class CollectSink:

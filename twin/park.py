@@ -189,12 +189,12 @@ class Park:
             elif not n:
                 self._window_warned.discard(j)
 
-    def writer_attrs(self, driver=None, run_id: str | None = None) -> dict:
+    def writer_attrs(self, driver=None) -> dict:
         """The attributes of a results file of this park driven by ``driver``."""
         run = self.config.run
         return {"source_config": self.config.source, "alutwin_version": __version__,
                 "fast_step_s": run.fast_step_s, "slow_step_s": run.slow_step_s,
-                "output_interval_s": run.output_interval_s, "run_id": run_id or uuid.uuid4().hex,
+                "output_interval_s": run.output_interval_s, "run_id": uuid.uuid4().hex,
                 **(driver or self.schedule).attrs}
 
     def run(self, out: str | Path, seconds: float,

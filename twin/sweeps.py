@@ -313,11 +313,16 @@ def run_point(data: dict[str, Any], seconds: float, folder: str, key: str, sourc
                       for name, rows in daily.groupby("line", sort=False)},
             "co2e_per_t": float(summary.co2e_per_t), "error": ""}
     except Exception as exc:            # a point's failure is its result (its message), never the sweep's end
-        result = {"lines": {}, "daily": {}, "co2e_per_t": float("nan"), "error": f"{type(exc).__name__}: {exc}"}
+        result = _failed(f"{type(exc).__name__}: {exc}")
     tmp = Path(folder) / f"{key}.json.tmp"
     tmp.write_text(json.dumps(result))
     os.replace(tmp, Path(folder) / f"{key}.json")
     return result
+
+
+def _failed(message: str) -> dict[str, Any]:
+    """The result of a point that did not run through: no KPIs, its message."""
+    return {"lines": {}, "daily": {}, "co2e_per_t": float("nan"), "error": message}
 
 
 def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2, scheduler: str | None = None,
@@ -354,9 +359,8 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
                     try:
                         results[futures[future]] = future.result()
                     except Exception as exc:      # the worker itself died (a crash): that point failed
-                        results[futures[future]] = {"lines": {}, "daily": {}, "co2e_per_t": float("nan"),
-                                                    "error": f"the worker running it failed: {type(exc).__name__}: "
-                                                             f"{exc}"}
+                        results[futures[future]] = _failed(f"the worker running it failed: {type(exc).__name__}: "
+                                                           f"{exc}")
                     bar.update(1)
     design = np.array([[v for _, v in a] for a in assignments])       # point x key (a sample's design)
     days = int(np.ceil(seconds / 86400.0 - 1e-9))

@@ -31,7 +31,7 @@ class RecordedDriver:
         s = park.smelter
         if s is None:
             raise ReplayError(f"{park.config.source}: replay drives potlines, and this config has no [smelter]")
-        self.step_s, self.per_record = input_clock(inputs, park.config.run)
+        self.step_s, _ = input_clock(inputs, park.config.run)
         for name, size in (("cell", s.n_cells), ("line", len(s.lines))):
             if name in inputs.dims and inputs.sizes[name] != size:
                 raise ReplayError(f"inputs have {inputs.sizes[name]} {name}s, the park has {size}")

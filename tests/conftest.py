@@ -103,3 +103,17 @@ def assert_identical(a: Path, b: Path) -> None:
     np.testing.assert_array_equal(da.time.values, db.time.values)
     for name in da.data_vars:
         np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
+
+
+# Al2O3 the impurities of fed alumina form in the bath (IUPAC g/mol): 3 Na2O + 4 AlF3 -> 2 Na3AlF6 + Al2O3 and
+# 3 CaO + 2 AlF3 -> 3 CaF2 + Al2O3
+ALUMINA_PER_NA2O = 101.9613 / (3 * 61.9789)
+ALUMINA_PER_CAO = 101.9613 / (3 * 56.0774)
+
+
+def alumina_of_feed(params: np.ndarray, fed: np.ndarray) -> np.ndarray:
+    """kg Al2O3 that ``fed`` kg of alumina (as fed) brings each cell: its own Al2O3 and what its Na2O and CaO form."""
+    from twin.smelter.cell import PARAM
+
+    na2o, cao = params[PARAM["na2o"]], params[PARAM["cao"]]
+    return fed * (1.0 - na2o - cao + na2o * ALUMINA_PER_NA2O + cao * ALUMINA_PER_CAO)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import reference_with_cells, with_run
+from conftest import alumina_of_feed, reference_with_cells, with_run
 
 import twin
 from twin.config import CellOverride
@@ -12,8 +12,6 @@ from twin.park import Park
 from twin.smelter.anode_effects import from_results
 from twin.smelter.cell import AUX, PARAM, STATE
 
-# Al2O3 formed from the Na2O of fed alumina (3 Na2O + 4 AlF3 -> 2 Na3AlF6 + Al2O3), IUPAC g/mol
-ALUMINA_PER_NA2O = 101.9613 / (3 * 61.9789)
 ZONES = [STATE[f"zone_dissolved_{z}"] for z in range(4)]
 UNDISSOLVED_ZONES = [STATE[f"zone_undissolved_{z}"] for z in range(4)]
 
@@ -47,8 +45,7 @@ def test_uneven_feeders_make_zones_that_balance(make_park):
     assert np.all(x[ZONES[0]] > 0) and np.all(x[ZONES[3]] < 0)
     for rows in (ZONES, UNDISSOLVED_ZONES):
         np.testing.assert_allclose(x[rows].sum(axis=0), 0.0, atol=1e-9 * x[STATE["alumina"]].max())
-    na2o = s.params[PARAM["na2o"]]
-    fed = s.counter("alumina_fed") * (1 - na2o + na2o * ALUMINA_PER_NA2O)
+    fed = alumina_of_feed(s.params, s.counter("alumina_fed"))
     gained = x[STATE["alumina"]] + x[STATE["undissolved"]] - pools0
     np.testing.assert_allclose(fed - s.counter("alumina_consumed"), gained, rtol=0, atol=1e-9 * fed.max())
     # the leanest zone is the one with the smallest dose, below the cell's mean

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import alumina_of_feed
 
 from twin import Park
 from twin.smelter.cell import COUNTER, F_IN_ALF3, F_IN_CAF2, F_IN_CRYOLITE, PARAM, STATE, fluoride_mass
@@ -62,11 +63,10 @@ def test_alumina_balance(make_park):
     x0 = park.smelter.state.copy()
     run_intervals(park, 3 * 144)
     x1 = park.smelter.state
-    na2o = park.smelter.params[PARAM["na2o"]]
     fed = park.smelter.counter("alumina_fed")
     added, tapped = park.smelter.counter("bath_added"), park.smelter.counter("bath_tapped_alumina")
     assert added.max() > 0 and tapped.max() > 0            # the crew managed the bath both ways
-    alumina_in = (fed * (1 - na2o) + fed * na2o * 101.9613 / (3 * 61.9789)   # Na2O + AlF3 -> cryolite + Al2O3
+    alumina_in = (alumina_of_feed(park.smelter.params, fed)      # with what its Na2O and CaO form
                   + added * park.smelter.cell.alumina_wt / 100 - tapped
                   - x1[STATE["crushed"]] * park.smelter.cell.alumina_wt / 100)   # crushed bath not melted yet
     pools = (x1[STATE["alumina"]] + x1[STATE["undissolved"]]) - (x0[STATE["alumina"]] + x0[STATE["undissolved"]])

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import alumina_of_feed
 
 import twin
 from twin import Park, load_config
 from twin.config import parse_config
 from twin.smelter.cell import PARAM, STATE
-
-ALUMINA_PER_NA2O = 101.9613 / (3 * 61.9789)
 
 
 def run_minutes(park: Park, minutes: int) -> list[dict[str, np.ndarray]]:
@@ -32,8 +31,7 @@ def test_tracking_cycle_feeds_what_the_cell_consumes(make_park):
     assert np.all(np.corrcoef(alumina[:, 0], voltage[:, 0])[0, 1] < -0.5)   # leaner bath, higher voltage
     assert lean.any()
     # feeding averages to consumption over days (a cycle swings the pools by ~75 kg of ~22 t fed)
-    na2o = s.params[PARAM["na2o"]]
-    fed = s.counter("alumina_fed") * ((1 - na2o) + na2o * ALUMINA_PER_NA2O)
+    fed = alumina_of_feed(s.params, s.counter("alumina_fed"))
     consumed = s.counter("alumina_consumed")
     assert np.all(np.abs(fed / consumed - 1) < 0.01), fed / consumed
     assert s.counter("ae_count").sum() == 0

@@ -13,7 +13,7 @@ from twin.config import ProgramPoint
 from twin.drivers import RecordedDriver, ScheduleDriver
 from twin.park import Park
 from twin.replay import inputs_from_results, replay
-from twin.results import MEAN_BITS, _quantized, bitround
+from twin.results import _quantized, bitround
 from twin.smelter.outputs import VARIABLES
 
 PACKAGE = Path(twin.__file__).parent
@@ -31,7 +31,7 @@ def test_a_forward_run_hands_a_collecting_sink_the_records_it_writes(tmp_path):
     for name in got:       # the file keeps float32, interval means of cells bit-rounded: the same numbers as written
         kept = got[name].astype(np.float32)
         if _quantized(VARIABLES[name]):
-            kept = bitround(kept, MEAN_BITS)
+            kept = bitround(kept, VARIABLES[name].keep_bits)
         np.testing.assert_array_equal(kept, written[name].values)
 
 

@@ -162,6 +162,9 @@ def batch_inputs(inputs: list[xr.Dataset]) -> tuple[xr.Dataset, np.ndarray, list
     for name in inputs[0].data_vars:
         if "line" in inputs[0][name].dims:
             out[name] = (("time", "line"), np.stack(currents, axis=1))
+        elif "time" not in inputs[0][name].dims:            # by cell only: the linings' ages at the start
+            out[name] = (("cell",), np.concatenate(
+                [np.asarray(inputs[i][name].values, float).reshape(-1)[:1] for i in order]))
         else:
             out[name] = (("time", "cell"), np.concatenate(
                 [np.asarray(inputs[i][name].values, float).reshape(len(times), -1)[:, :1] for i in order], axis=1))

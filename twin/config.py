@@ -73,8 +73,20 @@ class CellConfig(_Section):
     fanning_factor: Annotated[float, Field(ge=1.0, le=1.5)] = 1.10
     cathode_area_m2: Annotated[float, Field(gt=10, le=200)] = 70.0
     acd_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 4.5
+    # anode assembly and carbon at the staggered cell's mean carbon height; the carbon's share then follows the
+    # height (resistivity x height / area; baked anodes ~50-60 uohm m cold, less hot [M: R&D Carbon, Anodes for
+    # the Aluminium Industry, 1995])
     r_anode_uohm: NonNegative = 0.60
+    anode_resistivity_uohm_m: Annotated[float, Field(ge=10, le=120)] = 45.0
+    # cathode blocks and collector bars at a lining age of cathode_drop_ref_days; the drop rises with the
+    # lining's age, fast in its first months (sodium, bar-carbon contact), then steadily (Sorlie & Oye,
+    # Cathodes in Aluminium Electrolysis, 3rd ed. 2010: tens of mV over a lining's life [M]; the split into
+    # an early and a steady rise and their sizes are assumptions [A] to calibrate against CVD readings)
     r_cathode_uohm: NonNegative = 0.50
+    cathode_drop_ref_days: Annotated[float, Field(ge=0, le=5000)] = 1000.0
+    cathode_drop_early_mV: Annotated[float, Field(ge=0, le=300)] = 30.0
+    cathode_drop_early_days: Annotated[float, Field(gt=0, le=2000)] = 200.0
+    cathode_drop_mV_per_year: Annotated[float, Field(ge=0, le=100)] = 15.0
     r_external_uohm: NonNegative = 0.30
     # bath and metal
     bath_mass_t: Annotated[float, Field(gt=1, le=40)] = 12.0
@@ -92,6 +104,10 @@ class CellConfig(_Section):
     # liquidus (twin/_core/pot.pyx dissolution_rate) [A]
     dissolution_half_superheat_K: Annotated[float, Field(gt=0, le=50)] = 5.0
     na2o_wt: Annotated[float, Field(ge=0, le=2)] = 0.4
+    # CaO of smelter-grade alumina (~0.01-0.05 wt % [M: SGA specifications]) is the bath's CaF2 source
+    # (3 CaO + 2 AlF3 -> 3 CaF2 + Al2O3; notes sec. 2.15: CaF2 is not added, it equilibrates at 4-6 %); with the
+    # bath the crew taps, 0.035 % settles the reference cell near 4.7 % CaF2 within about a year
+    cao_wt: Annotated[float, Field(ge=0, le=0.5)] = 0.035
     # fines (< 45 um) agglomerate and join the undissolved pool; notes sec. 2.14 give the direction
     # (JOM 67 (2015) 2170; Thonstad, Kobbeltvedt, Rolseth), not a law: the sensitivity is an assumption
     # to calibrate; the defaults leave the undissolved fraction as configured at fines_ref_wt
@@ -170,7 +186,8 @@ class CellConfig(_Section):
     ce_ref_cathode_A_per_cm2: Annotated[float, Field(ge=0.3, le=1.5)] = 500e3 / 70e4
     ce_ref_acd_cm: Annotated[float, Field(ge=2.0, le=8.0)] = 4.5
     # anodes: life, setting in pairs, the cold anodes' heat sink and current pick-up (notes 2.13, 2.17)
-    anode_mass_kg: Annotated[float, Field(gt=100, le=3000)] = 1100.0
+    # a new anode's carbon: its dimensions times rho_anode_kg_per_m3 (a value given here must agree with them)
+    anode_mass_kg: Annotated[float, Field(gt=100, le=3000)] | None = None
     anode_cycle_days: Annotated[float, Field(ge=10, le=60)] = 27.0
     anodes_per_setting: Annotated[int, Field(ge=1, le=4)] = 2
     setting_heat_GJ: Annotated[float, Field(ge=0, le=10)] = 2.6
@@ -178,11 +195,41 @@ class CellConfig(_Section):
     pickup_time_h: Annotated[float, Field(gt=0, le=72)] = 8.0
     # carbon and metal
     rho_anode_kg_per_m3: Annotated[float, Field(gt=1000, le=2000)] = 1550.0
-    net_carbon_ratio: Annotated[float, Field(ge=1.0, le=1.6)] = 1.17
+    # carbon burnt beyond Faraday's CO2, per m2 of anode footprint and day: air burn of tops and sides,
+    # carboxy (CO2) attack, dusting. It goes by the hour, not by the ampere, so the net carbon per tonne rises
+    # as the current falls (Kuang et al., Metall. Mater. Trans. B 27 (1996) 177: consumption above Faraday's
+    # rises as the current density falls). 3.8 gives ~230 kg a day on 60.5 m2, net carbon 0.41 t/t Al at
+    # 500 kA and CE 95 % (notes sec. 2.17: 0.40-0.43; Fischer et al., Light Metals 1993: 334/CE kg/t from
+    # Faraday plus the excess)
+    excess_carbon_kg_per_m2_day: Annotated[float, Field(ge=0, le=20)] = 3.8
     rho_metal_kg_per_m3: Annotated[float, Field(gt=2000, le=2500)] = 2300.0
     # operations placeholders until the operations issue
     tap_interval_h: Annotated[float, Field(gt=0, le=96)] = 24.0
     alf3_addition_kg_per_day: NonNegative = 52.5
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, data):
+        if isinstance(data, dict) and "net_carbon_ratio" in data:
+            raise ValueError(f"net_carbon_ratio = {data['net_carbon_ratio']!r} is no longer a key: the carbon beyond "
+                             "Faraday's is excess_carbon_kg_per_m2_day (kg per m2 of anode footprint and day, 0-20; "
+                             "3.8 is the old 1.17 at 500 kA)")
+        return data
+
+    @property
+    def anode_carbon_kg(self) -> float:
+        """kg carbon of a new anode: its dimensions times its density."""
+        return self.anode_length_m * self.anode_width_m * self.anode_height_m * self.rho_anode_kg_per_m3
+
+    @model_validator(mode="after")
+    def _one_anode_mass(self) -> CellConfig:
+        if self.anode_mass_kg is not None and abs(self.anode_mass_kg / self.anode_carbon_kg - 1.0) > 0.01:
+            raise ValueError(
+                f"anode_mass_kg = {self.anode_mass_kg:g} disagrees with the anode's dimensions and density "
+                f"({self.anode_length_m:g} x {self.anode_width_m:g} x {self.anode_height_m:g} m x "
+                f"{self.rho_anode_kg_per_m3:g} kg/m3 = {self.anode_carbon_kg:.0f} kg): leave it out, or make them "
+                "agree within 1 %")
+        return self
 
     @model_validator(mode="after")
     def _ce_anchor_leaves_a_loss(self) -> CellConfig:
@@ -377,7 +424,7 @@ PER_CELL_KEYS = (
     "ua_top_W_per_K", "ua_bottom_W_per_K", "side_area_m2", "h_bath_ledge_W_per_m2K", "k_ledge_W_per_mK",
     "h_shell_W_per_m2K", "r_lining_m2K_per_W", "r_anode_uohm", "r_cathode_uohm", "r_external_uohm",
     "fanning_factor", "ce_ref", "dissolution_rate_per_s", "undissolved_fraction", "na2o_wt", "fines_wt",
-    "net_carbon_ratio", "ae_alumina_wt",
+    "excess_carbon_kg_per_m2_day", "ae_alumina_wt", "cao_wt",
 )
 
 
@@ -646,8 +693,13 @@ class LiningConfig(_Section):
     life 2000-3000 days). Ages at the start: ``"spread"`` evenly over a life across the cells (a line that has
     run for years), or ``"design"``: every cell at ``smelter.cell.cathode_age_days``. A restarted cell starts
     on a basic start-up bath (``startup_alf3_wt``) ``startup_superheat_K`` above its liquidus, with no ledge
-    and a new cathode that takes up sodium; its controllers and the crew's routine bring it to the line's
-    operating point over days and weeks [A: start-up practice varies by plant]."""
+    and a new cathode that takes up sodium. The crew runs it as plants do: hot, ``startup_extra_V`` above the
+    line's voltage target at the cut-in, lowered day by day to nothing over ``startup_voltage_days`` (the
+    temperature terms of its routine held meanwhile), so the ledge grows over days instead of freezing the
+    bath in hours; its AlF3 target raised from the start-up bath's to the line's over ``startup_alf3_days``
+    [A: start-up practice varies by plant; a high-voltage phase of days and a bath brought to its ratio over
+    weeks are the common pattern, the figures here are assumptions to set from a plant's start-up
+    procedure]."""
 
     pot_life_days: Annotated[float, Field(gt=100, le=5000)] = 2200.0
     spl_t_per_reline: Annotated[float, Field(ge=0, le=500)] = 180.0   # ~22 kg SPL/t Al at this life [D]
@@ -655,6 +707,9 @@ class LiningConfig(_Section):
     reline_days: Annotated[float, Field(gt=0, le=365)] = 21.0
     startup_alf3_wt: Annotated[float, Field(ge=4, le=16)] = 6.0
     startup_superheat_K: Annotated[float, Field(ge=3, le=30)] = 15.0
+    startup_extra_V: Annotated[float, Field(ge=0, le=3)] = 0.5
+    startup_voltage_days: Annotated[float, Field(gt=0, le=60)] = 7.0
+    startup_alf3_days: Annotated[float, Field(gt=0, le=120)] = 30.0
 
 
 class HeatConfig(_Section):

@@ -49,8 +49,16 @@ def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
     for name in ("bath_tapped", "bath_added"):      # results written before bath management have none
         if name in results:
             inputs[name] = per_interval(name)
+    for name in ("beam_moved_at", "alumina_fed_at"):   # when in each interval the moves and feed came
+        if name in results:
+            inputs[name] = results[name].astype(float)
     if "in_service" in results:                     # cut-outs for relining (they happen at interval starts)
         inputs["in_service"] = results["in_service"].astype(float)
+    if "pot_age" in results:                        # the linings' ages at the start: a first record's less its
+        first = results["pot_age"].isel(time=0)     # interval in the line (a cell cut in then starts at 0)
+        if "in_service" in results:
+            first = first - dt / 86400.0 * results["in_service"].isel(time=0)
+        inputs["pot_age"] = first.clip(min=0.0).drop_vars("time", errors="ignore")
     return inputs
 
 

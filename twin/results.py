@@ -76,6 +76,17 @@ def output_lock(path: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
+# The cells' interval means keep 16 significant bits (relative resolution 2**-17 = 7.6e-6: 0.007 K of a 960 degC
+# bath, 0.1 kg of a 12 t bath), far below what the model or a plant measures; the zeroed low bits are what lets gzip
+# halve them (a reference park-day 3.3 -> 2.4 MB of means). Everything else keeps float precision: the cell voltage
+# (the signal calibration fits and historians are compared on; rounded, it would also change which samples a
+# synthetic export's compression keeps), the cells' totals over the interval ("sum"), whose sums and differences
+# must stay exact, states ("point"; but those shown only for reading, ``rounded``, are rounded as means), and the few
+# series of lines and the park (a line current rounded so would be off by up to 4 A, which a replay's alumina
+# balance integrates).
+MEAN_BITS = 16
+
+
 @dataclass(frozen=True)
 class Variable:
     dims: tuple[str, ...]
@@ -87,17 +98,11 @@ class Variable:
     method: str = "mean"
     flags: tuple[str, ...] = ()  # a flag variable: the meanings of the values 0, 1, ... (CF flag_meanings)
     exact: bool = False          # an interval mean of cells kept at float precision (never bit-rounded)
+    rounded: bool = False        # a cell state shown for reading (not a total, not a replay input): bit-rounded
+    keep_bits: int = MEAN_BITS   # significant bits a bit-rounded variable keeps (fewer where its use needs fewer)
 
 
 
-# The cells' interval means keep 16 significant bits (relative resolution 2**-17 = 7.6e-6: 0.007 K of a 960 degC
-# bath, 0.1 kg of a 12 t bath), far below what the model or a plant measures; the zeroed low bits are what lets gzip
-# halve them (a reference park-day 3.3 -> 2.4 MB of means). Everything else keeps float precision: the cell voltage
-# (the signal calibration fits and historians are compared on; rounded, it would also change which samples a
-# synthetic export's compression keeps), the cells' totals over the interval ("sum"), whose sums and differences
-# must stay exact, states ("point"), and the few series of lines and the park (a line current rounded so would be
-# off by up to 4 A, which a replay's alumina balance integrates).
-MEAN_BITS = 16
 # what the records of a file mean; a file of another format is refused, not misread or appended to
 RESULTS_FORMAT = 2
 # gzip after the byte shuffle. Level 4: a reference park-day of records 7.4 % smaller than at level 1 for +0.04 s of
@@ -106,7 +111,8 @@ COMPRESSION = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 
 
 def _quantized(var: Variable) -> bool:
-    return var.method == "mean" and var.dtype == "f4" and "cell" in var.dims and not var.exact
+    return ((var.method == "mean" or var.rounded) and var.dtype == "f4" and "cell" in var.dims
+            and not var.exact)
 
 
 def bitround(values: np.ndarray, keep_bits: int) -> np.ndarray:
@@ -209,7 +215,7 @@ class ResultsWriter:
                     if labels:
                         v.attrs["coordinates"] = " ".join(labels)
                     if _quantized(var):
-                        v.attrs.update({"quantization": "quantization_info", "quantization_nsb": MEAN_BITS})
+                        v.attrs.update({"quantization": "quantization_info", "quantization_nsb": var.keep_bits})
                     if var.flags:
                         v.attrs.update({"flag_values": np.arange(len(var.flags), dtype=var.dtype),
                                         "flag_meanings": " ".join(var.flags)})
@@ -341,7 +347,8 @@ class ResultsWriter:
             rows["time_bounds"] = np.stack([times - self.interval_s, times], axis=1)
         for name, buffered in self._buffer.items():
             block = np.stack(buffered)
-            rows[name] = bitround(block, MEAN_BITS) if _quantized(self.layout.variables[name]) else block
+            var = self.layout.variables[name]
+            rows[name] = bitround(block, var.keep_bits) if _quantized(var) else block
         # appended with h5py itself: each variable on an unlimited dimension grows, the dimension's scale with it
         # (what h5netcdf's resize_dimension does, without its ~1,000 look-ups of every dimension's size per flush)
         with h5py.File(self.path, "a") as f:

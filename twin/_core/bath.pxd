@@ -35,6 +35,9 @@ cdef extern from *:
     #define TWIN_ALF3_PER_NA2O (4.0 * 83.9767 / (3.0 * 61.9789))
     #define TWIN_CRYOLITE_PER_NA2O (2.0 * 209.9413 / (3.0 * 61.9789))
     #define TWIN_ALUMINA_PER_NA2O (101.9613 / (3.0 * 61.9789))
+    #define TWIN_ALF3_PER_CAO (2.0 * 83.9767 / (3.0 * 56.0774))
+    #define TWIN_CAF2_PER_CAO (78.0748 / 56.0774)
+    #define TWIN_ALUMINA_PER_CAO (101.9613 / (3.0 * 56.0774))
     """
     const double FARADAY "TWIN_FARADAY"                  # C/mol
     const double R_GAS "TWIN_R_GAS"                      # J/(mol K)
@@ -51,6 +54,10 @@ cdef extern from *:
     const double ALF3_PER_NA2O "TWIN_ALF3_PER_NA2O"
     const double CRYOLITE_PER_NA2O "TWIN_CRYOLITE_PER_NA2O"
     const double ALUMINA_PER_NA2O "TWIN_ALUMINA_PER_NA2O"
+    # CaO of fed alumina: 3 CaO + 2 AlF3 -> 3 CaF2 + Al2O3 (the bath's CaF2 source, notes sec. 2.15)
+    const double ALF3_PER_CAO "TWIN_ALF3_PER_CAO"
+    const double CAF2_PER_CAO "TWIN_CAF2_PER_CAO"
+    const double ALUMINA_PER_CAO "TWIN_ALUMINA_PER_CAO"
 
 
 cdef inline double liquidus_c(double alf3, double caf2, double al2o3, double lif,

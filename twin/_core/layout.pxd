@@ -70,8 +70,8 @@ cdef enum:
     P_ANODE_AREA = 0     # cm2 effective anode area (geometric x fanning)
     P_ONE_ANODE_AREA     # cm2 geometric area of one anode (critical current density)
     P_CATHODE_AREA       # cm2 cathode (metal pad) area
-    P_R_ANODE            # ohm anode assembly + carbon
-    P_R_CATHODE          # ohm cathode block + collector bars
+    P_R_ANODE            # ohm anode assembly + carbon at the reference mean carbon height
+    P_R_CATHODE          # ohm cathode block + collector bars at the reference lining age
     P_R_EXTERNAL         # ohm cell's share of the busbar (heats the potroom, not the cell)
     P_AE_ALUMINA         # wt % dissolved alumina at which an anode effect starts
     P_AE_VOLTAGE         # V back voltage of a cell on anode effect
@@ -83,6 +83,7 @@ cdef enum:
     P_DISSOLUTION_SUPERHEAT  # K superheat at which the dissolution's heat factor is half its saturation
     P_SHOT_MASS          # kg alumina per shot (cell-wide)
     P_NA2O               # mass fraction Na2O in the fed alumina
+    P_CAO                # mass fraction CaO in the fed alumina
     P_FEED_GAIN          # 1/wt % proportional correction of the nominal feeder
     P_ALUMINA_TARGET     # wt % alumina the nominal feeder aims at
     P_FEED_ENABLED       # 1 feeder on, 0 off
@@ -105,7 +106,10 @@ cdef enum:
     P_ALF3_REF           # wt % reference excess AlF3 of the back-reaction loss law
     P_RHO_ANODE          # kg/m3 baked anode density
     P_ANODE_GEO_AREA     # m2 geometric anode area (burn-off rate)
-    P_CARBON_RATIO       # net carbon / electrochemical carbon (air/CO2 burn, dusting)
+    P_EXCESS_CARBON      # kg/s carbon burnt beyond Faraday's CO2 (air burn, carboxy reaction, dusting)
+    P_ANODE_RESISTIVITY  # ohm m baked anode carbon's electrical resistivity at its working temperature
+    P_ANODE_HEIGHT_REF   # m mean anode carbon height at which P_R_ANODE holds (the staggered cell's)
+    P_R_CATHODE_AGE      # ohm cathode resistance the lining's age adds to P_R_CATHODE (set by Python)
     P_RHO_METAL          # kg/m3 liquid aluminium density
     P_TRACKING           # 1: feed control by tracking the pseudo-resistance; 0: nominal placeholder feeder
     P_BACK_EMF           # V back EMF the controller subtracts (about 1.65 V)
@@ -192,6 +196,7 @@ cdef enum:
     A_ALUMINA_WT         # wt % dissolved alumina
     A_BACK_EMF           # V back EMF (E_rev + overvoltages) at the current state
     A_RESISTANCE         # ohm ohmic resistance (bath, bubbles, anode, cathode, external)
+    A_R_SERIES           # ohm anode (at its carbon height), cathode (at its age) and external resistances
     A_Q_ELECTRIC         # J electric heat into the cell since the last slow step
     A_Q_REACTION         # J production enthalpy since the last slow step
     A_LOG_ANODE_AREA     # ln(P_ANODE_AREA)
@@ -232,6 +237,8 @@ cdef enum:
     S_T_SHELL            # degC
     S_Q_LOSS             # W heat loss (top + bottom + shell to air)
     S_SHELL_COOLING      # shell heat exchangers' setting
+    S_BEAM_POSITION      # running totals of the beam's net travel and of the alumina fed (m, kg): their
+    S_ALUMINA_FED        # means against the totals' ends tell when in the interval the beam moved, the feed came
     N_SUM
 
 # Per-cell cumulative counters (never reset during a run).

@@ -13,14 +13,14 @@ from cython.parallel cimport prange
 from libc.math cimport exp, log, sqrt
 
 from twin._core.bath cimport (
-    AL_PER_COULOMB, AL2O3_PER_COULOMB, CARBON_PER_COULOMB, R_OVER_6F, KELVIN, ALF3_PER_NA2O, CRYOLITE_PER_NA2O, ALUMINA_PER_NA2O,
+    AL_PER_COULOMB, AL2O3_PER_COULOMB, CARBON_PER_COULOMB, R_OVER_6F, KELVIN, ALF3_PER_NA2O, CRYOLITE_PER_NA2O, ALF3_PER_CAO, CAF2_PER_CAO,
     liquidus_c, alumina_saturation_c, log_conductivity_c, standard_potential_c, alumina_activity_c,
     fmax, fmin, critical_current_density_f, anode_surface_overvoltage_c, anode_concentration_overvoltage_c, bath_ratio_c, cathode_overvoltage_c,
     bubble_thickness_c, bubble_coverage_c, back_reaction_density_c, productive_current_c, reaction_enthalpy_c,
     pad_instability_c,
 )
 from twin._core.layout cimport *
-from twin._core.feed cimport book_feed, add_alumina_now
+from twin._core.feed cimport book_feed, add_alumina_now, impurities, alumina_formed
 from twin._core.zones cimport delivered_share, zones_accumulate, zones_step, zones_mix, zone_alumina
 from twin._core.control cimport (
     feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise, event_normal,
@@ -41,10 +41,11 @@ STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "l
                "feeder_0", "feeder_1", "feeder_2", "feeder_3", "ae_emf", "ae_attempts", "catch_up")
 PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cathode", "r_external",
                "ae_alumina", "ae_voltage", "ae_duration", "sef_cf4", "c2f6_ratio", "undissolved_fraction",
-               "k_dissolve", "dissolution_superheat", "shot_mass", "na2o", "feed_gain", "alumina_target", "feed_enabled",
+               "k_dissolve", "dissolution_superheat", "shot_mass", "na2o", "cao", "feed_gain", "alumina_target", "feed_enabled",
                "c_bath", "c_metal", "ua_top", "ua_bottom", "t_ambient", "side_area", "h_bath_ledge",
                "k_ledge", "rho_ledge", "latent", "r_lining", "h_shell", "c_shell", "ledge_min", "ce_ref",
-               "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "carbon_ratio", "rho_metal",
+               "superheat_ref", "alf3_ref", "rho_anode", "anode_geo_area", "excess_carbon",
+               "anode_resistivity", "anode_height_ref", "r_cathode_age", "rho_metal",
                "tracking", "back_emf", "filter_time", "control_period", "nominal_time", "underfeed_factor",
                "overfeed_factor", "slope_threshold", "slope_sigmas", "underfeed_timeout", "overfeed_time", "resistance_control",
                "beam_period", "r_target", "r_band", "large_error", "acd_sensitivity", "beam_max_move", "beam_max_moves",
@@ -58,13 +59,13 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
                "crushed_cp", "crushed_time", "zones", "zone_mixing_time", "lvae_alumina", "lvae_cf4_ratio",
                "lvae_detection", "feeder_dose_0", "feeder_dose_1", "feeder_dose_2", "feeder_dose_3", "in_service")
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
-             "back_emf", "resistance", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
+             "back_emf", "resistance", "r_series", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
              "noise_sd", "pad_loss", "hx_relax", "alumina_min", "lvae", "zone_offset", "delivered", "zone_decay",
              "zone_carry", "zone_dosed", "loss_current",
              "slope_noise", "dissolution_heat")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
-             "ledge", "acd", "t_shell", "q_loss", "shell_cooling")
+             "ledge", "acd", "t_shell", "q_loss", "shell_cooling", "beam_position", "alumina_fed")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
                  "carbon_consumed", "energy_dc", "ae_minutes", "ae_count", "cf4", "c2f6", "shots",
                  "e_electric", "e_reaction", "e_top", "e_bottom", "e_side", "e_bath", "e_shell", "e_latent",
@@ -128,9 +129,22 @@ cdef inline void faraday_rates(const double[:, ::1] p, const double[:, ::1] a, P
     cdef double charge_ce = productive_current_c(current, a[A_LOSS_CURRENT, k], a[A_PAD_LOSS, k])
     r.metal = charge_ce * AL_PER_COULOMB
     r.alumina = charge_ce * AL2O3_PER_COULOMB
-    r.carbon = p[P_CARBON_RATIO, k] * current * CARBON_PER_COULOMB
+    # Faraday's carbon (to CO2: the back reaction turns CO2 into CO and burns no more carbon, so all the
+    # current counts) and the excess that burns by the hour, not by the ampere (air and CO2 attack): so the
+    # net carbon per tonne rises as the current falls (Kuang et al., Metall. Mater. Trans. B 27 (1996) 177)
+    r.carbon = current * CARBON_PER_COULOMB + p[P_EXCESS_CARBON, k]
     r.acd = (r.carbon / (p[P_RHO_ANODE, k] * p[P_ANODE_GEO_AREA, k])
              - r.metal / (p[P_RHO_METAL, k] * p[P_CATHODE_AREA, k] * 1e-4))
+
+
+cdef inline void series_resistance(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a,
+                                   Py_ssize_t k) noexcept nogil:
+    """The resistances in series with the bath: the anode's at its mean carbon height (the carbon's share
+    rho h / A grows and shrinks with the height, the stubs', yokes' and contacts' stays), the cathode's at its
+    lining's age, the busbar's share."""
+    a[A_R_SERIES, k] = (p[P_R_ANODE, k] + p[P_ANODE_RESISTIVITY, k] / p[P_ANODE_GEO_AREA, k]
+                        * (x[X_ANODE_HEIGHT, k] - p[P_ANODE_HEIGHT_REF, k])
+                        + p[P_R_CATHODE, k] + p[P_R_CATHODE_AGE, k] + p[P_R_EXTERNAL, k])
 
 
 cdef inline double bath_mass(const double[:, ::1] x, Py_ssize_t k) noexcept nogil:
@@ -198,6 +212,7 @@ cdef inline void update_properties(const double[:, ::1] x, const double[:, ::1] 
     a[A_NOISE_SD, k] = sqrt(p[P_NOISE_SD, k] * p[P_NOISE_SD, k] + pad_noise * pad_noise)
     a[A_LOGK_BASE, k] = log_conductivity_c(t + KELVIN, 0.0, alf3, caf2, 0.0, 0.0, 0.0)
     a[A_H_REACTION, k] = reaction_enthalpy_c(t + KELVIN, a[A_CE, k])
+    series_resistance(x, p, a, k)
     # new anodes pick up their share of the current first-order after setting
     a[A_ACTIVE, k] = 1.0 - p[P_SETTING_FRACTION, k] * exp(-x[X_SETTING_TIME, k] / p[P_PICKUP_TIME, k])
     a[A_LOG_ACTIVE, k] = log(a[A_ACTIVE, k])
@@ -233,7 +248,7 @@ cdef inline double electrics(const double[:, ::1] x, const double[:, ::1] p, dou
         + cathode_overvoltage_c(t_k, a[A_BATH_RATIO, k],
                                 fmax(log_current - a[A_LOG_CATHODE_AREA, k], LOG_MIN_DENSITY)))
     a[A_RESISTANCE, k] = ((100.0 * x[X_ACD, k] - d_b + d_b * phi / (1.0 - phi)) * inv_kappa_area
-                          + p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k])
+                          + a[A_R_SERIES, k])
     return i_crit if c_lean >= c else critical_current_density_f(t_crit, c_lean, a[A_AREA_FACTOR, k])
 
 
@@ -263,7 +278,7 @@ cdef inline void update_electrics(double[:, ::1] x, const double[:, ::1] p, doub
         a[A_ALUMINA_WT, k] = fmax(100.0 * x[X_ALUMINA, k] / bath_mass(x, k), 1e-3)
     # an AE switched on from outside (a test, a restored state) has no draw: the configured voltage
     a[A_BACK_EMF, k] = x[X_AE_EMF, k] if x[X_AE_EMF, k] > 0.0 else p[P_AE_VOLTAGE, k]
-    a[A_RESISTANCE, k] = p[P_R_ANODE, k] + p[P_R_CATHODE, k] + p[P_R_EXTERNAL, k]
+    a[A_RESISTANCE, k] = a[A_R_SERIES, k]
 
 
 cdef inline void heat_flows(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
@@ -319,7 +334,7 @@ cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, con
     replay, the rate imposed from outside.
     """
     cdef double nominal = (productive_current_c(current, (1.0 - p[P_CE_REF, k]) * p[P_NOMINAL_CURRENT, k], 0.0)
-                           * AL2O3_PER_COULOMB / (1.0 - p[P_NA2O, k]))
+                           * AL2O3_PER_COULOMB / (1.0 - impurities(p, k)))
     cdef double gain
     if p[P_FEED_OVERRIDE, k] >= 0.0:              # replay: the feed the historian recorded
         return p[P_FEED_OVERRIDE, k]
@@ -336,7 +351,7 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef double u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
     cdef Rates rate
     cdef double consumption
-    cdef double w = p[P_NA2O, k]
+    cdef double w = impurities(p, k), formed = alumina_formed(p, k)
     cdef double r = p[P_UNDISSOLVED_FRACTION, k]
     cdef double kd = dissolution_rate(p, a, k)
     cdef double z = kd * dt
@@ -374,9 +389,9 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
             demand -= g
             ctr[C_SHOTS, k] += 1.0
         x[X_FEED_DEMAND, k] = demand
-    d1 = total + fed * (1.0 - w) + fed * w * ALUMINA_PER_NA2O - consumption * dt - u1
+    d1 = total + fed * (1.0 - w) + fed * formed - consumption * dt - u1
     if d1 < 0.0:                            # no alumina left: electrolysis starves (only on a long AE)
-        consumption = (total + fed * (1.0 - w) + fed * w * ALUMINA_PER_NA2O - u1) / dt
+        consumption = (total + fed * (1.0 - w) + fed * formed - u1) / dt
         d1 = 0.0
     if d1 > a[A_ALUMINA_CAP, k]:            # a saturated bath dissolves no more: the rest stays undissolved
         u1 += d1 - a[A_ALUMINA_CAP, k]
@@ -421,6 +436,8 @@ cdef inline void fast_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     s[S_METAL_MASS, k] += x[X_METAL, k]
     s[S_ACD, k] += x[X_ACD, k]
     s[S_BATH_MASS, k] += bath_mass(x, k)
+    s[S_BEAM_POSITION, k] += ctr[C_BEAM_POSITION, k]
+    s[S_ALUMINA_FED, k] += ctr[C_ALUMINA_FED, k]
 
 
 cdef inline double shell_cooling_target(const double[:, ::1] p, Py_ssize_t k, double current) noexcept nogil:
@@ -621,6 +638,7 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
     cdef double relax = 1.0 if line_p[LP_TAU, j] <= 0.0 else 1.0 - exp(-dt / line_p[LP_TAU, j])
     for k in range(first, last):          # parameters (and the feeders) may have changed since the last call
         cell_constants(p, a, k)
+        series_resistance(x, p, a, k)
         zone_state(x, p, a, k)
         a[A_FILTER_GAIN, k] = 1.0 - exp(-dt / p[P_FILTER_TIME, k])
         a[A_SLOPE_NOISE, k] = slope_noise_factor(a[A_FILTER_GAIN, k], p[P_CONTROL_PERIOD, k] / dt,
@@ -702,14 +720,16 @@ def cell_rhs(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, d
         faraday_rates(p, a, k, current, &rate)
         u = a[A_BACK_EMF, k] + a[A_RESISTANCE, k] * current
         f = feed_rate(x, p, a, k, current)
-        w = p[P_NA2O, k]
+        w = impurities(p, k)
         r = p[P_UNDISSOLVED_FRACTION, k]
         d_ledge = ledge_rate(p, k, &h)
         dx[X_UNDISSOLVED, k] = r * (1.0 - w) * f - dissolution_rate(p, a, k) * x[X_UNDISSOLVED, k]
         dx[X_ALUMINA, k] = (dissolution_rate(p, a, k) * x[X_UNDISSOLVED, k] + (1.0 - r) * (1.0 - w) * f
-                            + ALUMINA_PER_NA2O * w * f - rate.alumina)
-        dx[X_ALF3, k] = -ALF3_PER_NA2O * w * f
-        dx[X_CRYOLITE, k] = CRYOLITE_PER_NA2O * w * f - p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k] * d_ledge
+                            + alumina_formed(p, k) * f - rate.alumina)
+        dx[X_ALF3, k] = -(ALF3_PER_NA2O * p[P_NA2O, k] + ALF3_PER_CAO * p[P_CAO, k]) * f
+        dx[X_CAF2, k] = CAF2_PER_CAO * p[P_CAO, k] * f
+        dx[X_CRYOLITE, k] = (CRYOLITE_PER_NA2O * p[P_NA2O, k] * f
+                             - p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k] * d_ledge)
         dx[X_METAL, k] = rate.metal
         dx[X_LEDGE, k] = d_ledge
         dx[X_T_BATH, k] = (current * (u - current * p[P_R_EXTERNAL, k]) - rate.metal * a[A_H_REACTION, k]

@@ -22,7 +22,8 @@ offsets move over minutes); the anode-effect onset adds that offset to the cell'
 """
 from libc.math cimport ceil
 
-from twin._core.bath cimport ALUMINA_PER_NA2O, fmax, fmin
+from twin._core.bath cimport fmax, fmin
+from twin._core.feed cimport impurities, alumina_formed
 from twin._core.layout cimport *
 
 
@@ -49,10 +50,10 @@ cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, 
     own dissolved alumina, and the step's doses give each zone its feeder's share above or below the mean.
     The sums start again."""
     cdef Py_ssize_t z, nz = <Py_ssize_t> p[P_ZONES, k]
-    cdef double w = p[P_NA2O, k], r = p[P_UNDISSOLVED_FRACTION, k]
+    cdef double w = impurities(p, k), r = p[P_UNDISSOLVED_FRACTION, k]
     cdef double decay = a[A_ZONE_DECAY, k], dosed = a[A_ZONE_DOSED, k], carry = a[A_ZONE_CARRY, k]
     cdef double to_undissolved = r * (1.0 - w) * carry
-    cdef double to_dissolved = (1.0 - w) * (dosed - r * carry) + w * ALUMINA_PER_NA2O * dosed
+    cdef double to_dissolved = (1.0 - w) * (dosed - r * carry) + alumina_formed(p, k) * dosed
     cdef double u, excess
     a[A_ZONE_DECAY, k] = 1.0
     a[A_ZONE_CARRY, k] = 0.0

@@ -4,15 +4,21 @@ Inputs are a dataset on a clock of steps labelled by their ends (attribute ``inp
 output interval or a whole fraction of it; ``twin.replay`` makes them from results or historian data):
 ``line_current`` (time, line) A, ``feed_rate`` (time, cell) kg/s of alumina as fed (NaN: the cell's own feed
 control), and per step ``beam_move`` (m, + raises the anodes), ``metal_tapped`` (kg), ``alf3_added`` (kg),
-``anodes_set`` (count), ``bath_tapped`` and ``bath_added`` (kg) and ``in_service`` (0/1) by cell. Missing
-variables leave that part to the model.
+``anodes_set`` (count), ``bath_tapped`` and ``bath_added`` (kg) and ``in_service`` (0/1) by cell, and
+``pot_age`` (cell) the linings' ages in days at the inputs' start (the cathode drop rises with them), and
+``beam_moved_at`` and ``alumina_fed_at`` (time, cell): when in its step the beam moved and the alumina was fed
+(time centroids, 0 its start, 1 its end; NaN: not known). Missing variables leave that part to the model.
 
 Taps, AlF3 additions, anode settings and cut-outs are applied at the start of their step (as the twin's routine
-does them), beam moves in its middle (at the end of a step of one slow step, where the pot controller makes
-them). The resistance control, the AE quench's alumina dump and the crew's routine are off
+does them), beam moves at the slow step nearest their ``beam_moved_at``, or in the step's middle where it is not
+known (before the last fast step of a step of one slow step, where the pot controller makes them). A step's feed
+comes at an even rate over the widest whole slow steps centred on its ``alumina_fed_at`` (the whole step where it
+is not known). The resistance control, the AE quench's alumina dump and the crew's routine are off
 (``Potlines.drive_by_record``): their actions come from the inputs.
 """
 from __future__ import annotations
+
+from itertools import pairwise
 
 import numpy as np
 import xarray as xr
@@ -46,6 +52,17 @@ class RecordedDriver:
         # the steps with a crew action in them (most have none)
         acts = [v != 0 for name, v in self.given.items() if name not in ("feed_rate", "in_service")]
         self.acting = np.any(np.stack(acts), axis=(0, 2)) if acts else np.zeros(self.steps, bool)
+        # slow steps of each input step before each cell's beam move, and the slow steps its feed comes in
+        n_slow = round(self.step_s / park.config.run.slow_step_s)
+        self.moved_after = np.where(np.isnan(at := _fraction(inputs, "beam_moved_at", self.steps, s.n_cells)),
+                                    n_slow // 2, np.rint(at * n_slow)).astype(int)
+        self.feed_from, self.feed_to = _feed_windows(_fraction(inputs, "alumina_fed_at", self.steps, s.n_cells),
+                                                     n_slow)
+        if "pot_age" in inputs:
+            ages = np.asarray(inputs["pot_age"].values, float)
+            if ages.shape != (s.n_cells,) or not np.all(np.isfinite(ages) & (ages >= 0)):
+                raise ReplayError(f"inputs' pot_age must be one finite age >= 0 days per cell, got {ages!r}")
+            s.set_lining_ages(ages)
         self.current = (np.asarray(_fill_gaps(inputs["line_current"]).values, float) if "line_current" in inputs
                         else None)
         s.drive_by_record(feed="feed_rate" in self.given)
@@ -71,13 +88,14 @@ class RecordedDriver:
         s, run = park.smelter, park.config.run
         n_sub = round(run.slow_step_s / run.fast_step_s)
         n_slow = round(self.step_s / run.slow_step_s)
-        # beam moves land mid-step: unbiased for moves spread over it (at its start they add half a
-        # step of the new ACD: a mean voltage bias of ~1 mV with 10-min steps). In a step of one slow step
-        # they land before its last fast step, where the pot controller makes them (it acts after measuring
-        # a fast step's voltage): at the step's end instead, each move's minute missed 10 s of it, and as the
-        # moves mostly go one way (up, against the rising pad) replay's CE and voltage drifted (-0.13 mV
-        # after 10 days of a run's own inputs; -0.09 mV with the moves in place)
-        half = n_slow // 2 if n_slow > 1 else 1
+        # beam moves and feed land at the slow steps nearest to when they came: at the step's middle (moves) and
+        # spread over it (feed) instead, a move early or late in a 10-min step, or a feed cycle turning in it,
+        # put the interval's mean voltage 5-20 mV off, and a calibration fitted to a run's own noiseless data
+        # leaned 1 % on the top's heat loss (616 for 610 W/K) to absorb it. Where the time is not
+        # known the middle is unbiased for moves spread over the step. In a step of one slow step they land
+        # before its last fast step, where the pot controller makes them (it acts after measuring a fast step's
+        # voltage): at the step's end instead, each move's minute missed 10 s of it, and as the moves mostly go
+        # one way (up, against the rising pad) replay's CE and voltage drifted (-0.13 mV after 10 days)
         time_s = t0
         while time_s < t1 - 1e-6:
             i = self._step(time_s)
@@ -87,20 +105,60 @@ class RecordedDriver:
                 _apply_actions(s, {name: v[i] for name, v in self.given.items()}, time_s)
             s.linings.grow_older(s, self.step_s)
             amps = self.line_setpoints(park, time_s)
-            if "feed_rate" in self.given:
-                s.set_feed(self.given["feed_rate"][i])
-            moves = self.given["beam_move"][i] if "beam_move" in self.given else None
-            if n_slow == 1 and moves is not None and np.any(moves):
-                s.advance(1, n_sub - 1, run.fast_step_s, amps, amps)
-                s.move_beams(moves)
-                s.advance(1, 1, run.fast_step_s, amps, amps)
-            else:
-                s.advance(half, n_sub, run.fast_step_s, amps, amps)
-                if moves is not None:
+            moves = self.given["beam_move"][i] if "beam_move" in self.given else np.zeros(s.n_cells)
+            if n_slow == 1:
+                if "feed_rate" in self.given:
+                    s.set_feed(self.given["feed_rate"][i])
+                if np.any(moves):
+                    s.advance(1, n_sub - 1, run.fast_step_s, amps, amps)
                     s.move_beams(moves)
-                if n_slow > half:
-                    s.advance(n_slow - half, n_sub, run.fast_step_s, amps, amps)
+                    s.advance(1, 1, run.fast_step_s, amps, amps)
+                else:
+                    s.advance(1, n_sub, run.fast_step_s, amps, amps)
+            else:
+                self._through_step(s, i, n_slow, moves, n_sub, run.fast_step_s, amps)
             time_s += self.step_s
+
+    def _through_step(self, s, i: int, n_slow: int, moves: np.ndarray, n_sub: int, dt: float,
+                      amps: np.ndarray) -> None:
+        """Input step ``i`` in runs of slow steps, each cell's beam move and feed window starting and ending
+        where they came (the step's feed rates: at the rate recorded over its window, nothing outside it)."""
+        moving = moves != 0
+        rate = self.given.get("feed_rate")
+        cuts = {0, n_slow, *self.moved_after[i][moving]}
+        if rate is not None:
+            own = rate[i] < 0                       # the cell's own feed control
+            cuts |= {*self.feed_from[i][~own], *self.feed_to[i][~own]}
+            window = self.feed_to[i] - self.feed_from[i]
+        bounds = sorted(cuts)
+        for start, end in pairwise(bounds):
+            here = moving & (self.moved_after[i] == start)
+            if here.any():
+                s.move_beams(np.where(here, moves, 0.0))
+            if rate is not None:
+                inside = (self.feed_from[i] <= start) & (start < self.feed_to[i])
+                s.set_feed(np.where(own, rate[i], np.where(inside, rate[i] * n_slow / window, 0.0)))
+            s.advance(end - start, n_sub, dt, amps, amps)
+        here = moving & (self.moved_after[i] == n_slow)
+        if here.any():
+            s.move_beams(np.where(here, moves, 0.0))
+
+
+def _fraction(inputs: xr.Dataset, name: str, steps: int, cells: int) -> np.ndarray:
+    """A when-in-the-step input (time, cell) in 0..1, NaN where it is not known or not given."""
+    if name not in inputs:
+        return np.full((steps, cells), np.nan)
+    return np.clip(np.asarray(inputs[name].values, float).reshape(steps, cells), 0.0, 1.0)
+
+
+def _feed_windows(fed_at: np.ndarray, n_slow: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and past-last slow step of each step's feed: the widest window centred on its time centroid
+    (the whole step where that is not known), at least one slow step."""
+    centre = np.where(np.isnan(fed_at), 0.5, fed_at)
+    half = np.minimum(centre, 1.0 - centre)
+    start = np.clip(np.rint((centre - half) * n_slow), 0, n_slow - 1).astype(int)
+    end = np.maximum(np.rint((centre + half) * n_slow).astype(int), start + 1)
+    return start, end
 
 
 def input_clock(inputs: xr.Dataset, run) -> tuple[float, int]:

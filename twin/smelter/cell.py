@@ -28,6 +28,40 @@ F_IN_CAF2 = 2 * 18.998403 / 78.0748
 CRUSHED_BATH_CP = 1.5e3
 
 
+def reference_current_A(cell: CellConfig) -> float:
+    """The reference cell's line current (A): its CE anchor's cathode current density on its cathode."""
+    return cell.ce_ref_cathode_A_per_cm2 * cell.cathode_area_m2 * 1e4
+
+
+def excess_carbon_kg_per_s(cell: CellConfig) -> float:
+    """Carbon a cell burns beyond Faraday's CO2 (kg/s): air and CO2 attack on its anodes' footprint."""
+    return cell.excess_carbon_kg_per_m2_day * cell.anodes * cell.anode_length_m * cell.anode_width_m / 86400.0
+
+
+def staggered_mean_height_m(cell: CellConfig) -> float:
+    """Mean carbon height of a cell whose anodes are evenly spread over their life, at the reference current:
+    halfway between a new anode and its butt (uniform burn)."""
+    net_carbon = reference_current_A(cell) * pot.CARBON_KG_PER_COULOMB + excess_carbon_kg_per_s(cell)
+    burnt = net_carbon * cell.anode_cycle_days * 86400.0 / cell.anodes      # kg of one anode over its life
+    butt_share = max(1.0 - burnt / cell.anode_carbon_kg, 0.0)
+    return cell.anode_height_m * (1.0 + butt_share) / 2.0
+
+
+def cathode_drop_rise_V(cell: CellConfig, age_days: np.ndarray | float) -> np.ndarray:
+    """Rise of the cathode voltage drop with the lining's age (V at the reference current): an early rise
+    that saturates, then a steady one (the config's cathode_drop_* keys)."""
+    age = np.asarray(age_days, float)
+    return 1e-3 * (cell.cathode_drop_early_mV * (1.0 - np.exp(-age / cell.cathode_drop_early_days))
+                   + cell.cathode_drop_mV_per_year * age / 365.25)
+
+
+def cathode_age_resistance(cell: CellConfig, age_days: np.ndarray | float) -> np.ndarray:
+    """Cathode resistance (ohm) a lining of ``age_days`` has above or below ``r_cathode_uohm``, which holds at
+    ``cathode_drop_ref_days``."""
+    return ((cathode_drop_rise_V(cell, age_days) - cathode_drop_rise_V(cell, cell.cathode_drop_ref_days))
+            / reference_current_A(cell))
+
+
 def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed: int = 0) -> np.ndarray:
     """Parameter block ``(len(PARAM_NAMES), n_cells)`` in SI units from a cell design and its controller.
 
@@ -55,6 +89,7 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "dissolution_superheat": cell.dissolution_half_superheat_K,
         "shot_mass": cell.shot_mass_kg,
         "na2o": cell.na2o_wt / 100.0,
+        "cao": cell.cao_wt / 100.0,
         "feed_gain": cell.feed_gain_per_wt,
         "alumina_target": cell.alumina_wt,
         "feed_enabled": 1.0,
@@ -77,7 +112,10 @@ def cell_parameters(cell: CellConfig, control: ControlConfig, n_cells: int, seed
         "alf3_ref": cell.alf3_ref_wt,
         "rho_anode": cell.rho_anode_kg_per_m3,
         "anode_geo_area": anode_geo_m2,
-        "carbon_ratio": cell.net_carbon_ratio,
+        "excess_carbon": excess_carbon_kg_per_s(cell),
+        "anode_resistivity": cell.anode_resistivity_uohm_m * 1e-6,
+        "anode_height_ref": staggered_mean_height_m(cell),
+        "r_cathode_age": 0.0,                  # set by the linings from each cell's age
         "rho_metal": cell.rho_metal_kg_per_m3,
         "tracking": 1.0 if control.feed_control == "tracking" else 0.0,
         "back_emf": control.back_emf_V,
@@ -183,7 +221,7 @@ def initial_state(cell: CellConfig, n_cells: int) -> np.ndarray:
     x[STATE["t_shell"]] = 300.0
     x[STATE["acd"]] = cell.acd_cm / 100.0
     x[STATE["shell_cooling"]] = 1.0
-    x[STATE["anode_height"]] = cell.anode_height_m
+    x[STATE["anode_height"]] = staggered_mean_height_m(cell)
     for z in range(pot.ALUMINA_ZONES_MAX):
         x[STATE[f"feeder_{z}"]] = 1.0             # every feeder sound
     return x

@@ -15,7 +15,15 @@ import numpy as np
 from twin._core import pot
 from twin.config import CellConfig, LiningConfig
 from twin.smelter.bath import liquidus
-from twin.smelter.cell import COUNTER, PARAM, STATE, bath_weight_fractions, crushed_fluorine_fraction, fluorine_of
+from twin.smelter.cell import (
+    COUNTER,
+    PARAM,
+    STATE,
+    bath_weight_fractions,
+    cathode_age_resistance,
+    crushed_fluorine_fraction,
+    fluorine_of,
+)
 from twin.smelter.operations import OPS
 
 _BATH = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina")]
@@ -25,12 +33,13 @@ _EMPTIED = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina", "und
                                      "zone_dissolved_3", "zone_undissolved_0", "zone_undissolved_1",
                                      "zone_undissolved_2", "zone_undissolved_3", "ae_on", "lvae_on")]
 _COOLED = [STATE[name] for name in ("t_bath", "t_shell", "t_cathode", "t_top")]
-ROWS = {"age_days": 0, "back_at_s": 1}
+ROWS = {"age_days": 0, "back_at_s": 1, "started_at_s": 2}
 
 
 class Linings:
     """Lining age of every cell and the relines; ``block`` (ages in days; run time each cut-out cell comes
-    back, nan while in the line) and ``start_state`` (each cell's steady start) are checkpointed."""
+    back, nan while in the line; run time of each cell's last cut-in, nan if none) and ``start_state`` (each
+    cell's steady start) are checkpointed."""
 
     def __init__(self, cfg: LiningConfig, cell: CellConfig, cell_line: np.ndarray):
         self.cfg = cfg
@@ -66,8 +75,34 @@ class Linings:
         self.grow_older(potlines, t1 - t0)
 
     def grow_older(self, potlines, seconds: float) -> None:
-        """The linings of the cells in the line age by ``seconds``."""
+        """The linings of the cells in the line age by ``seconds``; their cathode drops with them."""
         self.age_days[potlines.in_service()] += seconds / 86400.0
+        self.set_cathode_resistance(potlines.params)
+
+    def set_cathode_resistance(self, params: np.ndarray) -> None:
+        """Each cell's cathode resistance above or below its reference, from its lining's age."""
+        params[PARAM["r_cathode_age"]] = cathode_age_resistance(self.cell, self.age_days)
+
+    def _days_since_start(self, k: int, time_s: float) -> float:
+        """Days since cell k's last cut-in (inf if it has none in this run)."""
+        started = self.block[ROWS["started_at_s"], k]
+        return np.inf if np.isnan(started) else (time_s - started) / 86400.0
+
+    def starting(self, k: int, time_s: float) -> bool:
+        """Cell k is in its start-up's high-voltage phase."""
+        return self._days_since_start(k, time_s) < self.cfg.startup_voltage_days
+
+    def startup_additive(self, potlines, k: int, time_s: float) -> float:
+        """Resistance-target additive (ohm) of cell k's start-up: ``startup_extra_V`` at the design current at
+        the cut-in, lowered linearly to nothing over ``startup_voltage_days``."""
+        left = max(1.0 - self._days_since_start(k, time_s) / self.cfg.startup_voltage_days, 0.0)
+        return left * self.cfg.startup_extra_V / potlines.params[PARAM["nominal_current"], k]
+
+    def alf3_target(self, k: int, time_s: float, line_target: float) -> float:
+        """The crew's AlF3 target (wt %) for cell k: from the start-up bath's to the line's over
+        ``startup_alf3_days`` after a cut-in, the line's otherwise."""
+        share = min(self._days_since_start(k, time_s) / self.cfg.startup_alf3_days, 1.0)
+        return self.cfg.startup_alf3_wt + share * (line_target - self.cfg.startup_alf3_wt)
 
     def cut_out(self, potlines, k: int, time_s: float) -> None:
         x, c, p = potlines.state, potlines.counters, potlines.params
@@ -104,5 +139,8 @@ class Linings:
         potlines.ops.block[OPS["lab_alf3"], k] = cfg.startup_alf3_wt       # the crew knows its start-up bath
         potlines.params[PARAM["in_service"], k] = 1.0
         self.block[ROWS["back_at_s"], k] = np.nan
+        self.block[ROWS["started_at_s"], k] = time_s
+        potlines.params[PARAM["r_additive"], k] = self.startup_additive(potlines, k, time_s)   # hot from the start
         self.age_days[k] = 0.0
+        self.set_cathode_resistance(potlines.params)
         pot.refresh(x, potlines.params, potlines.aux, np.array([k], dtype=np.intp))   # its properties, anew

@@ -103,10 +103,13 @@ class Operations:
             self.event(time_s, k, "tap_weight", taken + g.normal(0.0, cfg.tap_scale_sd_kg))
             # AlF3: the rule on the measurements available now
             base = self.cell.alf3_addition_kg_per_day * self.cell.tap_interval_h / 24.0
+            # a restarted cell runs hot on purpose: its temperature terms wait for the end of its high voltage
+            starting = potlines.linings.starting(k, time_s)
             if cfg.alf3_rule:
                 days = self.cell.tap_interval_h / 24.0
-                hot = 0.0 if modulated[i] else temperature - self.t_target[k]
-                add = base + days * (cfg.alf3_gain_kg_per_day_per_wt * (self.alf3_target - b[OPS["lab_alf3"], k])
+                hot = 0.0 if modulated[i] or starting else temperature - self.t_target[k]
+                target = potlines.linings.alf3_target(k, time_s, self.alf3_target)
+                add = base + days * (cfg.alf3_gain_kg_per_day_per_wt * (target - b[OPS["lab_alf3"], k])
                                      + cfg.temperature_gain_kg_per_day_per_K * hot)
                 add = float(np.clip(add, 0.0, 4.0 * base))
             else:
@@ -114,7 +117,9 @@ class Operations:
             x[STATE["alf3"], k] += add
             potlines.counters[COUNTER["alf3_added"], k] += add
             self.event(time_s, k, "alf3_addition", add)
-            if not modulated[i]:                  # held while the line is modulated off its schedule
+            if starting:                          # the start-up's voltage, lowered day by day
+                potlines.params[PARAM["r_additive"], k] = potlines.linings.startup_additive(potlines, k, time_s)
+            elif not modulated[i]:                # held while the line is modulated off its schedule
                 potlines.params[PARAM["r_additive"], k] = float(np.clip(
                     cfg.temperature_additive_uohm_per_K * (self.t_target[k] - temperature),
                     -cfg.temperature_additive_max_uohm, cfg.temperature_additive_max_uohm)) * 1e-6

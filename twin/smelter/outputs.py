@@ -15,6 +15,11 @@ from twin.smelter.operations import EVENT_KINDS, EVENT_VALUES
 
 __all__ = ["COUNTER_OUTPUTS", "VARIABLES", "counter_record", "smelter_layout"]
 
+# the slow drifts and the timing of moves and feed keep 10 significant bits (2**-11 of the value: 0.002 wt % of
+# CaF2, 0.2 mm of an anode, 0.15 mV of a drop, 0.15 s of a 10-min interval): what their uses need, and a plant-year
+# of them then costs a quarter of what 16 bits did (the year's file stays within 1.5 GB)
+SLOW_BITS = 10
+
 VARIABLES: dict[str, Variable] = {
     "line_current": Variable(("time", "line"), "A", "line current, interval mean"),
     "line_voltage": Variable(("time", "line"), "V", "rectifier (line) voltage, interval mean"),
@@ -31,6 +36,16 @@ VARIABLES: dict[str, Variable] = {
     "alumina": Variable(("time", "cell"), "%", "dissolved alumina, wt %, interval mean"),
     "excess_alf3": Variable(("time", "cell"), "%", "excess AlF3 in the bath, wt %, interval mean"),
     "bath_mass": Variable(("time", "cell"), "kg", "liquid bath mass, interval mean"),
+    "caf2": Variable(("time", "cell"), "%", "CaF2 in the bath, wt %, end of the interval", "f4", "point",
+                     rounded=True, keep_bits=SLOW_BITS),
+    "anode_height": Variable(("time", "cell"), "m", "mean carbon height of the cell's anodes, end of the interval",
+                             "f4", "point", rounded=True, keep_bits=SLOW_BITS),
+    "anode_drop": Variable(("time", "cell"), "V", "anode voltage drop (assemblies and carbon at its height) at "
+                           "the interval's mean line current, end of the interval", "f4", "point",
+                           rounded=True, keep_bits=SLOW_BITS),
+    "cathode_drop": Variable(("time", "cell"), "V", "cathode voltage drop (blocks and bars at the lining's age) "
+                             "at the interval's mean line current, end of the interval", "f4", "point",
+                             rounded=True, keep_bits=SLOW_BITS),
     "metal_mass": Variable(("time", "cell"), "kg", "metal pad mass, interval mean"),
     "ledge_thickness": Variable(("time", "cell"), "cm", "side-ledge thickness, interval mean"),
     "acd": Variable(("time", "cell"), "cm", "anode-cathode distance, interval mean"),
@@ -66,6 +81,12 @@ VARIABLES: dict[str, Variable] = {
     "beam_travel": Variable(("time", "cell"), "m", "resistance-control beam travel in the interval", "f4", "sum"),
     "beam_position": Variable(("time", "cell"), "m", "net resistance-control beam travel since start (+ up), end "
                               "of the interval", "f4", "point"),
+    "beam_moved_at": Variable(("time", "cell"), "1", "when in the interval the beam moved: time centroid of its net "
+                              "travel as a fraction of the interval (0 start, 1 end; 0.5 where it did not move)", "f4",
+                              "mean", keep_bits=SLOW_BITS),
+    "alumina_fed_at": Variable(("time", "cell"), "1", "when in the interval the alumina was fed: time centroid of "
+                               "the feed as a fraction of the interval (0 start, 1 end; 0.5 where none was fed)", "f4",
+                               "mean", keep_bits=SLOW_BITS),
     "anode_effect_quenches": Variable(("time", "cell"), "1", "anode effects quenched in the interval", "f4", "sum"),
     "anode_effect_quench_failures": Variable(("time", "cell"), "1",
                                              "quench attempts that left the anode effect on, in the interval", "f4",

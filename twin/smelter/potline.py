@@ -19,6 +19,7 @@ from twin.smelter.cell import (
     PARAM,
     STATE,
     SUM,
+    bath_weight_fractions,
     cell_parameters,
     crushed_fluorine_fraction,
     fluorine_of,
@@ -147,10 +148,13 @@ class Potlines:
         # anode settings follow their own cycle; golden-ratio phases keep them apart from the taps
         self.setting_phase = np.concatenate([(np.arange(c) * 0.6180339887498949) % 1.0 for c in counts])
         self.steps_in_sums = 0
+        # the beam's net travel and the alumina fed at the last record (when in an interval they came)
+        self.interval_start = np.zeros((2, n))
         self.ops = Operations(cell, operations or OperationsConfig(), n, seed)
         self.ops.modulated_lines = np.zeros(len(lines), bool)
         self.feeders = FeederFaults(self.ops.cfg, n, seed)
         self.linings = Linings(lining or LiningConfig(), cell, self.cell_line)
+        self.linings.set_cathode_resistance(self.params)
         own = np.zeros(n, dtype=bool)
         own[list(cell_designs or {})] = True
         vary_cells(self.params, self.state, variation or VariationConfig(), ~own, seed)
@@ -174,10 +178,10 @@ class Potlines:
         # sink as makes the sink equal its average over the setting cycle, t* = tau ln(T / tau)
         tau = self.params[PARAM["setting_heat_time"]]
         self.state[STATE["setting_time"]] = tau * np.log(np.maximum(self.setting_interval_s / tau, 1.0))
-        for j in range(len(self.lines)):
-            cols = self.cells_of(j)
-            self.state[:, cols] = steady_state(self.state[:, cols], self.params[:, cols], float(setpoints_A[j]))
         current = np.asarray(setpoints_A, dtype=float)[self.cell_line]
+        self._solve_steady(setpoints_A)
+        self._acd_for_lining_age(current, self.params[PARAM["r_cathode_age"]])
+        self._solve_steady(setpoints_A)
         self.line[LINE["current"]] = setpoints_A
         x, p = self.state, self.params
         # the resistance target, unless configured: the pseudo-resistance at the steady operating point
@@ -217,6 +221,35 @@ class Potlines:
                                              + (self.line[LINE["sum_resistance"]]
                                                 + self.line_params[LINE_PARAM["r_bus"]]) * setpoints_A)
 
+    def _solve_steady(self, setpoints_A: np.ndarray) -> None:
+        for j in range(len(self.lines)):
+            cols = self.cells_of(j)
+            self.state[:, cols] = steady_state(self.state[:, cols], self.params[:, cols], float(setpoints_A[j]))
+
+    def _acd_for_lining_age(self, current: np.ndarray, extra_ohm: np.ndarray) -> None:
+        """A running line's crew holds each cell's heat at the line's, whatever its lining's age: the ACD of a
+        cell whose cathode resistance is ``extra_ohm`` above (below) the reference age's is lowered (raised) by
+        as much bath resistance. Left at the design ACD, a young cell's 40-70 mV lower drop (~25 kW) would start
+        it on a ledge ~4 cm thicker than its line's."""
+        if not np.any(extra_ohm):
+            return
+        step_m = 1e-3
+        base = self.pseudo_resistance(current)
+        self.state[STATE["acd"]] += step_m
+        per_m = (self.pseudo_resistance(current) - base) / step_m        # bath (and bubble) ohm per m of ACD
+        self.state[STATE["acd"]] -= step_m + extra_ohm / per_m
+
+    def set_lining_ages(self, ages_days: np.ndarray) -> None:
+        """Put the linings at ``ages_days`` on a started line (a replay's recorded ages), each cell's ACD moved
+        as the start would have set it for that age (its heat and ledge then stay those of the start)."""
+        before = self.params[PARAM["r_cathode_age"]].copy()
+        self.linings.age_days[:] = ages_days
+        self.linings.set_cathode_resistance(self.params)
+        self._acd_for_lining_age(self.line[LINE["current"]][self.cell_line],
+                                 self.params[PARAM["r_cathode_age"]] - before)
+        self.linings.start_state[STATE["acd"]] = self.state[STATE["acd"]]
+        pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
+
     def pseudo_resistance(self, current: np.ndarray) -> np.ndarray:
         """(U - E_b)/I of every cell at its present state (ohm), as its controller computes it."""
         pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
@@ -236,10 +269,14 @@ class Potlines:
         """Metal production (kg/s) at the reference CE and the ACD drift (m/s) from burn and metal rise."""
         p = self.params
         metal = p[PARAM["ce_ref"]] * current * pot.AL_KG_PER_COULOMB
-        burn = (p[PARAM["carbon_ratio"]] * current * pot.CARBON_KG_PER_COULOMB
-                / (p[PARAM["rho_anode"]] * p[PARAM["anode_geo_area"]]))
+        burn = self.net_carbon_kg_per_s(current) / (p[PARAM["rho_anode"]] * p[PARAM["anode_geo_area"]])
         rise = metal / (p[PARAM["rho_metal"]] * p[PARAM["cathode_area"]] * 1e-4)
         return metal, burn - rise
+
+    def net_carbon_kg_per_s(self, current: np.ndarray) -> np.ndarray:
+        """Each cell's net anode carbon (kg/s) at ``current``: Faraday's CO2 and the excess burnt by the hour
+        (the kernel's rate)."""
+        return current * pot.CARBON_KG_PER_COULOMB + self.params[PARAM["excess_carbon"]]
 
     def acd_after_tap(self, current: np.ndarray) -> np.ndarray:
         """ACD the beam is set to after a tap: the target minus half a cycle's drift, so ACD averages the target."""
@@ -252,7 +289,8 @@ class Potlines:
                 "counters": self.counters, "line": self.line, "line_params": self.line_params,
                 "line_design": self.line_design,
                 "ops": self.ops.block, "t_target": self.ops.t_target, "feeders": self.feeders.block,
-                "linings": self.linings.block, "start_state": self.linings.start_state}
+                "linings": self.linings.block, "start_state": self.linings.start_state,
+                "interval_start": self.interval_start}
 
     def rng_states(self) -> list[dict]:
         """States of every random generator of the potlines: the cells' routine, then the feeders' faults."""
@@ -335,14 +373,14 @@ class Potlines:
         the mean anode height rises by the new pair's share; the heat sink and the current pick-up
         of the new anodes then run in the kernel (from ``setting_time``); resistance control waits.
         """
-        x, p, c = self.state, self.params, self.counters
+        x, c = self.state, self.counters
         cell = self.cell
         life_s = cell.anode_cycle_days * 86400.0
-        carbon_rate = p[PARAM["carbon_ratio"]] * self.line_current() * pot.CARBON_KG_PER_COULOMB   # kg/s
-        butt = np.clip(cell.anode_mass_kg - carbon_rate * life_s / cell.anodes, 0.0, cell.anode_mass_kg)[cells]
+        mass = cell.anode_carbon_kg
+        butt = np.clip(mass - self.net_carbon_kg_per_s(self.line_current()) * life_s / cell.anodes, 0.0, mass)[cells]
         share = cell.anodes_per_setting / cell.anodes
         x[STATE["setting_time"], cells] = 0.0
-        x[STATE["anode_height"], cells] += share * cell.anode_height_m * (1.0 - butt / cell.anode_mass_kg)
+        x[STATE["anode_height"], cells] += share * cell.anode_height_m * (1.0 - butt / mass)
         x[STATE["inhibit"], cells] = np.maximum(x[STATE["inhibit"], cells], self.control.setting_inhibit_h * 3600.0)
         c[COUNTER["anodes_set"], cells] += cell.anodes_per_setting
         c[COUNTER["butts"], cells] += cell.anodes_per_setting * butt
@@ -409,8 +447,10 @@ class Potlines:
         self.state[STATE["alf3"]] += kg
 
     def move_beams(self, moves_m: np.ndarray) -> None:
-        """Raise each cell's anode beam by ``moves_m`` (m; negative lowers it): the ACD moves with it."""
+        """Raise each cell's anode beam by ``moves_m`` (m; negative lowers it): the ACD moves with it, and the
+        beam's net travel (a replay's results show the moves it applied)."""
         self.state[STATE["acd"]] += moves_m
+        self.counters[COUNTER["beam_position"]] += moves_m
 
     def drive_by_record(self, feed: bool) -> None:
         """Hand the cells to recorded inputs (replay): the line current is what was recorded (the regulator
@@ -507,6 +547,8 @@ class Potlines:
         for name in out:
             if name != "line_current":
                 out[name] = np.where(in_line, out[name], np.nan)
+        out.update(self._drops_and_caf2(line_current[self.cell_line], in_line))
+        out.update(self._when_in_interval(n))
         out["line_voltage"] = line_voltage
         out["in_service"] = in_line.astype(float)
         out["pot_age"] = self.linings.age_days.copy()
@@ -516,6 +558,38 @@ class Potlines:
         self.line[LINE["sum_current"]] = 0.0
         self.line[LINE["sum_voltage"]] = 0.0
         self.steps_in_sums = 0
+        return out
+
+    def _when_in_interval(self, n: int) -> dict[str, np.ndarray]:
+        """When in the interval each cell's beam moved and its alumina was fed: the time centroid of its net beam
+        travel and of its feed, as a fraction of the interval (0 its start, 1 its end; 0.5, its middle, where
+        none came: a replay then has nothing to place, and every record of a cell in the line stays a number).
+        A running total's mean over the interval is its end less each increment times the share of the interval
+        before it came. Replay lands moves and feed there: spread over the interval instead, a move or a feed
+        cycle's turn early or late in it put the interval's mean voltage 5-20 mV off."""
+        rows = [COUNTER["beam_position"], COUNTER["alumina_fed"]]
+        end = self.counters[rows]
+        total = end - self.interval_start
+        means = self.sums[[SUM["beam_position"], SUM["alumina_fed"]]] / n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = np.where(np.abs(total) > 1e-12, np.clip((end - means) / total, 0.0, 1.0), 0.5)
+        self.interval_start = end.copy()
+        return {"beam_moved_at": at[0], "alumina_fed_at": at[1]}
+
+    def _drops_and_caf2(self, current: np.ndarray, in_line: np.ndarray) -> dict[str, np.ndarray]:
+        """CaF2 (wt %), mean anode carbon height (m), and the anode and cathode voltage drops (V) at ``current``
+        (each cell's line current): the kernel's series resistances. A cell cut out has no bath: NaN."""
+        x, p = self.state[:, in_line], self.params[:, in_line]
+        height = x[STATE["anode_height"]]
+        r_anode = (p[PARAM["r_anode"]] + p[PARAM["anode_resistivity"]] / p[PARAM["anode_geo_area"]]
+                   * (height - p[PARAM["anode_height_ref"]]))
+        r_cathode = p[PARAM["r_cathode"]] + p[PARAM["r_cathode_age"]]
+        values = {"caf2": bath_weight_fractions(x)["caf2"], "anode_height": height,
+                  "anode_drop": r_anode * current[in_line], "cathode_drop": r_cathode * current[in_line]}
+        out = {}
+        for name, value in values.items():
+            out[name] = np.full(in_line.shape, np.nan)
+            out[name][in_line] = value
         return out
 
     def _charge_weighted_ce(self) -> np.ndarray:

@@ -69,11 +69,40 @@ def test_water_leaves_with_the_hydrate_and_passive_species_are_carried():
 
 def test_cooling_and_heat_of_precipitation():
     warm, seed = train(tanks=4)
-    cool, _ = train(tanks=4, cooling_W=np.full(4, 2e6))
+    cool, _ = train(tanks=4, cooled_to_c=np.array([1000.0, 70.0, 66.0, 62.0]))
     for t in (warm, cool):
         t.advance(86400, (168.0, 240.0, 75.0), seed)
-    assert np.all(cool.liquor[2] < warm.liquor[2])
+    assert np.all(cool.liquor[2, 1:] < warm.liquor[2, 1:])
     assert warm.liquor[2, 0] > 75.0                               # precipitation releases heat
+    assert warm.totals[TOTALS["cooling"]] == 0.0                  # no coolers, no heat taken out
+    # a cooler takes its stream to its set point; the tank is a little warmer (heat of precipitation)
+    assert 62.0 < cool.liquor[2, -1] < 63.5
+
+
+def test_coolers_take_out_the_heat_the_stream_gives_and_never_heat():
+    """Duty = rho cp q (T_in - T_set) on the streams a cooler acts on, summed by the kernel; a set point above
+    the stream's temperature does nothing."""
+    t, seed = train(tanks=3, growth=False, nucleation_k=0.0, agglomeration_k=0.0,
+                    cooled_to_c=np.array([1000.0, 65.0, 90.0]))
+    t.advance(3 * 86400, (168.0, 240.0, 75.0), seed)              # long enough to be steady
+    np.testing.assert_allclose(t.liquor[2], [75.0, 65.0, 65.0], atol=1e-6)
+    t.totals[:] = 0.0
+    t.advance(3600, (168.0, 240.0, 75.0), seed)
+    duty = t.density_kg_per_m3 * t.heat_capacity_J_per_kgK * t.flow_m3_per_s * 10.0 * 3600
+    assert t.totals[TOTALS["cooling"]] == pytest.approx(duty, rel=1e-9)
+
+
+def test_organics_poison_growth_and_raise_solubility():
+    """Organics (TOC) slow White-Bateman growth by exp(-0.0023 TOOC) and raise A* (Rosenberg-Healy): less
+    alumina leaves the liquor, and the supersaturation A/A* the kernel sees is lower."""
+    results = {}
+    for toc in (0.0, 30.0):
+        t, seed = train(tanks=4, toc_g_per_l=toc)
+        t.advance(86400, (168.0, 240.0, 75.0), seed)
+        results[toc] = t
+    assert np.all(results[30.0].liquor[0] > results[0.0].liquor[0])
+    assert np.all(results[30.0].supersaturation() < results[0.0].supersaturation() * results[30.0].liquor[0]
+                  / results[0.0].liquor[0])
 
 
 def test_bad_step_is_rejected():

@@ -505,7 +505,12 @@ class PrecipitationConfig(_Section):
     classes: Annotated[int, Field(ge=10, le=60)] = 30
     smallest_um: Annotated[float, Field(gt=0.1, le=10)] = 1.0
     fill_t_c: Annotated[float, Field(ge=40, le=100)] = 78.0           # pregnant liquor after heat interchange
-    interstage_cooling_MW: Annotated[float, Field(ge=0, le=50)] = 2.5   # heat taken out of each tank
+    # interstage coolers on the streams into the growth tanks, set from fill_t_c down to last_tank_t_c
+    # (notes 4.5: fill 75-80 degC falling to 55-65 degC); the first agglomeration_tanks run uncooled
+    last_tank_t_c: Annotated[float, Field(ge=40, le=100)] = 60.0
+    agglomeration_tanks: Annotated[int, Field(ge=0, le=39)] = 3
+    growth_law: Literal["white_bateman", "veesler_boistelle"] = "white_bateman"
+    liquor_toc_g_per_l: Annotated[float, Field(ge=0, le=60)] = 15.0   # organics (TOC, g/L C): poison growth
     seed_charge_kg_per_m3: Annotated[float, Field(ge=0, le=1200)] = 450.0  # hydrate seed per m3 of feed liquor
     seed_size_um: Annotated[float, Field(gt=1, le=300)] = 60.0        # mass-median seed size at start-up
     seed_store_h: Annotated[float, Field(gt=0, le=500)] = 24.0        # seed inventory aimed at, hours of charge
@@ -516,6 +521,25 @@ class PrecipitationConfig(_Section):
     solubility: Literal["rosenberg_healy", "rosenberg_healy_qal99", "rosenberg_healy_qal05",
                         "rosenberg_healy_alpart"] = "rosenberg_healy"
     dt_s: Annotated[float, Field(gt=0, le=3600)] = 600.0          # kernel step (sub-stepped where needed)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, data):
+        if isinstance(data, dict) and "interstage_cooling_MW" in data:
+            raise ValueError(f"interstage_cooling_MW = {data['interstage_cooling_MW']!r} is no longer a key: the "
+                             "interstage coolers take the growth tanks down to last_tank_t_c (degC, 40-100; "
+                             "plants 55-65) from fill_t_c")
+        return data
+
+    @model_validator(mode="after")
+    def _cooled_tanks(self) -> PrecipitationConfig:
+        if self.agglomeration_tanks >= self.tanks:
+            raise ValueError(f"agglomeration_tanks = {self.agglomeration_tanks} must be fewer than tanks = "
+                             f"{self.tanks} (the rest are the cooled growth tanks)")
+        if self.last_tank_t_c > self.fill_t_c:
+            raise ValueError(f"last_tank_t_c = {self.last_tank_t_c:g} above fill_t_c = {self.fill_t_c:g}: the "
+                             "coolers only cool")
+        return self
 
 
 class RefineryControlConfig(_Section):
@@ -536,7 +560,7 @@ class Disturbance(_Section):
 
     hour: NonNegative
     key: Literal["gibbsite", "kaolinite", "digestion_t_c", "fill_t_c", "seed_charge_kg_per_m3",
-                 "spent_flow_factor", "interstage_cooling_MW"]
+                 "spent_flow_factor", "last_tank_t_c", "liquor_toc_g_per_l"]
     value: Annotated[float, Field(ge=0)]
 
     @model_validator(mode="after")
@@ -550,7 +574,8 @@ class Disturbance(_Section):
 # what a disturbance may set (the ranges of the correlations and of a running plant)
 DISTURBANCE_RANGES = {"gibbsite": (0.2, 0.9), "kaolinite": (0.0, 0.2), "digestion_t_c": (100.0, 160.0),
                       "fill_t_c": (40.0, 100.0), "seed_charge_kg_per_m3": (0.0, 1200.0),
-                      "spent_flow_factor": (0.1, 1.5), "interstage_cooling_MW": (0.0, 50.0)}
+                      "spent_flow_factor": (0.1, 1.5), "last_tank_t_c": (40.0, 100.0),
+                      "liquor_toc_g_per_l": (0.0, 60.0)}
 
 
 class RefineryConfig(_Section):

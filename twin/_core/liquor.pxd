@@ -120,3 +120,14 @@ cdef inline double white_growth(double t_k, double supersat_na2o, double k, doub
     if supersat_na2o <= 0.0:
         return 0.0
     return k * exp(-e_over_r / t_k) * supersat_na2o * supersat_na2o / caustic_na2o_root
+
+
+cdef inline double white_bateman_growth(double t_k, double supersat_na2o, double caustic_na2o) noexcept nogil:
+    """White & Bateman (Light Metals 1988): G = 7.4e12 exp(-8500/T) (dA/C_N)^2 / sqrt(C_N), um/h."""
+    return white_growth(t_k, supersat_na2o, 7.4e12, 8500.0, sqrt(caustic_na2o))
+
+
+cdef inline double organics_growth_factor(double toc) noexcept nogil:
+    """Growth poisoned by organics, exp(-k_TOC TOOC), k_TOC = 0.0023 L/g, TOOC = TOC 105.99/12.011 g/L as Na2CO3
+    (the CAR/QAL precipitation law's organics term); toc as g/L C."""
+    return exp(-0.0023 * toc * 105.99 / 12.011)

@@ -6,22 +6,30 @@ species that ride along with the liquor (total soda S as Na2CO3, silica, water, 
 number of particles per m3 in each size class. Concentrations and numbers are per m3 of the liquor
 the tank holds (``volume`` is the liquor volume of a tank; the flow is the liquor flow). Classes are geometric with volume ratio 2
 (size ratio 2^(1/3)), Hounslow, Ryall & Marshall, AIChE J. 34 (1988) 1821. Mechanisms:
-- growth, size-independent linear rate G (Veesler & Boistelle 1994 on Rosenberg-Healy A*), a
+- growth, size-independent linear rate G: White & Bateman (Light Metals 1988) on the Rosenberg-Healy
+  A* of the tank's liquor (its carbonate and organics included), poisoned by organics (the CAR/QAL
+  law's exp(-k_TOC TOOC)); Veesler & Boistelle (1994, pure liquor) as the alternative law. A
   conservative upwind flux between classes (number conserved exactly; the top class keeps its
   particles);
 - secondary nucleation into the smallest class, B = k_n ((A - A*)/C_N)^2 S (Misra 1970 form, S the
   seed surface per m3);
 - agglomeration with the Hounslow-Ryall-Marshall scheme (volume conserved exactly for ratio-2
-  classes), kernel beta0 exp(-(Li^2 + Lj^2)/1600 um^2), beta0 = k_a ((A - A*)/C_N)^4 (Ilievski 1991).
+  classes), kernel beta0 exp(-(Li^2 + Lj^2)/1600 um^2), beta0 = k_a ((A - A*)/C_N)^4 (Ilievski 1991),
+  times the square of the organics' poisoning of growth (cementation by growth: Worsley's G^2).
 Alumina leaves the liquor exactly as the solids' gibbsite volume grows (rho 2420 kg/m3, 65.357 %
 Al2O3), and the water of the hydrate Al2O3.3H2O leaves with it, so the aluminium and water balances
-close to round-off; caustic, soda and silica are only carried by the flow. Energy: a stirred tank with an interstage
-cooling duty and the heat of precipitation. Explicit steps, cut into sub-steps wherever a class or
+close to round-off; caustic, soda and silica are only carried by the flow. Energy: a stirred tank warmed by the heat
+of precipitation, fed through its interstage cooler (below). Explicit steps, cut into sub-steps wherever a class or
 the liquor would lose more than 20 % in one (agglomeration of fines can be fast).
-"""
-from libc.math cimport exp
 
-from twin._core.liquor cimport NA2O_PER_SODA, RHParams, rh_solubility, veesler_boistelle_growth
+Seed may enter any tank (fine seed to the agglomeration tanks, coarse seed to the growth tanks), and
+the stream into each tank may pass an interstage cooler that takes it down to a set temperature (a
+cooler never heats); the heat the coolers take out is summed for the refinery's heat balance.
+"""
+
+from twin._core.liquor cimport (
+    NA2O_PER_SODA, RHParams, organics_growth_factor, rh_solubility, veesler_boistelle_growth, white_bateman_growth,
+)
 
 cdef double RHO_GIBBSITE = 2420.0          # kg/m3
 cdef double AL2O3_IN_GIBBSITE = 0.653569   # kg Al2O3 per kg Al(OH)3
@@ -43,6 +51,8 @@ cdef enum:
     K_FLOW = 0             # m3/s slurry through the train
     K_VOLUME               # m3 per tank
     K_GROWTH_ON            # 1 / 0 switches (for tests of each mechanism)
+    K_GROWTH_LAW           # GROWTH_WHITE_BATEMAN or GROWTH_VEESLER_BOISTELLE
+    K_TOC                  # g/L C, organics in the liquor (poison growth, raise A*)
     K_NUCLEATION_K         # #/(m2 h) at unit squared supersaturation
     K_AGGLOMERATION_K      # m3/(# h) at unit fourth-power supersaturation
     K_HEAT_CAPACITY        # J/(kg K) slurry
@@ -50,13 +60,19 @@ cdef enum:
     K_HEAT_OF_PRECIPITATION  # J per kg Al2O3 precipitated (released, > 0)
     N_TRAIN_PARAMS
 
+cdef enum:
+    GROWTH_WHITE_BATEMAN = 0
+    GROWTH_VEESLER_BOISTELLE = 1
+
+GROWTH_LAWS = ("white_bateman", "veesler_boistelle")     # K_GROWTH_LAW's codes, in order
+
 # the same constants for the Python side
 GIBBSITE_DENSITY = RHO_GIBBSITE
 GIBBSITE_AL2O3_FRACTION = AL2O3_IN_GIBBSITE
 HYDRATE_WATER_PER_AL2O3 = WATER_PER_AL2O3
 
 TANK_ROWS = ("alumina", "caustic", "temperature", "soda", "silica", "water")
-TRAIN_PARAMS = ("flow", "volume", "growth_on", "nucleation_k", "agglomeration_k", "heat_capacity", "density",
+TRAIN_PARAMS = ("flow", "volume", "growth_on", "growth_law", "toc", "nucleation_k", "agglomeration_k", "heat_capacity", "density",
                 "heat_of_precipitation")
 
 
@@ -68,23 +84,31 @@ def class_sizes(Py_ssize_t n_classes, double smallest_um=1.0):
 
 cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, const double[::1] vols,
                 const double[:, ::1] size_kernel, const double[:, ::1] share, const double[::1] k,
-                const double[::1] cooling, const RHParams* rh, const double[::1] feed, const double[::1] seed,
+                const double[::1] cooled_to, const RHParams* rh, const double[::1] feed, const double[:, ::1] seed,
                 Py_ssize_t j, double[::1] dn, double[::1] out) noexcept nogil:
     """d(number)/dt per class (into dn), d(row)/dt per tank row and the precipitation rate (into out) for tank j."""
     cdef Py_ssize_t i, m, r, n = sizes.shape[0]
     cdef double q_v = k[K_FLOW] / k[K_VOLUME]
     cdef double a = tank[T_ALUMINA, j], c = tank[T_CAUSTIC, j], t = tank[T_TEMPERATURE, j]
     cdef double a_eq, cn, ss, g, area, b, beta0, flux, bij, vol_rate, frac, precipitated
-    a_eq = rh_solubility(rh, t + 273.15, c, 0.0, 0.0, 0.0, 0.0, 1.0)
+    cdef double t_in
+    # A* of this liquor: its carbonate (total soda less caustic, both as Na2CO3) and organics count
+    a_eq = rh_solubility(rh, t + 273.15, c, 0.0, tank[T_SODA, j] - c, 0.0, k[K_TOC], 1.0)
     cn = NA2O_PER_SODA * c
     ss = (a - a_eq) / cn if a > a_eq else 0.0
-    g = k[K_GROWTH_ON] * veesler_boistelle_growth(t + 273.15, a / a_eq, 1.0) / 3600.0 * 1e-6   # m/s
-    # transport
+    poison = 1.0
+    if k[K_GROWTH_LAW] == GROWTH_VEESLER_BOISTELLE:
+        g = veesler_boistelle_growth(t + 273.15, a / a_eq, 1.0)
+    else:
+        poison = organics_growth_factor(k[K_TOC])
+        g = white_bateman_growth(t + 273.15, ss, cn) * poison
+    g = k[K_GROWTH_ON] * g / 3600.0 * 1e-6   # um/h -> m/s
+    # transport: the stream from upstream (the feed into tank 0) and the seed this tank is given
     for i in range(n):
         if j == 0:
-            dn[i] = q_v * (seed[i] - num[i, j])
+            dn[i] = q_v * (seed[i, j] - num[i, j])
         else:
-            dn[i] = q_v * (num[i, j - 1] - num[i, j])
+            dn[i] = q_v * (num[i, j - 1] + seed[i, j] - num[i, j])
     # growth: upwind flux across the upper edge of each class (the top class keeps its particles)
     area = 0.0
     for i in range(n):
@@ -98,7 +122,9 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
     b = k[K_NUCLEATION_K] * ss * ss * area / 3600.0
     dn[0] += b
     # agglomeration (Hounslow, Ryall & Marshall 1988, volume-ratio-2 classes)
-    beta0 = k[K_AGGLOMERATION_K] * ss * ss * ss * ss / 3600.0
+    # agglomerates are cemented by growth (rate ~ G^2, the Worsley form, notes 3.3): what poisons growth
+    # poisons agglomeration squared
+    beta0 = k[K_AGGLOMERATION_K] * ss * ss * ss * ss * poison * poison / 3600.0
     if beta0 > 0.0:
         for i in range(n):
             for m in range(i + 1):
@@ -122,17 +148,22 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
     # subtract transport's share: that volume came with the flow, not from the liquor
     for i in range(n):
         if j == 0:
-            vol_rate -= vols[i] * q_v * (seed[i] - num[i, j])
+            vol_rate -= vols[i] * q_v * (seed[i, j] - num[i, j])
         else:
-            vol_rate -= vols[i] * q_v * (num[i, j - 1] - num[i, j])
+            vol_rate -= vols[i] * q_v * (num[i, j - 1] + seed[i, j] - num[i, j])
     precipitated = RHO_GIBBSITE * AL2O3_IN_GIBBSITE * vol_rate        # kg Al2O3 per m3 per s
     # every liquor row is carried by the flow; the upstream tank (or the feed) sends what it holds
     for r in range(N_TANK_ROWS):
         out[r] = q_v * ((feed[r] if j == 0 else tank[r, j - 1]) - tank[r, j])
+    # the interstage cooler on the stream into this tank takes it down to its set temperature
+    t_in = feed[T_TEMPERATURE] if j == 0 else tank[T_TEMPERATURE, j - 1]
+    out[N_TANK_ROWS + 1] = 0.0
+    if t_in > cooled_to[j]:
+        out[T_TEMPERATURE] -= q_v * (t_in - cooled_to[j])
+        out[N_TANK_ROWS + 1] = q_v * k[K_DENSITY] * k[K_HEAT_CAPACITY] * (t_in - cooled_to[j])   # W per m3
     out[T_ALUMINA] -= precipitated
     out[T_WATER] -= WATER_PER_AL2O3 * precipitated
-    out[T_TEMPERATURE] += ((precipitated * k[K_HEAT_OF_PRECIPITATION] - cooling[j] / k[K_VOLUME])
-                           / (k[K_DENSITY] * k[K_HEAT_CAPACITY]))
+    out[T_TEMPERATURE] += precipitated * k[K_HEAT_OF_PRECIPITATION] / (k[K_DENSITY] * k[K_HEAT_CAPACITY])
     out[N_TANK_ROWS] = precipitated
 
 
@@ -143,21 +174,23 @@ cdef enum:
     TOTAL_OUT = 1 + N_TANK_ROWS                  # + row: integral of flow x the last tank's row
     TOTAL_SEED_AL2O3 = 1 + 2 * N_TANK_ROWS       # kg Al2O3 in with the seed solids
     TOTAL_PRODUCT_AL2O3 = 2 + 2 * N_TANK_ROWS    # kg Al2O3 out with the solids
-    N_TOTALS = 3 + 2 * N_TANK_ROWS
+    TOTAL_COOLING = 3 + 2 * N_TANK_ROWS          # J the interstage coolers took out
+    N_TOTALS = 4 + 2 * N_TANK_ROWS
 
 TOTALS = {"precipitated": TOTAL_PRECIPITATED, "in": TOTAL_IN, "out": TOTAL_OUT, "seed_al2o3": TOTAL_SEED_AL2O3,
-          "product_al2o3": TOTAL_PRODUCT_AL2O3, "size": N_TOTALS}
+          "product_al2o3": TOTAL_PRODUCT_AL2O3, "cooling": TOTAL_COOLING, "size": N_TOTALS}
 
 
 def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, const double[::1] k,
-            const double[::1] cooling, const double[::1] feed, const double[::1] seed, const double[::1] rh_params,
+            const double[::1] cooled_to, const double[::1] feed, const double[:, ::1] seed, const double[::1] rh_params,
             Py_ssize_t n_steps, double dt, double[::1] totals, double[::1] passed):
     """Advance the train ``n_steps`` steps of ``dt`` s (each cut into shorter explicit sub-steps if needed).
 
     tank: (TANK_ROWS, tanks): alumina g/L, caustic g/L Na2CO3, temperature degC, soda g/L Na2CO3,
     silica g/L, water kg/m3; num: (classes, tanks) #/m3; sizes: class sizes (um); k: train
-    parameters (TRAIN_PARAMS); cooling: W taken out of each tank; feed: the TANK_ROWS values of
-    the liquor entering tank 0; seed: #/m3 per class entering with it; rh_params: the 8
+    parameters (TRAIN_PARAMS); cooled_to: degC the stream into each tank is cooled to (an interstage
+    cooler; above the stream's temperature: none); feed: the TANK_ROWS values of the liquor entering
+    tank 0; seed: (classes, tanks) #/m3 of the train's flow given to each tank; rh_params: the 8
     Rosenberg-Healy constants; totals: accumulates the N_TOTALS flows of the train (layout
     above, kg and kg Al2O3); passed: accumulates the particles (#) per class that left the last tank.
     """
@@ -166,9 +199,11 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
     cdef RHParams rh
     cdef double q = k[K_FLOW], v = k[K_VOLUME], solid_in, solid_out, left, h, fastest
     if (num.shape[0] != n or num.shape[1] != n_tanks or tank.shape[0] != N_TANK_ROWS or feed.shape[0] != N_TANK_ROWS
-            or seed.shape[0] != n or passed.shape[0] != n or totals.shape[0] != N_TOTALS):
-        raise ValueError(f"blocks must agree: tank ({N_TANK_ROWS}, tanks), num (classes, tanks), feed "
-                         f"({N_TANK_ROWS},), seed and passed (classes,), totals ({N_TOTALS},)")
+            or seed.shape[0] != n or seed.shape[1] != n_tanks or cooled_to.shape[0] != n_tanks
+            or passed.shape[0] != n or totals.shape[0] != N_TOTALS or k.shape[0] != N_TRAIN_PARAMS):
+        raise ValueError(f"blocks must agree: tank ({N_TANK_ROWS}, tanks), num and seed (classes, tanks), feed "
+                         f"({N_TANK_ROWS},), cooled_to (tanks,), passed (classes,), totals ({N_TOTALS},), "
+                         f"k ({N_TRAIN_PARAMS},)")
     if not dt > 0.0 or dt * q / v > 0.2:
         raise ValueError(f"dt = {dt} s must be positive and below 0.2 of a tank's residence time")
     rh.k_nacl, rh.k_na2co3, rh.k_na2so4, rh.k_toc = rh_params[0], rh_params[1], rh_params[2], rh_params[3]
@@ -183,7 +218,7 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
     cdef double[:, ::1] share = share_np
     dn_np = np.zeros((n_tanks, n))
     cdef double[:, ::1] dn = dn_np
-    out_np = np.zeros((n_tanks, N_TANK_ROWS + 1))
+    out_np = np.zeros((n_tanks, N_TANK_ROWS + 2))     # rows' rates, precipitation, cooling (per m3)
     cdef double[:, ::1] out = out_np
     with nogil:
         for step in range(n_steps):
@@ -192,7 +227,7 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
                 # explicit sub-steps short enough that no class or liquor loses over 20 % in one of them
                 fastest = 0.0
                 for j in range(n_tanks):
-                    rates(tank, num, sizes, vols, size_kernel, share, k, cooling, &rh, feed, seed, j, dn[j], out[j])
+                    rates(tank, num, sizes, vols, size_kernel, share, k, cooled_to, &rh, feed, seed, j, dn[j], out[j])
                     for i in range(n):
                         if dn[j, i] < 0.0 and num[i, j] > 0.0 and -dn[j, i] / num[i, j] > fastest:
                             fastest = -dn[j, i] / num[i, j]
@@ -203,7 +238,8 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
                 solid_in = 0.0
                 solid_out = 0.0
                 for i in range(n):
-                    solid_in += vols[i] * seed[i]
+                    for j in range(n_tanks):
+                        solid_in += vols[i] * seed[i, j]
                     solid_out += vols[i] * num[i, last]
                     passed[i] += q * num[i, last] * h
                 for r in range(N_TANK_ROWS):
@@ -213,6 +249,7 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
                 totals[TOTAL_PRODUCT_AL2O3] += q * RHO_GIBBSITE * AL2O3_IN_GIBBSITE * solid_out * h
                 for j in range(n_tanks):
                     totals[TOTAL_PRECIPITATED] += out[j, N_TANK_ROWS] * v * h
+                    totals[TOTAL_COOLING] += out[j, N_TANK_ROWS + 1] * v * h
                     for r in range(N_TANK_ROWS):
                         tank[r, j] += out[j, r] * h
                     for i in range(n):

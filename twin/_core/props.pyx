@@ -15,7 +15,7 @@ from twin._core.bath cimport (
 )
 from twin._core.liquor cimport (
     NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, brahma_volume, langa_heat_capacity, dewey_bpr, worsley_bpr,
-    veesler_boistelle_growth, white_growth,
+    veesler_boistelle_growth, white_growth, white_bateman_growth, organics_growth_factor,
 )
 from libc.math cimport exp, log
 
@@ -197,6 +197,12 @@ cdef double _veesler_boistelle_growth(const double* v) noexcept nogil:
 cdef double _white_growth(const double* v) noexcept nogil:
     return white_growth(v[0] + 273.15, v[1], v[2], v[3], v[4])
 
+cdef double _white_bateman_growth(const double* v) noexcept nogil:
+    return white_bateman_growth(v[0] + 273.15, v[1], v[2])
+
+cdef double _organics_growth_factor(const double* v) noexcept nogil:
+    return organics_growth_factor(v[0])
+
 
 def rh_solubility_(t_c, caustic, nacl, na2co3, na2so4, toc, k_nacl, k_na2co3, k_na2so4, k_toc, a0, a3, a4, dg,
                    sign):
@@ -235,3 +241,11 @@ def veesler_boistelle_growth_(t_c, beta, beta_c):
 
 def white_growth_(t_c, supersat_na2o, k, e_over_r, root):
     return vectorise(_white_growth, (t_c, supersat_na2o, k, e_over_r, root))
+
+
+def white_bateman_growth_(t_c, supersat_na2o, caustic_na2o):
+    return vectorise(_white_bateman_growth, (t_c, supersat_na2o, caustic_na2o))
+
+
+def organics_growth_factor_(toc):
+    return vectorise(_organics_growth_factor, (toc,))

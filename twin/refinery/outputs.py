@@ -18,6 +18,8 @@ REFINERY_VARIABLES: dict[str, Variable] = {
     "red_mud": Variable(("time",), "t t-1", "dry residue per t alumina"),
     "steam_energy": Variable(("time",), "GJ t-1", "live steam for digestion and evaporation per t alumina"),
     "fuel_energy": Variable(("time",), "GJ t-1", "calcination fuel per t alumina"),
+    "interstage_cooling": Variable(("time",), "MW", "heat the precipitators' interstage coolers took out, all "
+                                   "trains, interval mean"),
     "soda_loss": Variable(("time",), "kg t-1", "Na2O lost with residue liquor and desilication product per t alumina"),
     "fresh_water": Variable(("time",), "m3 t-1", "fresh water (wash water beyond the flash condensate) per t alumina"),
     "gibbsite_extraction": Variable(("time",), "1", "fraction of the bauxite's gibbsite dissolved in digestion"),
@@ -37,6 +39,9 @@ REFINERY_VARIABLES: dict[str, Variable] = {
                              "f4", "point"),
     "tank_temperature": Variable(("time", "tank"), "degC", "slurry temperature in each precipitator, end of interval",
                                  "f4", "point"),
+    "tank_supersaturation": Variable(("time", "tank"), "1", "supersaturation A/A* in each precipitator (A* of its "
+                                     "liquor, Rosenberg-Healy with its carbonate and organics), end of interval",
+                                     "f4", "point"),
     "tank_solids": Variable(("time", "tank"), "kg m-3", "hydrate solids per m3 of liquor in each precipitator, end of "
                             "interval", "f4", "point"),
     "tank_psd": Variable(("time", "tank", "size_class"), "m-3", "particles per m3 of liquor per size class, end of "

@@ -28,7 +28,14 @@ import numpy as np
 from twin.config import RefineryConfig
 from twin.refinery import flowsheet, liquor
 from twin.refinery import units as U
-from twin.refinery.precipitation import AL2O3_IN_GIBBSITE, RHO_GIBBSITE, ROWS, TOTALS, PrecipitationTrain
+from twin.refinery.precipitation import (
+    AL2O3_IN_GIBBSITE,
+    NO_COOLER_C,
+    RHO_GIBBSITE,
+    ROWS,
+    TOTALS,
+    PrecipitationTrain,
+)
 from twin.refinery.stoichiometry import AL2O3_IN_GIBBSITE as AL2O3_PER_GIBBSITE
 from twin.refinery.stoichiometry import M_H2O, M_NA2O, M_NAOH, SODA_PER_NAOH
 
@@ -66,7 +73,7 @@ class Refinery:
         self.train = PrecipitationTrain(
             tanks=p.tanks, volume_m3=p.tank_liquor_volume_m3, classes=p.classes, smallest_um=p.smallest_um,
             nucleation_k=p.nucleation_k, agglomeration_k=p.agglomeration_k, solubility=p.solubility,
-            cooling_W=np.full(p.tanks, p.interstage_cooling_MW * 1e6))
+            growth_law=p.growth_law, toc_g_per_l=p.liquor_toc_g_per_l)
         self.sizes_um = self.train.sizes_um
         self.particle_kg = RHO_GIBBSITE * self.train.particle_volumes_m3      # hydrate per particle
         self.fines = self.sizes_um < FINES_UM
@@ -75,7 +82,7 @@ class Refinery:
         self.inputs = {"gibbsite": cfg.bauxite.gibbsite, "kaolinite": cfg.bauxite.kaolinite,
                        "digestion_t_c": cfg.design.digestion_t_c, "fill_t_c": p.fill_t_c,
                        "seed_charge_kg_per_m3": p.seed_charge_kg_per_m3, "spent_flow_factor": 1.0,
-                       "interstage_cooling_MW": p.interstage_cooling_MW}
+                       "last_tank_t_c": p.last_tank_t_c, "liquor_toc_g_per_l": p.liquor_toc_g_per_l}
         c = cfg.control
         self.control = {"bauxite": _Controller(c.bauxite_gain_per_ac, c.bauxite_reset_h),
                         "evaporation": _Controller(c.evaporation_gain, c.evaporation_reset_h),
@@ -156,7 +163,9 @@ class Refinery:
         """
         p, t = self.cfg.precipitation, self.train
         t.flow_m3_per_s = q
-        t.cooling_W[:] = self.inputs["interstage_cooling_MW"] * 1e6
+        t.cooled_to_c[:] = cooler_set_points(p.tanks, p.agglomeration_tanks, self.inputs["fill_t_c"],
+                                             self.inputs["last_tank_t_c"])
+        t.toc_g_per_l = self.inputs["liquor_toc_g_per_l"]
         # seed: the store's size distribution at the charge aimed at; a store below a tenth of its aim
         # (``seed_store_h`` of charge at the design flow) gives proportionally less (the filters run short)
         store_kg = float(self.particle_kg @ self.seed)
@@ -186,6 +195,7 @@ class Refinery:
                 "product_al2o3": product_al2o3 * self.trains,
                 "product_mass": product_mass * self.trains,
                 "precipitated": totals[TOTALS["precipitated"]] * self.trains,
+                "cooling_J": totals[TOTALS["cooling"]] * self.trains,
                 "liquor_m3": q * seconds * self.trains,
                 # kg of Al2O3 and of caustic (as Na2CO3) the liquor carried into the trains and out of them
                 "alumina_in": in_rows[ROWS["alumina"]] * self.trains,
@@ -273,6 +283,7 @@ class Refinery:
         spent_after = U.liquor_volume(self.spent)
         return {"product_al2o3": pr["product_al2o3"], "product_mass": pr["product_mass"],
                 "precipitated": pr["precipitated"], "liquor_m3": pr["liquor_m3"], "pregnant_ac": pr["feed_ac"],
+                "cooling_J": pr["cooling_J"],
                 **{key: pr[key] for key in ("alumina_in", "caustic_in", "alumina_out", "caustic_out")},
                 "spent_ac": pr["spent_ac"], "naoh": naoh, "bauxite": bauxite, "mud": mud, "steam_GJ": steam,
                 "fuel_GJ": fuel, "extraction": extraction,
@@ -320,6 +331,8 @@ class Refinery:
             "product_psd": psd, "tank_alumina": tank.liquor[ROWS["alumina"]].copy(),
             "tank_caustic": tank.liquor[ROWS["caustic"]].copy(),
             "tank_temperature": tank.liquor[ROWS["temperature"]].copy(), "tank_solids": tank.solids_kg_per_m3(),
+            "tank_supersaturation": tank.supersaturation(),
+            "interstage_cooling": sums["cooling_J"] / seconds / 1e6,
             "tank_psd": tank.number.T.copy(), **{k: v for k, v in self.cumulative.items()},
         }
 
@@ -383,8 +396,18 @@ class Refinery:
         return (self.ins - self.outs - change) / np.maximum(self.ins, 1e-30)
 
 
-_SUMMED = ("product_al2o3", "product_mass", "precipitated", "liquor_m3", "alumina_in", "caustic_in", "alumina_out",
-           "caustic_out", "naoh", "bauxite", "mud", "steam_GJ", "fuel_GJ", "soda_lost", "fresh_water")
+_SUMMED = ("product_al2o3", "product_mass", "precipitated", "cooling_J", "liquor_m3", "alumina_in", "caustic_in",
+           "alumina_out", "caustic_out", "naoh", "bauxite", "mud", "steam_GJ", "fuel_GJ", "soda_lost", "fresh_water")
+
+
+def cooler_set_points(tanks: int, agglomeration_tanks: int, fill_t_c: float, last_t_c: float) -> np.ndarray:
+    """degC each tank's inlet cooler aims at: none on the agglomeration tanks, then evenly from the fill
+    temperature down to ``last_t_c`` at the last tank (a fill below it is not heated)."""
+    set_points = np.full(tanks, NO_COOLER_C)
+    growth = np.arange(max(agglomeration_tanks, 1), tanks)     # the first tank takes the feed as it comes
+    last = min(last_t_c, fill_t_c)
+    set_points[growth] = fill_t_c - (fill_t_c - last) * np.arange(1, len(growth) + 1) / max(len(growth), 1)
+    return set_points
 
 
 def _median_size(sizes_um: np.ndarray, mass_fraction: np.ndarray) -> float:

@@ -17,6 +17,7 @@ RHO_GIBBSITE = precip.GIBBSITE_DENSITY                 # kg/m3, as the kernel us
 AL2O3_IN_GIBBSITE = precip.GIBBSITE_AL2O3_FRACTION     # kg Al2O3 per kg Al(OH)3
 ROWS = {name: i for i, name in enumerate(precip.TANK_ROWS)}
 TOTALS = precip.TOTALS
+NO_COOLER_C = 1000.0       # a cooler set above any stream's temperature takes nothing out
 
 
 def feed_liquor(alumina: float, caustic: float, t_c: float, soda: float | None = None,
@@ -40,8 +41,12 @@ class PrecipitationTrain:
     classes : size classes (volume ratio 2 from ``smallest_um``).
     nucleation_k : #/(m2 h) secondary nucleation at unit squared supersaturation (Misra 1970 form).
     agglomeration_k : m3/(# h) agglomeration at unit fourth-power supersaturation (Ilievski 1991: 5e-10).
-    cooling_W : heat taken out of each tank (interstage cooling), W.
+    cooled_to_c : degC the stream into each tank is cooled to by its interstage cooler (none given, or a
+        value above the stream's temperature: no cooling).
     solubility : Rosenberg-Healy parameter set for A* (``twin.refinery.liquor.RH_PARAMETER_SETS``).
+    growth_law : ``precip.GROWTH_LAWS``: "white_bateman" (White & Bateman 1988, organics poisoning) or
+        "veesler_boistelle" (1994, pure liquor).
+    toc_g_per_l : organics in the liquor, g/L C (poison growth, raise A*).
     """
 
     tanks: int = 12
@@ -54,8 +59,10 @@ class PrecipitationTrain:
     heat_capacity_J_per_kgK: float = 3000.0
     density_kg_per_m3: float = 1500.0
     heat_of_precipitation_J_per_kg: float = 0.404e6    # 20.6 kJ/mol Al(OH)3, per kg Al2O3 (notes 3.8)
-    cooling_W: np.ndarray = field(default_factory=lambda: np.zeros(0))     # W per tank (none given: 0)
+    cooled_to_c: np.ndarray = field(default_factory=lambda: np.zeros(0))   # degC per tank (none given: no coolers)
     solubility: str = "rosenberg_healy"
+    growth_law: str = "white_bateman"
+    toc_g_per_l: float = 0.0
     growth: bool = True
     sizes_um: np.ndarray = field(init=False)
     liquor: np.ndarray = field(init=False)       # (rows, tanks): ``precip.TANK_ROWS`` (g/L, degC, kg/m3)
@@ -71,9 +78,11 @@ class PrecipitationTrain:
         self.number = np.zeros((self.classes, self.tanks))
         self.totals = np.zeros(TOTALS["size"])
         self.passed = np.zeros(self.classes)
-        if np.size(self.cooling_W) == 0:
-            self.cooling_W = np.zeros(self.tanks)
-        self.cooling_W = np.ascontiguousarray(self.cooling_W, dtype=float)
+        if self.growth_law not in precip.GROWTH_LAWS:
+            raise ValueError(f"growth_law {self.growth_law!r}: allowed {', '.join(precip.GROWTH_LAWS)}")
+        if np.size(self.cooled_to_c) == 0:
+            self.cooled_to_c = np.full(self.tanks, NO_COOLER_C)
+        self.cooled_to_c = np.ascontiguousarray(self.cooled_to_c, dtype=float)
 
     @property
     def particle_volumes_m3(self) -> np.ndarray:
@@ -87,7 +96,8 @@ class PrecipitationTrain:
         return n
 
     def params(self) -> np.ndarray:
-        return np.array([self.flow_m3_per_s, self.volume_m3, 1.0 if self.growth else 0.0, self.nucleation_k,
+        return np.array([self.flow_m3_per_s, self.volume_m3, 1.0 if self.growth else 0.0,
+                         float(precip.GROWTH_LAWS.index(self.growth_law)), self.toc_g_per_l, self.nucleation_k,
                          self.agglomeration_k, self.heat_capacity_J_per_kgK, self.density_kg_per_m3,
                          self.heat_of_precipitation_J_per_kg])
 
@@ -99,13 +109,17 @@ class PrecipitationTrain:
         """Advance ``seconds`` (whole steps of ``dt``) with feed liquor and seed (#/m3 of feed liquor).
 
         ``feed`` is the row vector of ``feed_liquor`` or (A g/L, C g/L, T degC) for a pure liquor.
+        ``seed`` is per class into the first tank, or (classes, tanks) to give each tank its own.
         """
         feed = np.asarray(feed, dtype=float)
         if feed.shape == (3,):
             feed = feed_liquor(*feed)
+        seed = np.asarray(seed, dtype=float)
+        if seed.ndim == 1:
+            seed = np.pad(seed[:, None], ((0, 0), (0, self.tanks - 1)))
         steps = round(seconds / dt)
-        precip.advance(self.liquor, self.number, self.sizes_um, self.params(), self.cooling_W,
-                       feed, np.ascontiguousarray(seed, dtype=float),
+        precip.advance(self.liquor, self.number, self.sizes_um, self.params(), self.cooled_to_c,
+                       feed, np.ascontiguousarray(seed),
                        np.array(RH_PARAMETER_SETS[self.solubility], dtype=float), steps, dt, self.totals,
                        self.passed)
 
@@ -117,6 +131,15 @@ class PrecipitationTrain:
     def hydrate_kg(self) -> float:
         """Gibbsite (Al(OH)3) held in the train."""
         return float(self.volume_m3 * RHO_GIBBSITE * np.sum(self.particle_volumes_m3 @ self.number))
+
+    def supersaturation(self) -> np.ndarray:
+        """A/A* in each tank, A* of the tank's liquor as the kernel takes it (its carbonate and organics)."""
+        from twin.refinery import liquor
+
+        caustic, soda = self.liquor[ROWS["caustic"]], self.liquor[ROWS["soda"]]
+        a_eq = liquor.gibbsite_solubility(self.liquor[ROWS["temperature"]], caustic, model=self.solubility,
+                                          na2co3=soda - caustic, toc=self.toc_g_per_l)
+        return np.asarray(self.liquor[ROWS["alumina"]] / a_eq)
 
     def solids_kg_per_m3(self) -> np.ndarray:
         """Gibbsite solids per m3 of slurry in each tank."""

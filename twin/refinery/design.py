@@ -53,6 +53,14 @@ class DesignBasis:
     slurry_feed_t_c: Annotated[float, Field(ge=20, le=110)] = 100.0  # slurry out of pre-desilication
     flash_t_c: Annotated[float, Field(ge=100, le=120)] = 106.0       # blow-off flashed to atmospheric boiling
     heater_recovery: Fraction = 0.85           # share of the flash vapour's heat the slurry heaters recover
+    # heat balance (twin.refinery.heat): pregnant liquor from the clarifiers (notes 4.4: ~100-105 degC) heats
+    # the spent liquor in interchangers; feed materials and fresh water arrive at feed_t_c; hot wash water;
+    # losses of tanks, pipes and vents as a share of the process heat [E]
+    clarification_t_c: Annotated[float, Field(ge=60, le=110)] = 100.0
+    interchange_effectiveness: Fraction = 0.7
+    feed_t_c: Annotated[float, Field(ge=-30, le=50)] = 10.0
+    wash_water_t_c: Annotated[float, Field(ge=20, le=100)] = 90.0
+    heat_loss_fraction: Annotated[float, Field(ge=0, le=0.5)] = 0.05
     mud_underflow_solids: Annotated[float, Field(gt=0.1, lt=0.9)] = 0.50   # solids mass fraction, last washer
     washers: Annotated[int, Field(ge=1, le=12)] = 6
     wash_ratio: Positive = 2.0                 # wash water / underflow liquor

@@ -131,8 +131,6 @@ def solve(bauxite: Bauxite | None = None, design: DesignBasis | None = None,
     q_spent, b, evap, naoh, lime, _ = sol.x
     p = production
     calcination = U.calcination_fuel_GJ(p * 1e3, d.hydrate_moisture, d.calciner_efficiency)
-    steam = (digestion_steam_GJ_per_h(r["digest"], b * 1e3, d)
-             + evap / d.evaporator_economy * d.steam_latent_GJ_per_t) / p
     kpi = {
         "alumina_t_per_h": p,
         "yield_g_per_l": r["production"] / r["preg"]["flow_m3"],
@@ -142,7 +140,6 @@ def solve(bauxite: Bauxite | None = None, design: DesignBasis | None = None,
         "red_mud_t_per_t": r["mud_solids"] / 1e3 / p,
         "fuel_calcination_GJ_per_t": calcination / p,
         "gibbsite_extraction": r["extraction"],
-        "steam_GJ_per_t": steam,
         "lime_kg_per_t": lime * 1e3 / p,
     }
     return SteadyState(q_spent, b, evap, naoh, lime, liquor_concentrations(r["pregnant"]),
@@ -154,11 +151,3 @@ def liquor_loss(spent: np.ndarray, q_spent: float, production_kg_h: float, d: De
     naoh_per_m3 = spent[NA] / q_spent * 2 * S.M_NAOH / S.M_NA2O         # kg NaOH equivalent per m3 of spent
     return spent / q_spent * (d.liquor_loss_kg_naoh_per_t * production_kg_h / 1e3 / naoh_per_m3)
 
-
-def digestion_steam_GJ_per_h(digest: np.ndarray, bauxite_kg_h: float, d: DesignBasis) -> float:
-    """Live steam of digestion: slurry heated to temperature, less what the flash vapour gives back."""
-    c = liquor_concentrations(digest)
-    cp = float(liquor.heat_capacity(d.digestion_t_c, c["alumina"], c["soda"]))
-    vapour = U.flash_vapour_kg(digest.sum(), cp, d.digestion_t_c, d.flash_t_c)
-    return U.digestion_live_steam_GJ(digest.sum() + bauxite_kg_h, cp, d.slurry_feed_t_c, d.digestion_t_c,
-                                     vapour, d.heater_recovery)

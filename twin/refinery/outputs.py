@@ -16,7 +16,16 @@ REFINERY_VARIABLES: dict[str, Variable] = {
     "caustic_consumption": Variable(("time",), "kg t-1", "caustic make-up, kg NaOH per t alumina"),
     "bauxite_factor": Variable(("time",), "t t-1", "dry bauxite per t alumina"),
     "red_mud": Variable(("time",), "t t-1", "dry residue per t alumina"),
-    "steam_energy": Variable(("time",), "GJ t-1", "live steam for digestion and evaporation per t alumina"),
+    "steam_energy": Variable(("time",), "GJ t-1", "steam heat per t alumina, all areas (the steam_ variables)"),
+    "steam_slurry_heating": Variable(("time",), "GJ t-1", "steam heating spent liquor and bauxite to the "
+                                     "pre-desilication temperature, per t alumina"),
+    "steam_digestion": Variable(("time",), "GJ t-1", "live steam of digestion (after the flash vapour's recovery) "
+                                "and the gibbsite dissolution endotherm, per t alumina"),
+    "steam_evaporation": Variable(("time",), "GJ t-1", "steam of the multi-effect evaporators per t alumina"),
+    "steam_wash_water": Variable(("time",), "GJ t-1", "steam heating fresh wash water per t alumina"),
+    "steam_losses": Variable(("time",), "GJ t-1", "heat lost from tanks, pipes and vents per t alumina"),
+    "heat_interchange": Variable(("time",), "GJ t-1", "heat the pregnant liquor gave the spent liquor in the "
+                                 "interchangers, per t alumina (recovered, not bought)"),
     "fuel_energy": Variable(("time",), "GJ t-1", "calcination fuel per t alumina"),
     "interstage_cooling": Variable(("time",), "MW", "heat the precipitators' interstage coolers took out, all "
                                    "trains, interval mean"),

@@ -28,6 +28,7 @@ import numpy as np
 from twin.config import RefineryConfig
 from twin.refinery import flowsheet, liquor
 from twin.refinery import units as U
+from twin.refinery.heat import AREAS, heat_by_area
 from twin.refinery.precipitation import (
     AL2O3_IN_GIBBSITE,
     NO_COOLER_C,
@@ -273,12 +274,23 @@ class Refinery:
         self.outs += hydrate + passing + mud_liquor + dsp + evaporated + spilled
         self.outs[U.CO2] += co2_removed
         self.time_s += seconds
-        # energy: live steam for digestion, steam for evaporation, fuel for calcination
+        # energy: steam by area (twin.refinery.heat), fuel for calcination. The spent liquor goes to the mills
+        # at the temperature it left the last precipitator (the spent tank is not a heat state)
+        t_spent = float(self.train.liquor[ROWS["temperature"], -1])
         cp = float(liquor.heat_capacity(inp["digestion_t_c"], spent["alumina"], spent["soda"]))
         vapour = U.flash_vapour_kg(digest.sum(), cp, inp["digestion_t_c"], d.flash_t_c)
-        steam = (U.digestion_live_steam_GJ(digest.sum() + bauxite, cp, d.slurry_feed_t_c, inp["digestion_t_c"],
-                                           vapour, d.heater_recovery)
-                 + evaporated[U.H2O] / 1e3 / d.evaporator_economy * d.steam_latent_GJ_per_t)
+        fresh_wash = max(0.0, float(wash[U.H2O]) - vapour)         # beyond the flash condensate (notes 5.3 item 3)
+        preg = U.concentrations(pregnant, U.liquor_volume(pregnant))
+        heat = heat_by_area(
+            d, spent_kg=float(drawn.sum()),
+            spent_cp=float(liquor.heat_capacity(t_spent, spent["alumina"], spent["soda"])), spent_t_c=t_spent,
+            pregnant_kg=float(pregnant.sum()),
+            pregnant_cp=float(liquor.heat_capacity(d.clarification_t_c, preg["alumina"], preg["soda"])),
+            fill_t_c=inp["fill_t_c"], bauxite_kg=bauxite, moisture_kg=bauxite * bx.moisture / (1.0 - bx.moisture),
+            digest_kg=float(digest.sum()), digest_cp=cp, digestion_t_c=inp["digestion_t_c"],
+            dissolved_al2o3_kg=float(dissolved[U.AL]), evaporated_kg=float(evaporated[U.H2O]),
+            fresh_wash_kg=fresh_wash)
+        steam = sum(heat[area] for area in AREAS)
         fuel = U.calcination_fuel_GJ(pr["product_al2o3"], d.hydrate_moisture, d.calciner_efficiency)
         spent_after = U.liquor_volume(self.spent)
         return {"product_al2o3": pr["product_al2o3"], "product_mass": pr["product_mass"],
@@ -286,11 +298,12 @@ class Refinery:
                 "cooling_J": pr["cooling_J"],
                 **{key: pr[key] for key in ("alumina_in", "caustic_in", "alumina_out", "caustic_out")},
                 "spent_ac": pr["spent_ac"], "naoh": naoh, "bauxite": bauxite, "mud": mud, "steam_GJ": steam,
-                "fuel_GJ": fuel, "extraction": extraction,
+                "fuel_GJ": fuel, "extraction": extraction, "interchange_GJ": heat["interchange"],
+                **{f"steam_{area}_GJ": heat[area] for area in AREAS},
                 "soda_lost": float(mud_liquor[U.NA] + dsp[U.NA] + spilled[U.NA]),
                 "evaporation": float(evaporated[U.H2O]), "spent_m3": spent_after,
                 # wash water not covered by the flash condensate comes from outside (notes 5.3 item 3)
-                "fresh_water": max(0.0, float(wash[U.H2O]) - vapour),
+                "fresh_water": fresh_wash,
                 "spent_caustic": U.concentrations(self.spent, spent_after)["caustic"],
                 "seed_store": float(self.particle_kg @ self.seed) * self.trains, "classifier_cut": self.cut_um}
 
@@ -323,6 +336,8 @@ class Refinery:
             "caustic_consumption": per_t(sums["naoh"]), "bauxite_factor": per_t(sums["bauxite"] / 1e3),
             "red_mud": per_t(sums["mud"] / 1e3), "steam_energy": per_t(sums["steam_GJ"]),
             "fuel_energy": per_t(sums["fuel_GJ"]), "soda_loss": per_t(sums["soda_lost"]),
+            **{f"steam_{area}": per_t(sums[f"steam_{area}_GJ"]) for area in AREAS},
+            "heat_interchange": per_t(sums["interchange_GJ"]),
             "fresh_water": per_t(sums["fresh_water"] / 1e3),
             "gibbsite_extraction": sums["extraction"], "spent_caustic": rec["spent_caustic"],
             "spent_tank_volume": rec["spent_m3"], "seed_inventory": rec["seed_store"] / 1e3,
@@ -397,7 +412,8 @@ class Refinery:
 
 
 _SUMMED = ("product_al2o3", "product_mass", "precipitated", "cooling_J", "liquor_m3", "alumina_in", "caustic_in",
-           "alumina_out", "caustic_out", "naoh", "bauxite", "mud", "steam_GJ", "fuel_GJ", "soda_lost", "fresh_water")
+           "alumina_out", "caustic_out", "naoh", "bauxite", "mud", "steam_GJ", "fuel_GJ", "soda_lost", "fresh_water",
+           "interchange_GJ", *(f"steam_{area}_GJ" for area in AREAS))
 
 
 def cooler_set_points(tanks: int, agglomeration_tanks: int, fill_t_c: float, last_t_c: float) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from twin._core import precip
 from twin.refinery.liquor import RH_PARAMETER_SETS
+from twin.refinery.stoichiometry import GIBBSITE_DISSOLUTION_J_PER_KG_AL2O3
 
 RHO_GIBBSITE = precip.GIBBSITE_DENSITY                 # kg/m3, as the kernel uses it
 AL2O3_IN_GIBBSITE = precip.GIBBSITE_AL2O3_FRACTION     # kg Al2O3 per kg Al(OH)3
@@ -58,7 +59,7 @@ class PrecipitationTrain:
     agglomeration_k: float = 5e-10
     heat_capacity_J_per_kgK: float = 3000.0
     density_kg_per_m3: float = 1500.0
-    heat_of_precipitation_J_per_kg: float = 0.404e6    # 20.6 kJ/mol Al(OH)3, per kg Al2O3 (notes 3.8)
+    heat_of_precipitation_J_per_kg: float = GIBBSITE_DISSOLUTION_J_PER_KG_AL2O3   # released per kg Al2O3 (notes 3.8)
     cooled_to_c: np.ndarray = field(default_factory=lambda: np.zeros(0))   # degC per tank (none given: no coolers)
     solubility: str = "rosenberg_healy"
     growth_law: str = "white_bateman"

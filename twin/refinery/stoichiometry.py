@@ -5,7 +5,10 @@ Molar masses (IUPAC, g/mol) and the reactions of refinery notes sec. 2.3 and 3.8
 - desilication product (hydroxysodalite Na8[AlSiO4]6(OH)2.2H2O): caustic and alumina lost per kg
   of reactive silica (kaolinite's alumina dissolves and is lost again, so net alumina is ~0);
 - causticisation Na2CO3 + Ca(OH)2 -> 2 NaOH + CaCO3: lime per kg carbonate;
-- calcination 2 Al(OH)3 -> Al2O3 + 3 H2O(g): reaction enthalpy (Robie & Hemingway 1995, CODATA).
+- calcination 2 Al(OH)3 -> Al2O3 + 3 H2O(g): reaction enthalpy (Robie & Hemingway 1995, CODATA);
+- gibbsite dissolution Al(OH)3 + OH- -> Al(OH)4-: +20.6 kJ/mol at 25 degC, infinite dilution (NBS/Wagman
+  et al. 1982 for the ions, Robie & Hemingway 1995 for gibbsite): what digestion takes and precipitation
+  gives back. Plant values 260-470 kJ/kg hydrate (notes 3.8); this is the low end.
 """
 from __future__ import annotations
 
@@ -24,6 +27,9 @@ AL2O3_IN_GIBBSITE = M_AL2O3 / (2 * M_GIBBSITE)            # 0.65357
 LOI_GIBBSITE = 3 * M_H2O / (2 * M_GIBBSITE)               # 0.34643
 AL2O3_IN_BOEHMITE = M_AL2O3 / (2 * M_BOEHMITE)            # 0.84984
 SODA_PER_NAOH = M_NA2CO3 / (2 * M_NAOH)                   # g Na2CO3 equivalent per g NaOH
+GIBBSITE_DISSOLUTION_J_PER_MOL = 20.6e3                   # Al(OH)3(s) + OH- -> Al(OH)4-, endothermic
+# J per kg Al2O3 dissolved (2 mol Al(OH)3 each): ~0.404 MJ/kg
+GIBBSITE_DISSOLUTION_J_PER_KG_AL2O3 = 2 * GIBBSITE_DISSOLUTION_J_PER_MOL / (M_AL2O3 * 1e-3)
 
 
 def dsp_losses_per_kg_silica() -> dict[str, float]:

@@ -103,6 +103,7 @@ class CellConfig(_Section):
     # the heat the bath brings to a shot limits its dissolution: the rate goes as SH / (SH + this), 0 below the
     # liquidus (twin/_core/pot.pyx dissolution_rate) [A]
     dissolution_half_superheat_K: Annotated[float, Field(gt=0, le=50)] = 5.0
+    # Na2O of the alumina fed; in a park with a refinery the silo's (the refinery's bound soda) replaces it
     na2o_wt: Annotated[float, Field(ge=0, le=2)] = 0.4
     # CaO of smelter-grade alumina (~0.01-0.05 wt % [M: SGA specifications]) is the bath's CaF2 source
     # (3 CaO + 2 AlF3 -> 3 CaF2 + Al2O3; notes sec. 2.15: CaF2 is not added, it equilibrates at 4-6 %); with the
@@ -511,6 +512,7 @@ class PrecipitationConfig(_Section):
     agglomeration_tanks: Annotated[int, Field(ge=0, le=39)] = 3
     growth_law: Literal["white_bateman", "veesler_boistelle"] = "white_bateman"
     liquor_toc_g_per_l: Annotated[float, Field(ge=0, le=60)] = 15.0   # organics (TOC, g/L C): poison growth
+    bound_soda_k1: Annotated[float, Field(ge=0, le=10)] = 2.35        # QAL 1999 bound-soda law's K1
     seed_charge_kg_per_m3: Annotated[float, Field(ge=0, le=1200)] = 450.0  # hydrate seed per m3 of feed liquor
     seed_size_um: Annotated[float, Field(gt=1, le=300)] = 60.0        # mass-median seed size at start-up
     seed_store_h: Annotated[float, Field(gt=0, le=500)] = 24.0        # seed inventory aimed at, hours of charge

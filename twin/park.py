@@ -96,8 +96,10 @@ class Park:
         self.config = config
         self.smelter = _potlines(config) if config.smelter is not None else None
         self.refinery = Refinery(config.refinery) if config.refinery is not None else None
-        self.site = (Site(config, self.smelter.n_cells, coupled=self.refinery is not None)
-                     if self.smelter is not None else None)
+        alumina_na2o = self.refinery.product_soda_fraction() if self.refinery is not None else None
+        if self.smelter is not None and alumina_na2o is not None:
+            self.smelter.set_alumina_na2o(alumina_na2o)          # the refinery's product, not the cells' default
+        self.site = (Site(config, self.smelter.n_cells, alumina_na2o) if self.smelter is not None else None)
         self.time_s = 0.0
         self.schedule = ScheduleDriver()
         self.leaving_physics = "stop"             # or "take_out": see _after_smelter_steps

@@ -131,3 +131,15 @@ cdef inline double organics_growth_factor(double toc) noexcept nogil:
     """Growth poisoned by organics, exp(-k_TOC TOOC), k_TOC = 0.0023 L/g, TOOC = TOC 105.99/12.011 g/L as Na2CO3
     (the CAR/QAL precipitation law's organics term); toc as g/L C."""
     return exp(-0.0023 * toc * 105.99 / 12.011)
+
+
+cdef inline double bound_soda(double k1, double caustic, double soda, double t_c, double toc,
+                              double ac_supersaturation) noexcept nogil:
+    """kg Na2O per kg Al(OH)3 precipitated: K1 (0.000598 C - 0.00036 T + 0.019568 TOOC/C) (1 - 0.758 C/S)
+    (A/C - A*/C)^2 (QAL 1999 bound-soda law; C, S g/L Na2CO3, T degC, TOOC = TOC 105.99/12.011)."""
+    cdef double x
+    if ac_supersaturation <= 0.0 or caustic <= 0.0 or soda <= 0.0:
+        return 0.0
+    x = (k1 * (0.000598 * caustic - 0.00036 * t_c + 0.019568 * toc * 105.99 / 12.011 / caustic)
+         * (1.0 - 0.758 * caustic / soda))
+    return x * ac_supersaturation * ac_supersaturation if x > 0.0 else 0.0

@@ -4,8 +4,8 @@
 Per tank: liquor alumina A and caustic C (g/L = kg/m3, C as Na2CO3), temperature T (degC), the
 species that ride along with the liquor (total soda S as Na2CO3, silica, water, kg/m3) and the
 number of particles per m3 in each size class. Concentrations and numbers are per m3 of the liquor
-the tank holds (``volume`` is the liquor volume of a tank; the flow is the liquor flow). Classes are geometric with volume ratio 2
-(size ratio 2^(1/3)), Hounslow, Ryall & Marshall, AIChE J. 34 (1988) 1821. Mechanisms:
+the tank holds (``volume`` is the liquor volume of a tank; the flow is the liquor flow). Classes are
+geometric with volume ratio 2 (size ratio 2^(1/3)), Hounslow, Ryall & Marshall, AIChE J. 34 (1988) 1821. Mechanisms:
 - growth, size-independent linear rate G: White & Bateman (Light Metals 1988) on the Rosenberg-Healy
   A* of the tank's liquor (its carbonate and organics included), poisoned by organics (the CAR/QAL
   law's exp(-k_TOC TOOC)); Veesler & Boistelle (1994, pure liquor) as the alternative law. A
@@ -18,9 +18,11 @@ the tank holds (``volume`` is the liquor volume of a tank; the flow is the liquo
   times the square of the organics' poisoning of growth (cementation by growth: Worsley's G^2).
 Alumina leaves the liquor exactly as the solids' gibbsite volume grows (rho 2420 kg/m3, 65.357 %
 Al2O3), and the water of the hydrate Al2O3.3H2O leaves with it, so the aluminium and water balances
-close to round-off; caustic, soda and silica are only carried by the flow. Energy: a stirred tank warmed by the heat
-of precipitation, fed through its interstage cooler (below). Explicit steps, cut into sub-steps wherever a class or
-the liquor would lose more than 20 % in one (agglomeration of fines can be fast).
+close to round-off; silica is only carried by the flow. The growing hydrate takes Na2O out of the
+caustic (bound soda, QAL 1999 law), held in the solids as a row of its own and carried with them.
+Energy: a stirred tank warmed by the heat of precipitation, fed through its interstage cooler (below).
+Explicit steps, cut into sub-steps wherever a class or the liquor would lose more than 20 % in one
+(agglomeration of fines can be fast).
 
 Seed may enter any tank (fine seed to the agglomeration tanks, coarse seed to the growth tanks), and
 the stream into each tank may pass an interstage cooler that takes it down to a set temperature (a
@@ -28,7 +30,7 @@ cooler never heats); the heat the coolers take out is summed for the refinery's 
 """
 
 from twin._core.liquor cimport (
-    NA2O_PER_SODA, RHParams, organics_growth_factor, rh_solubility, veesler_boistelle_growth, white_bateman_growth,
+    NA2O_PER_SODA, RHParams, bound_soda, organics_growth_factor, rh_solubility, veesler_boistelle_growth, white_bateman_growth,
 )
 
 cdef double RHO_GIBBSITE = 2420.0          # kg/m3
@@ -44,6 +46,7 @@ cdef enum:
     T_SODA                 # g/L total soda as Na2CO3 (caustic + carbonate), carried by the flow
     T_SILICA               # g/L SiO2, carried by the flow
     T_WATER                # kg/m3 water, carried by the flow, less the hydrate's water
+    T_BOUND_SODA           # kg/m3 Na2O held in the solids (bound soda), carried with them
     N_TANK_ROWS
 
 # train parameters
@@ -58,6 +61,8 @@ cdef enum:
     K_HEAT_CAPACITY        # J/(kg K) slurry
     K_DENSITY              # kg/m3 slurry
     K_HEAT_OF_PRECIPITATION  # J per kg Al2O3 precipitated (released, > 0)
+    K_BOUND_SODA_K         # K1 of the QAL bound-soda law (0: no soda taken up)
+    K_SEED_SODA            # kg Na2O per kg hydrate of the seed
     N_TRAIN_PARAMS
 
 cdef enum:
@@ -71,9 +76,9 @@ GIBBSITE_DENSITY = RHO_GIBBSITE
 GIBBSITE_AL2O3_FRACTION = AL2O3_IN_GIBBSITE
 HYDRATE_WATER_PER_AL2O3 = WATER_PER_AL2O3
 
-TANK_ROWS = ("alumina", "caustic", "temperature", "soda", "silica", "water")
-TRAIN_PARAMS = ("flow", "volume", "growth_on", "growth_law", "toc", "nucleation_k", "agglomeration_k", "heat_capacity", "density",
-                "heat_of_precipitation")
+TANK_ROWS = ("alumina", "caustic", "temperature", "soda", "silica", "water", "bound_soda")
+TRAIN_PARAMS = ("flow", "volume", "growth_on", "growth_law", "toc", "nucleation_k", "agglomeration_k", "heat_capacity",
+                "density", "heat_of_precipitation", "bound_soda_k", "seed_soda")
 
 
 def class_sizes(Py_ssize_t n_classes, double smallest_um=1.0):
@@ -91,7 +96,7 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
     cdef double q_v = k[K_FLOW] / k[K_VOLUME]
     cdef double a = tank[T_ALUMINA, j], c = tank[T_CAUSTIC, j], t = tank[T_TEMPERATURE, j]
     cdef double a_eq, cn, ss, g, area, b, beta0, flux, bij, vol_rate, frac, precipitated
-    cdef double t_in
+    cdef double t_in, seed_volume = 0.0, bound, soda_rate
     # A* of this liquor: its carbonate (total soda less caustic, both as Na2CO3) and organics count
     a_eq = rh_solubility(rh, t + 273.15, c, 0.0, tank[T_SODA, j] - c, 0.0, k[K_TOC], 1.0)
     cn = NA2O_PER_SODA * c
@@ -105,6 +110,7 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
     g = k[K_GROWTH_ON] * g / 3600.0 * 1e-6   # um/h -> m/s
     # transport: the stream from upstream (the feed into tank 0) and the seed this tank is given
     for i in range(n):
+        seed_volume += vols[i] * seed[i, j]
         if j == 0:
             dn[i] = q_v * (seed[i, j] - num[i, j])
         else:
@@ -163,6 +169,14 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
         out[N_TANK_ROWS + 1] = q_v * k[K_DENSITY] * k[K_HEAT_CAPACITY] * (t_in - cooled_to[j])   # W per m3
     out[T_ALUMINA] -= precipitated
     out[T_WATER] -= WATER_PER_AL2O3 * precipitated
+    # bound soda: the hydrate takes Na2O out of the liquor's caustic as it grows (QAL 1999 law, the Python face
+    # twin.refinery.liquor.bound_soda); the seed brings its own
+    bound = bound_soda(k[K_BOUND_SODA_K], c, tank[T_SODA, j], t, k[K_TOC], a / c - a_eq / c)
+    soda_rate = bound * precipitated / AL2O3_IN_GIBBSITE if precipitated > 0.0 else 0.0
+    out[T_CAUSTIC] -= soda_rate / NA2O_PER_SODA
+    out[T_SODA] -= soda_rate / NA2O_PER_SODA
+    out[T_BOUND_SODA] += soda_rate + q_v * k[K_SEED_SODA] * RHO_GIBBSITE * seed_volume
+    out[N_TANK_ROWS + 2] = soda_rate
     out[T_TEMPERATURE] += precipitated * k[K_HEAT_OF_PRECIPITATION] / (k[K_DENSITY] * k[K_HEAT_CAPACITY])
     out[N_TANK_ROWS] = precipitated
 
@@ -175,10 +189,13 @@ cdef enum:
     TOTAL_SEED_AL2O3 = 1 + 2 * N_TANK_ROWS       # kg Al2O3 in with the seed solids
     TOTAL_PRODUCT_AL2O3 = 2 + 2 * N_TANK_ROWS    # kg Al2O3 out with the solids
     TOTAL_COOLING = 3 + 2 * N_TANK_ROWS          # J the interstage coolers took out
-    N_TOTALS = 4 + 2 * N_TANK_ROWS
+    TOTAL_BOUND_SODA = 4 + 2 * N_TANK_ROWS       # kg Na2O the growing hydrate took out of the liquor
+    TOTAL_SEED_SODA = 5 + 2 * N_TANK_ROWS        # kg Na2O in with the seed
+    N_TOTALS = 6 + 2 * N_TANK_ROWS
 
 TOTALS = {"precipitated": TOTAL_PRECIPITATED, "in": TOTAL_IN, "out": TOTAL_OUT, "seed_al2o3": TOTAL_SEED_AL2O3,
-          "product_al2o3": TOTAL_PRODUCT_AL2O3, "cooling": TOTAL_COOLING, "size": N_TOTALS}
+          "product_al2o3": TOTAL_PRODUCT_AL2O3, "cooling": TOTAL_COOLING,
+          "bound_soda": TOTAL_BOUND_SODA, "seed_soda": TOTAL_SEED_SODA, "size": N_TOTALS}
 
 
 def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, const double[::1] k,
@@ -218,7 +235,7 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
     cdef double[:, ::1] share = share_np
     dn_np = np.zeros((n_tanks, n))
     cdef double[:, ::1] dn = dn_np
-    out_np = np.zeros((n_tanks, N_TANK_ROWS + 2))     # rows' rates, precipitation, cooling (per m3)
+    out_np = np.zeros((n_tanks, N_TANK_ROWS + 3))     # rows' rates, precipitation, cooling, bound soda (per m3)
     cdef double[:, ::1] out = out_np
     with nogil:
         for step in range(n_steps):
@@ -247,9 +264,11 @@ def advance(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes, co
                     totals[TOTAL_OUT + r] += q * tank[r, last] * h
                 totals[TOTAL_SEED_AL2O3] += q * RHO_GIBBSITE * AL2O3_IN_GIBBSITE * solid_in * h
                 totals[TOTAL_PRODUCT_AL2O3] += q * RHO_GIBBSITE * AL2O3_IN_GIBBSITE * solid_out * h
+                totals[TOTAL_SEED_SODA] += q * k[K_SEED_SODA] * RHO_GIBBSITE * solid_in * h
                 for j in range(n_tanks):
                     totals[TOTAL_PRECIPITATED] += out[j, N_TANK_ROWS] * v * h
                     totals[TOTAL_COOLING] += out[j, N_TANK_ROWS + 1] * v * h
+                    totals[TOTAL_BOUND_SODA] += out[j, N_TANK_ROWS + 2] * v * h
                     for r in range(N_TANK_ROWS):
                         tank[r, j] += out[j, r] * h
                     for i in range(n):

@@ -15,7 +15,7 @@ from twin._core.bath cimport (
 )
 from twin._core.liquor cimport (
     NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, brahma_volume, langa_heat_capacity, dewey_bpr, worsley_bpr,
-    veesler_boistelle_growth, white_growth, white_bateman_growth, organics_growth_factor,
+    veesler_boistelle_growth, white_growth, white_bateman_growth, organics_growth_factor, bound_soda,
 )
 from libc.math cimport exp, log
 
@@ -203,6 +203,9 @@ cdef double _white_bateman_growth(const double* v) noexcept nogil:
 cdef double _organics_growth_factor(const double* v) noexcept nogil:
     return organics_growth_factor(v[0])
 
+cdef double _bound_soda(const double* v) noexcept nogil:
+    return bound_soda(v[0], v[1], v[2], v[3], v[4], v[5])
+
 
 def rh_solubility_(t_c, caustic, nacl, na2co3, na2so4, toc, k_nacl, k_na2co3, k_na2so4, k_toc, a0, a3, a4, dg,
                    sign):
@@ -249,3 +252,7 @@ def white_bateman_growth_(t_c, supersat_na2o, caustic_na2o):
 
 def organics_growth_factor_(toc):
     return vectorise(_organics_growth_factor, (toc,))
+
+
+def bound_soda_(k1, caustic, soda, t_c, toc, ac_supersaturation):
+    return vectorise(_bound_soda, (k1, caustic, soda, t_c, toc, ac_supersaturation))

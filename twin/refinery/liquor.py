@@ -151,6 +151,23 @@ def gibbsite_growth_rate(t_c: ArrayLike, alumina: ArrayLike, alumina_eq: ArrayLi
     return props.white_growth_(t_c, supersat, 15.0 * np.exp(7600.0 / 343.25), 7600.0, np.sqrt(cn / 100.0))
 
 
+QAL_BOUND_SODA_K1 = 2.35
+
+
+def bound_soda(caustic: ArrayLike, soda: ArrayLike, t_c: ArrayLike, alumina: ArrayLike, alumina_eq: ArrayLike, *,
+               toc: ArrayLike = 0.0, k1: ArrayLike = QAL_BOUND_SODA_K1) -> Value:
+    """Soda the precipitating hydrate takes up, kg Na2O per kg Al(OH)3 (bound soda; the product's Na2O).
+
+    QAL 1999 law (SysCAD/QAL precipitation models, notes 3.3): K1 (0.000598 C - 0.00036 T + 0.019568 TOOC/C)
+    (1 - 0.758 C/S) (A/C - A*/C)^2, C and S g/L as Na2CO3 @25, T degC, TOOC = TOC 105.99/12.011 g/L (TOC g/L C),
+    K1 = 2.35: more soda at high supersaturation, high caustic, low temperature and with organics. Fitted to
+    plant precipitators, 50-85 degC; zero when undersaturated.
+    """
+    caustic = np.asarray(caustic, float)
+    ac = (np.asarray(alumina, float) - np.asarray(alumina_eq, float)) / caustic
+    return props.bound_soda_(k1, caustic, soda, t_c, toc, ac)
+
+
 def free_caustic(caustic: ArrayLike, alumina: ArrayLike) -> Value:
     """Free caustic FC = C - 1.0395 A, g/L Na2CO3 (caustic not bound as aluminate)."""
     result = np.asarray(caustic, float) - SODA_PER_ALUMINA * np.asarray(alumina, float)

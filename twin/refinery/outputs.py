@@ -39,6 +39,8 @@ REFINERY_VARIABLES: dict[str, Variable] = {
     "seed_inventory": Variable(("time",), "t", "hydrate in the seed store, end of interval", "f4", "point"),
     "classifier_cut": Variable(("time",), "um", "product classifiers' cut size d50c, end of interval", "f4",
                                "point"),
+    "product_soda": Variable(("time",), "%", "Na2O of the calcined product alumina (the hydrate's bound soda), mass "
+                             "%, interval mean"),
     "product_fines": Variable(("time",), "%", "product hydrate finer than 45 um, mass %"),
     "product_d50": Variable(("time",), "um", "mass-median size of the product hydrate"),
     "product_psd": Variable(("time", "size_class"), "1", "product hydrate mass fraction per size class"),

@@ -74,7 +74,7 @@ class Refinery:
         self.train = PrecipitationTrain(
             tanks=p.tanks, volume_m3=p.tank_liquor_volume_m3, classes=p.classes, smallest_um=p.smallest_um,
             nucleation_k=p.nucleation_k, agglomeration_k=p.agglomeration_k, solubility=p.solubility,
-            growth_law=p.growth_law, toc_g_per_l=p.liquor_toc_g_per_l)
+            growth_law=p.growth_law, toc_g_per_l=p.liquor_toc_g_per_l, bound_soda_k1=p.bound_soda_k1)
         self.sizes_um = self.train.sizes_um
         self.particle_kg = RHO_GIBBSITE * self.train.particle_volumes_m3      # hydrate per particle
         self.fines = self.sizes_um < FINES_UM
@@ -152,6 +152,7 @@ class Refinery:
         per_kg = mass / mass.sum() / self.particle_kg                            # particles per kg of seed
         self.train.number[:] = (p.seed_charge_kg_per_m3 * per_kg)[:, None]
         self.seed = per_kg * p.seed_charge_kg_per_m3 * q * p.seed_store_h * 3600.0   # the store, per train
+        self.seed_soda = 0.0                # kg Na2O in the store's hydrate (fresh seed: none; builds up)
         self.cut_um = p.classifier_cut_um
         self.cut_integral = 0.0
 
@@ -174,6 +175,7 @@ class Refinery:
         want = self.inputs["seed_charge_kg_per_m3"] * q * seconds
         charge = min(want * min(1.0, store_kg / (0.1 * aim)), 0.8 * store_kg) if aim > 0 else 0.0
         seed_per_m3 = self.seed * (charge / store_kg / (q * seconds)) if charge > 0 else np.zeros_like(self.seed)
+        t.seed_soda = self.seed_soda / store_kg if store_kg > 0 else 0.0     # the store is well mixed
         t.totals[:] = 0.0                                # the kernel accumulates this step's flows
         t.passed[:] = 0.0
         t.advance(seconds, rows, seed_per_m3, dt=p.dt_s)
@@ -188,6 +190,11 @@ class Refinery:
         self.seed = self.seed - seed_per_m3 * q * seconds + (passed - to_product)
         if np.any(self.seed < -1e-9 * np.max(np.abs(self.seed))):
             raise RefineryError(f"seed store went negative at hour {self.time_s / 3600:.1f}")
+        # the solids that left carry their bound soda; the product takes its mass share, the rest returns
+        passed_kg = float(self.particle_kg @ passed)
+        soda_out = totals[TOTALS["out"] + ROWS["bound_soda"]]
+        product_soda = soda_out * float(self.particle_kg @ to_product) / passed_kg if passed_kg > 0 else 0.0
+        self.seed_soda += soda_out - product_soda - totals[TOTALS["seed_soda"]]
         out_rows = np.array([totals[TOTALS["out"] + r] for r in range(len(ROWS))])
         in_rows = np.array([totals[TOTALS["in"] + r] for r in range(len(ROWS))])
         product_mass = self.particle_kg * to_product
@@ -195,6 +202,7 @@ class Refinery:
         return {"liquor": U.rows_to_components(out_rows) * self.trains,
                 "product_al2o3": product_al2o3 * self.trains,
                 "product_mass": product_mass * self.trains,
+                "product_soda": product_soda * self.trains,
                 "precipitated": totals[TOTALS["precipitated"]] * self.trains,
                 "cooling_J": totals[TOTALS["cooling"]] * self.trains,
                 "liquor_m3": q * seconds * self.trains,
@@ -265,6 +273,7 @@ class Refinery:
         # precipitation, classification, seed
         pr = self._precipitate(seconds, U.train_rows(pregnant, v_in, inp["fill_t_c"]), v_in / seconds / self.trains)
         hydrate = U.hydrate_components(pr["product_al2o3"])
+        hydrate[U.NA] += pr["product_soda"]                           # its bound soda leaves with it
         # evaporation and make-up back to the spent tank
         evaporated = np.array([0.0, 0.0, 0.0, 0.0, min(evaporation, 0.5 * pr["liquor"][U.H2O])])
         makeup = naoh * NAOH_COMPONENTS
@@ -294,6 +303,7 @@ class Refinery:
         fuel = U.calcination_fuel_GJ(pr["product_al2o3"], d.hydrate_moisture, d.calciner_efficiency)
         spent_after = U.liquor_volume(self.spent)
         return {"product_al2o3": pr["product_al2o3"], "product_mass": pr["product_mass"],
+                "product_soda": pr["product_soda"],
                 "precipitated": pr["precipitated"], "liquor_m3": pr["liquor_m3"], "pregnant_ac": pr["feed_ac"],
                 "cooling_J": pr["cooling_J"],
                 **{key: pr[key] for key in ("alumina_in", "caustic_in", "alumina_out", "caustic_out")},
@@ -342,6 +352,9 @@ class Refinery:
             "gibbsite_extraction": sums["extraction"], "spent_caustic": rec["spent_caustic"],
             "spent_tank_volume": rec["spent_m3"], "seed_inventory": rec["seed_store"] / 1e3,
             "classifier_cut": rec["classifier_cut"],
+            # Na2O of the calcined alumina: the bound soda stays through calcination
+            "product_soda": 100.0 * sums["product_soda"] / (sums["product_al2o3"] + sums["product_soda"])
+            if t > 0 else float("nan"),
             "product_fines": 100.0 * float(psd[self.fines].sum()), "product_d50": _median_size(self.sizes_um, psd),
             "product_psd": psd, "tank_alumina": tank.liquor[ROWS["alumina"]].copy(),
             "tank_caustic": tank.liquor[ROWS["caustic"]].copy(),
@@ -361,11 +374,18 @@ class Refinery:
         return float(liquor.precipitation_yield(caustic_out, sums["alumina_in"] / sums["caustic_in"],
                                                 sums["alumina_out"] / sums["caustic_out"]))
 
+    def product_soda_fraction(self) -> float:
+        """Na2O mass fraction of the calcined alumina the solids leaving the trains would make (their bound soda)."""
+        t = self.train
+        al2o3 = AL2O3_IN_GIBBSITE * float(t.solids_kg_per_m3()[-1])
+        soda = float(t.liquor[ROWS["bound_soda"], -1])
+        return soda / (al2o3 + soda) if al2o3 + soda > 0 else 0.0
+
     # -- checkpoints -----------------------------------------------------------------------------------------
 
     def blocks(self) -> dict[str, np.ndarray]:
         """Every state of the refinery as arrays (for a checkpoint)."""
-        scalars = [self.time_s, self.throttle, self.cut_um, self.cut_integral,
+        scalars = [self.time_s, self.throttle, self.cut_um, self.cut_integral, self.seed_soda,
                    *(c.integral for c in self.control.values()), *self.inputs.values(), *self.cumulative.values()]
         return {"refinery_spent": self.spent, "refinery_settler": self.settler, "refinery_liquor": self.train.liquor,
                 "refinery_number": self.train.number, "refinery_seed": self.seed, "refinery_ins": self.ins,
@@ -381,7 +401,7 @@ class Refinery:
         self.inventory_at_start = blocks["refinery_start"].copy()
         values = iter(blocks["refinery_scalars"].tolist())
         self.time_s, self.throttle = next(values), next(values)
-        self.cut_um, self.cut_integral = next(values), next(values)
+        self.cut_um, self.cut_integral, self.seed_soda = next(values), next(values), next(values)
         for c in self.control.values():
             c.integral = next(values)
         for key in self.inputs:
@@ -402,8 +422,10 @@ class Refinery:
         t = self.train
         liquor_rows = t.volume_m3 * t.liquor.sum(axis=1)
         solids_al2o3 = AL2O3_IN_GIBBSITE * (t.hydrate_kg() + float(self.particle_kg @ self.seed))
+        solids = U.hydrate_components(solids_al2o3)
+        solids[U.NA] += t.bound_soda_kg() + self.seed_soda
         return (self.spent + self.settler
-                + self.trains * (U.rows_to_components(liquor_rows) + U.hydrate_components(solids_al2o3)))
+                + self.trains * (U.rows_to_components(liquor_rows) + solids))
 
     def balance(self) -> np.ndarray:
         """Relative closure per component: (in - out - change of inventory) / in, since the start."""
@@ -411,9 +433,9 @@ class Refinery:
         return (self.ins - self.outs - change) / np.maximum(self.ins, 1e-30)
 
 
-_SUMMED = ("product_al2o3", "product_mass", "precipitated", "cooling_J", "liquor_m3", "alumina_in", "caustic_in",
-           "alumina_out", "caustic_out", "naoh", "bauxite", "mud", "steam_GJ", "fuel_GJ", "soda_lost", "fresh_water",
-           "interchange_GJ", *(f"steam_{area}_GJ" for area in AREAS))
+_SUMMED = ("product_al2o3", "product_mass", "product_soda", "precipitated", "cooling_J", "liquor_m3", "alumina_in",
+           "caustic_in", "alumina_out", "caustic_out", "naoh", "bauxite", "mud", "steam_GJ", "fuel_GJ", "soda_lost",
+           "fresh_water", "interchange_GJ", *(f"steam_{area}_GJ" for area in AREAS))
 
 
 def cooler_set_points(tanks: int, agglomeration_tanks: int, fill_t_c: float, last_t_c: float) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin._core import precip
-from twin.refinery.liquor import RH_PARAMETER_SETS
+from twin.refinery.liquor import QAL_BOUND_SODA_K1, RH_PARAMETER_SETS
 from twin.refinery.stoichiometry import GIBBSITE_DISSOLUTION_J_PER_KG_AL2O3
 
 RHO_GIBBSITE = precip.GIBBSITE_DENSITY                 # kg/m3, as the kernel uses it
@@ -47,7 +47,9 @@ class PrecipitationTrain:
     solubility : Rosenberg-Healy parameter set for A* (``twin.refinery.liquor.RH_PARAMETER_SETS``).
     growth_law : ``precip.GROWTH_LAWS``: "white_bateman" (White & Bateman 1988, organics poisoning) or
         "veesler_boistelle" (1994, pure liquor).
-    toc_g_per_l : organics in the liquor, g/L C (poison growth, raise A*).
+    toc_g_per_l : organics in the liquor, g/L C (poison growth, raise A*, raise the bound soda).
+    bound_soda_k1 : K1 of the QAL bound-soda law (``twin.refinery.liquor.bound_soda``); 0: no soda taken up.
+    seed_soda : kg Na2O per kg hydrate of the seed given to the tanks.
     """
 
     tanks: int = 12
@@ -64,6 +66,8 @@ class PrecipitationTrain:
     solubility: str = "rosenberg_healy"
     growth_law: str = "white_bateman"
     toc_g_per_l: float = 0.0
+    bound_soda_k1: float = QAL_BOUND_SODA_K1
+    seed_soda: float = 0.0
     growth: bool = True
     sizes_um: np.ndarray = field(init=False)
     liquor: np.ndarray = field(init=False)       # (rows, tanks): ``precip.TANK_ROWS`` (g/L, degC, kg/m3)
@@ -100,7 +104,7 @@ class PrecipitationTrain:
         return np.array([self.flow_m3_per_s, self.volume_m3, 1.0 if self.growth else 0.0,
                          float(precip.GROWTH_LAWS.index(self.growth_law)), self.toc_g_per_l, self.nucleation_k,
                          self.agglomeration_k, self.heat_capacity_J_per_kgK, self.density_kg_per_m3,
-                         self.heat_of_precipitation_J_per_kg])
+                         self.heat_of_precipitation_J_per_kg, self.bound_soda_k1, self.seed_soda])
 
     def fill(self, feed: np.ndarray) -> None:
         """Every tank holds the liquor ``feed`` (row vector of ``feed_liquor``)."""
@@ -132,6 +136,10 @@ class PrecipitationTrain:
     def hydrate_kg(self) -> float:
         """Gibbsite (Al(OH)3) held in the train."""
         return float(self.volume_m3 * RHO_GIBBSITE * np.sum(self.particle_volumes_m3 @ self.number))
+
+    def bound_soda_kg(self) -> float:
+        """Na2O held in the train's solids."""
+        return float(self.volume_m3 * np.sum(self.liquor[ROWS["bound_soda"]]))
 
     def supersaturation(self) -> np.ndarray:
         """A/A* in each tank, A* of the tank's liquor as the kernel takes it (its carbonate and organics)."""

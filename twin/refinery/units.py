@@ -61,14 +61,16 @@ def liquor_concentrations(comp: np.ndarray) -> dict[str, float]:
 
 
 def train_rows(comp: np.ndarray, volume: float, t_c: float) -> np.ndarray:
-    """The precipitation kernel's liquor rows (``precip.TANK_ROWS``) of ``comp`` kg in ``volume`` m3."""
+    """The precipitation kernel's rows (``precip.TANK_ROWS``) of a liquor of ``comp`` kg in ``volume`` m3 (no
+    solids: no bound soda)."""
     c = concentrations(comp, volume)
-    return np.array([c["alumina"], c["caustic"], t_c, c["soda"], c["silica"], c["water"]])
+    return np.array([c["alumina"], c["caustic"], t_c, c["soda"], c["silica"], c["water"], 0.0])
 
 
 def rows_to_components(rows: np.ndarray) -> np.ndarray:
-    """Inverse of ``train_rows`` (per m3, or integrals of flow x rows): component kg."""
-    alumina, caustic, _, soda, silica, water = rows
+    """Inverse of ``train_rows`` (per m3, or integrals of flow x rows): the liquor's component kg (the solids'
+    bound soda, the last row, is not the liquor's)."""
+    alumina, caustic, _, soda, silica, water, _bound = rows
     return np.array([alumina, soda * S.M_NA2O / S.M_NA2CO3, (soda - caustic) * M_CO2 / S.M_NA2CO3, silica, water])
 
 

@@ -4,6 +4,8 @@ Refinery product goes in; the potlines draw what their feeders take plus a handl
 below ``reserve_h`` of demand stops the feeders (the pots starve, alumina falls, anode effects
 follow); a silo above ``throttle_start`` slows the refinery; what a full silo cannot take is
 shipped out (``exported``). Balance: received = drawn + exported + change of inventory.
+The silo is well mixed: the Na2O the refinery's product brings (its bound soda) is what the pots are fed,
+averaged over the inventory, so a change at the refinery reaches the cells over the silo's days of storage.
 """
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ from twin.config import SiloConfig
 
 
 class Silo:
-    def __init__(self, cfg: SiloConfig):
+    def __init__(self, cfg: SiloConfig, na2o_fraction: float):
         self.cfg = cfg
         self.inventory_t = cfg.initial_t
+        self.na2o_t = na2o_fraction * cfg.initial_t          # Na2O in the inventory, t
         self.totals = {"received": 0.0, "drawn": 0.0, "fed": 0.0, "lost": 0.0, "exported": 0.0}
 
     @property
@@ -33,17 +36,24 @@ class Silo:
         over = (self.fill - c.throttle_start) / (1.0 - c.throttle_start)
         return max(c.throttle_min, 1.0 - (1.0 - c.throttle_min) * over)
 
-    def receive(self, tonnes: float) -> None:
-        """Refinery product in; what does not fit is shipped out."""
+    @property
+    def na2o_fraction(self) -> float:
+        """Mass fraction Na2O of the alumina the silo holds (and gives)."""
+        return self.na2o_t / self.inventory_t if self.inventory_t > 0 else 0.0
+
+    def receive(self, tonnes: float, na2o_fraction: float) -> None:
+        """Refinery product (mass fraction ``na2o_fraction`` Na2O) in; what does not fit is shipped out."""
         space = self.cfg.capacity_t - self.inventory_t
         stored = min(tonnes, space)
         self.inventory_t += stored
+        self.na2o_t += stored * na2o_fraction
         self.totals["received"] += tonnes
         self.totals["exported"] += tonnes - stored
 
     def draw(self, fed_t: float) -> None:
         """The feeders took ``fed_t``; the silo gave that plus the handling loss."""
         drawn = fed_t / (1.0 - self.cfg.handling_loss)
+        self.na2o_t -= drawn * self.na2o_fraction
         self.inventory_t -= drawn
         self.totals["drawn"] += drawn
         self.totals["fed"] += fed_t

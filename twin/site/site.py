@@ -28,10 +28,12 @@ SOURCES = ("anode", "bake", "pfc", "pfc_lvae", "casthouse", "electricity", "alum
 
 
 class Site:
-    def __init__(self, config: ParkConfig, n_cells: int, coupled: bool):
+    def __init__(self, config: ParkConfig, n_cells: int, alumina_na2o: float | None):
+        """``alumina_na2o``: Na2O mass fraction of the refinery's product when a refinery feeds these potlines
+        through the silo (None: no refinery, the cells' own ``na2o_wt``)."""
         self.config = config
-        self.coupled = coupled                     # a refinery feeds these potlines through the silo
-        self.silo = Silo(config.silo) if coupled else None
+        self.coupled = alumina_na2o is not None    # a refinery feeds these potlines through the silo
+        self.silo = Silo(config.silo, alumina_na2o) if alumina_na2o is not None else None
         self.fume = FumeTreatment(config.fume) if config.fume is not None else None
         self.power = Power(config.power, config.source)
         self.carbon_plant = CarbonPlant(config.carbon_plant)
@@ -54,7 +56,7 @@ class Site:
         p = self.config.power
         alumina_t = float(rec["alumina_production"]) * seconds / 3600.0
         if self.silo is not None:
-            self.silo.receive(alumina_t)
+            self.silo.receive(alumina_t, float(rec["product_soda"]) / 100.0 if alumina_t > 0 else 0.0)
         fuel_gj = (float(rec["fuel_energy"]) + float(rec["steam_energy"]) / p.boiler_efficiency) * alumina_t \
             if alumina_t > 0 else 0.0
         self.refinery = {"co2": carbon.fuel_co2(fuel_gj / 1e3, p.refinery_fuel), "alumina_t": alumina_t,
@@ -78,6 +80,8 @@ class Site:
         """Feeders stop while the silo holds less than its reserve of demand."""
         if self.silo is None:
             return
+        # the pots are fed the silo's alumina: its Na2O takes AlF3 out of their bath
+        smelter.set_alumina_na2o(self.silo.na2o_fraction)
         self.feeding = self.silo.feeding_allowed(smelter.alumina_demand_t_per_h(setpoints_A), self.feeding)
         # no alumina in the bunkers: neither the feeders nor the anode-effect quench dump have any
         smelter.allow_feeding(self.feeding)
@@ -92,7 +96,8 @@ class Site:
         fed_t = float(done.fed_kg.sum()) / 1e3
         if self.silo is not None:
             self.silo.draw(fed_t)
-            record.update(silo_inventory=self.silo.inventory_t, alumina_exported=self.silo.totals["exported"],
+            record.update(silo_inventory=self.silo.inventory_t, silo_na2o=100.0 * self.silo.na2o_fraction,
+                          alumina_exported=self.silo.totals["exported"],
                           alumina_handling_loss=self.silo.totals["lost"], feeding_enabled=float(self.feeding),
                           refinery_throttle=self.silo.refinery_throttle())
         anodes = self.carbon_plant.step(done.net_carbon_kg / 1e3, done.butts_kg / 1e3)
@@ -177,7 +182,8 @@ class Site:
     def state(self) -> dict:
         """Everything the site carries between intervals (for a checkpoint; JSON and arrays)."""
         return {"site": {
-            "silo": None if self.silo is None else {"inventory_t": self.silo.inventory_t, **self.silo.totals},
+            "silo": None if self.silo is None else {"inventory_t": self.silo.inventory_t, "na2o_t": self.silo.na2o_t,
+                                                    **self.silo.totals},
             "fume": None if self.fume is None else {"store": self.fume.store_f_kg,
                                                     "start": self.fume.start_store_f_kg,
                                                     **self.fume.totals},
@@ -192,6 +198,7 @@ class Site:
         s = tally["site"]
         if self.silo is not None:
             self.silo.inventory_t = s["silo"].pop("inventory_t")
+            self.silo.na2o_t = s["silo"].pop("na2o_t")
             self.silo.totals.update(s["silo"])
         if self.fume is not None:
             self.fume.store_f_kg = s["fume"].pop("store")
@@ -211,11 +218,13 @@ class Site:
         self.feeding = s["feeding"]
 
 
-SILO_VARIABLES = ("silo_inventory", "alumina_exported", "alumina_handling_loss", "feeding_enabled",
+SILO_VARIABLES = ("silo_inventory", "silo_na2o", "alumina_exported", "alumina_handling_loss", "feeding_enabled",
                   "refinery_throttle")
 FUME_VARIABLES = ("fluoride_evolved", "fluoride_stack", "fluoride_returned", "secondary_alumina_fluoride")
 SITE_VARIABLES: dict[str, Variable] = {
     "silo_inventory": Variable(("time",), "t", "alumina in the silo, end of interval", "f8", "point"),
+    "silo_na2o": Variable(("time",), "%", "Na2O of the alumina in the silo (what the pots are fed), mass %, end of "
+                          "interval", "f4", "point"),
     "alumina_exported": Variable(("time",), "t", "alumina shipped out because the silo was full, since start",
                                  "f8", "point"),
     "alumina_handling_loss": Variable(("time",), "t", "alumina lost between silo and pots since start", "f8", "point"),

@@ -436,6 +436,10 @@ class Potlines:
         x[STATE["alf3"]] += ALF3_PER_NAF * naf
         self.counters[COUNTER["sodium_uptake"]] += naf
 
+    def set_alumina_na2o(self, fraction: float) -> None:
+        """Na2O mass fraction of the alumina every cell is fed from now on (the silo's, in a coupled park)."""
+        self.params[PARAM["na2o"]] = fraction
+
     def add_alf3(self, kg: np.ndarray) -> None:
         """AlF3 the crew adds to each cell (kg; counted as added)."""
         self.state[STATE["alf3"]] += kg

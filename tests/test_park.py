@@ -127,20 +127,23 @@ def test_park_resumes_bit_identically(tmp_path):
 
 
 def test_organics_raise_the_product_soda_and_the_pots_need_more_alf3():
-    """A step in the liquor's organics (15 -> 45 g/L TOC): the refinery's yield falls and its hydrate binds more
-    soda (QAL 1999 law: the TOOC/C term), the silo passes it on, the pots are fed it, and the Na2O takes AlF3
-    out of their bath (3 Na2O + 4 AlF3 -> 2 Na3AlF6 + Al2O3): the crew adds more AlF3. 2 cells, 10 days, a silo
-    that is drawn on faster than it fills."""
+    """A bauxite with twice the soluble organics (0.03 -> 0.06 % C): the liquor holds twice the TOC, the
+    refinery's yield falls and its hydrate binds more soda (QAL 1999 law: the TOOC/C term), the silo passes it
+    on, the pots are fed it, and the Na2O takes AlF3 out of their bath (3 Na2O + 4 AlF3 -> 2 Na3AlF6 + Al2O3):
+    the crew adds more AlF3. Each park on its own steady state; 2 cells, 10 days, a silo that is drawn on
+    faster than it fills."""
     results = {}
-    for toc in (15.0, 45.0):
-        refinery = {"disturbances": [{"hour": 0, "key": "liquor_toc_g_per_l", "value": toc}]}
+    for organics in (0.0003, 0.0006):
+        refinery = twin.load_config().refinery.model_dump(mode="json", by_alias=True)
+        refinery["bauxite"]["organic_carbon"] = organics
         cfg = park_with(cells=2, silo={"capacity_t": 60000.0, "initial_t": 300.0}, refinery=refinery)
         park = twin.Park(cfg)
         added = park.smelter.counters[COUNTER["alf3_added"]].sum()
         records = [park.step_interval() for _ in range(10 * 144)]
         assert park.smelter.params_of("na2o") == pytest.approx(park.site.silo.na2o_fraction, rel=1e-12)
-        results[toc] = (records[-1], park.smelter.counters[COUNTER["alf3_added"]].sum() - added)
-    (base, base_alf3), (organic, organic_alf3) = results[15.0], results[45.0]
+        results[organics] = (records[-1], park.smelter.counters[COUNTER["alf3_added"]].sum() - added)
+    (base, base_alf3), (organic, organic_alf3) = results[0.0003], results[0.0006]
+    assert organic["liquor_toc"] > 1.8 * base["liquor_toc"]
     assert organic["precipitation_yield"] < base["precipitation_yield"] - 1.0
     assert organic["product_soda"] > base["product_soda"] + 0.05             # wt % Na2O of the alumina
     assert organic["silo_na2o"] > base["silo_na2o"] + 0.03

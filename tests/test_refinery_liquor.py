@@ -86,3 +86,12 @@ def test_bad_model_choices_are_clear(call, words):
         call()
     for w in words:
         assert w in str(err.value)
+
+
+def test_oxalate_solubility_of_the_burntisland_fit():
+    """7.62 exp(0.012 T - 0.5848 (0.016 C + 0.011 Na2CO3)) g/L Na2C2O4 (notes 3.6): 0.887 at 45 degC, C 260,
+    Na2CO3 40; lower in stronger or more carbonated liquor, higher when hot."""
+    assert L.oxalate_solubility(45.0, 260.0, 40.0) == pytest.approx(0.8874, rel=1e-3)
+    assert L.oxalate_solubility(45.0, 300.0, 40.0) < L.oxalate_solubility(45.0, 260.0, 40.0)
+    assert L.oxalate_solubility(45.0, 260.0, 60.0) < L.oxalate_solubility(45.0, 260.0, 40.0)
+    assert L.oxalate_solubility(95.0, 260.0, 40.0) > 1.5 * L.oxalate_solubility(45.0, 260.0, 40.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.refinery.liquor import NA2O_PER_SODA
 from twin.refinery.precipitation import ROWS, TOTALS, PrecipitationTrain, feed_liquor
+from twin.refinery.stoichiometry import M_NA2CO3, M_NA2O
 
 
 def train(**kw) -> PrecipitationTrain:
@@ -62,7 +62,8 @@ def test_water_and_soda_leave_with_the_hydrate_and_silica_is_carried():
     change = t.volume_m3 * t.liquor.sum(axis=1) - held
     hydrate_water = 3 * 18.015 / 101.960 * t.totals[TOTALS["precipitated"]]
     bound = t.totals[TOTALS["bound_soda"]]                               # kg Na2O
-    made = {"water": -hydrate_water, "soda": -bound / NA2O_PER_SODA, "caustic": -bound / NA2O_PER_SODA,
+    as_soda = bound * M_NA2CO3 / M_NA2O              # as Na2CO3, by the molar masses (not a rounded convention)
+    made = {"water": -hydrate_water, "soda": -as_soda, "caustic": -as_soda,
             "silica": 0.0, "bound_soda": bound + t.totals[TOTALS["seed_soda"]]}
     for name, gain in made.items():
         r = ROWS[name]

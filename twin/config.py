@@ -511,7 +511,6 @@ class PrecipitationConfig(_Section):
     last_tank_t_c: Annotated[float, Field(ge=40, le=100)] = 60.0
     agglomeration_tanks: Annotated[int, Field(ge=0, le=39)] = 3
     growth_law: Literal["white_bateman", "veesler_boistelle"] = "white_bateman"
-    liquor_toc_g_per_l: Annotated[float, Field(ge=0, le=60)] = 15.0   # organics (TOC, g/L C): poison growth
     bound_soda_k1: Annotated[float, Field(ge=0, le=10)] = 2.35        # QAL 1999 bound-soda law's K1
     seed_charge_kg_per_m3: Annotated[float, Field(ge=0, le=1200)] = 450.0  # hydrate seed per m3 of feed liquor
     seed_size_um: Annotated[float, Field(gt=1, le=300)] = 60.0        # mass-median seed size at start-up
@@ -544,6 +543,20 @@ class PrecipitationConfig(_Section):
         return self
 
 
+class ImpuritiesConfig(_Section):
+    """Organics, oxalate, sulphate and chloride in the liquor (``twin.refinery.impurities``): how digestion
+    splits the organics, and the side streams of spent liquor that take impurities out (0 m3/h: none; the
+    mud's liquor and the spills always do)."""
+
+    oxalate_share: Annotated[float, Field(ge=0, le=1)] = 0.15          # of the organic carbon: to oxalate
+    oxalate_removal_m3_per_h: Annotated[float, Field(ge=0, le=5000)] = 100.0   # through the crystalliser
+    oxalate_removal_t_c: Annotated[float, Field(ge=20, le=100)] = 45.0  # crystallised to its solubility here
+    organics_removal_m3_per_h: Annotated[float, Field(ge=0, le=5000)] = 0.0    # to wet oxidation
+    organics_removal_efficiency: Annotated[float, Field(ge=0, le=1)] = 0.8     # share of its organics destroyed
+    salting_out_m3_per_h: Annotated[float, Field(ge=0, le=5000)] = 0.0  # evaporated to salt out sulphate
+    salting_out_efficiency: Annotated[float, Field(ge=0, le=1)] = 0.5   # share of its sulphate salted out
+
+
 class RefineryControlConfig(_Section):
     """Closure controllers of the liquor loop (PI, acting once per refinery step)."""
 
@@ -562,7 +575,7 @@ class Disturbance(_Section):
 
     hour: NonNegative
     key: Literal["gibbsite", "kaolinite", "digestion_t_c", "fill_t_c", "seed_charge_kg_per_m3",
-                 "spent_flow_factor", "last_tank_t_c", "liquor_toc_g_per_l"]
+                 "spent_flow_factor", "last_tank_t_c", "organic_carbon", "sulphur", "chlorine"]
     value: Annotated[float, Field(ge=0)]
 
     @model_validator(mode="after")
@@ -577,7 +590,7 @@ class Disturbance(_Section):
 DISTURBANCE_RANGES = {"gibbsite": (0.2, 0.9), "kaolinite": (0.0, 0.2), "digestion_t_c": (100.0, 160.0),
                       "fill_t_c": (40.0, 100.0), "seed_charge_kg_per_m3": (0.0, 1200.0),
                       "spent_flow_factor": (0.1, 1.5), "last_tank_t_c": (40.0, 100.0),
-                      "liquor_toc_g_per_l": (0.0, 60.0)}
+                      "organic_carbon": (0.0, 0.01), "sulphur": (0.0, 0.02), "chlorine": (0.0, 0.005)}
 
 
 class RefineryConfig(_Section):
@@ -590,6 +603,7 @@ class RefineryConfig(_Section):
     bauxite: Bauxite = Field(default_factory=Bauxite)
     design: DesignBasis = Field(default_factory=DesignBasis)
     precipitation: PrecipitationConfig = Field(default_factory=PrecipitationConfig)
+    impurities: ImpuritiesConfig = Field(default_factory=ImpuritiesConfig)
     control: RefineryControlConfig = Field(default_factory=RefineryControlConfig)
     disturbances: list[Disturbance] = Field(default_factory=list)
 

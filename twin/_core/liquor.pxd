@@ -13,10 +13,15 @@ cdef extern from *:
     #define TWIN_NA_PER_SODA (2.0 / 105.99)
     #define TWIN_ALUMINA_PER_SODA 0.96197
     #define TWIN_NA2O_PER_SODA 0.58477
+    #define TWIN_NA2O_PER_NA2CO3 (61.97853856 / 105.98753856)
     """
     const double NA_PER_SODA "TWIN_NA_PER_SODA"
     const double ALUMINA_PER_SODA "TWIN_ALUMINA_PER_SODA"
     const double NA2O_PER_SODA "TWIN_NA2O_PER_SODA"
+    # the exact molar-mass ratio (IUPAC masses, as twin.refinery.stoichiometry): soda moved between the liquor
+    # and the solids is converted with it, so the balances close (the rounded convention above is the
+    # correlations' own)
+    const double NA2O_PER_NA2CO3 "TWIN_NA2O_PER_NA2CO3"
 
 
 cdef struct RHParams:
@@ -143,3 +148,10 @@ cdef inline double bound_soda(double k1, double caustic, double soda, double t_c
     x = (k1 * (0.000598 * caustic - 0.00036 * t_c + 0.019568 * toc * 105.99 / 12.011 / caustic)
          * (1.0 - 0.758 * caustic / soda))
     return x * ac_supersaturation * ac_supersaturation if x > 0.0 else 0.0
+
+
+cdef inline double oxalate_solubility(double t_c, double caustic, double na2co3) noexcept nogil:
+    """Sodium oxalate a Bayer liquor holds at equilibrium, g/L Na2C2O4: 7.62 exp(0.012 T - 0.5848 (0.016 C
+    + 0.011 Na2CO3)) (British Aluminium, Burntisland; SysCAD's Kenwalt Bayer model, refinery notes 3.6);
+    C, Na2CO3 g/L as Na2CO3 @25, T degC. Falls with caustic and carbonate, rises with temperature."""
+    return 7.62 * exp(0.012 * t_c - 0.5848 * (0.016 * caustic + 0.011 * na2co3))

@@ -30,7 +30,7 @@ cooler never heats); the heat the coolers take out is summed for the refinery's 
 """
 
 from twin._core.liquor cimport (
-    NA2O_PER_SODA, RHParams, bound_soda, organics_growth_factor, rh_solubility, veesler_boistelle_growth, white_bateman_growth,
+    NA2O_PER_NA2CO3, NA2O_PER_SODA, RHParams, bound_soda, organics_growth_factor, rh_solubility, veesler_boistelle_growth, white_bateman_growth,
 )
 
 cdef double RHO_GIBBSITE = 2420.0          # kg/m3
@@ -56,6 +56,8 @@ cdef enum:
     K_GROWTH_ON            # 1 / 0 switches (for tests of each mechanism)
     K_GROWTH_LAW           # GROWTH_WHITE_BATEMAN or GROWTH_VEESLER_BOISTELLE
     K_TOC                  # g/L C, organics in the liquor (poison growth, raise A*)
+    K_NACL                 # g/L NaCl in the liquor (raises A*)
+    K_NA2SO4               # g/L Na2SO4 in the liquor (raises A*)
     K_NUCLEATION_K         # #/(m2 h) at unit squared supersaturation
     K_AGGLOMERATION_K      # m3/(# h) at unit fourth-power supersaturation
     K_HEAT_CAPACITY        # J/(kg K) slurry
@@ -77,7 +79,7 @@ GIBBSITE_AL2O3_FRACTION = AL2O3_IN_GIBBSITE
 HYDRATE_WATER_PER_AL2O3 = WATER_PER_AL2O3
 
 TANK_ROWS = ("alumina", "caustic", "temperature", "soda", "silica", "water", "bound_soda")
-TRAIN_PARAMS = ("flow", "volume", "growth_on", "growth_law", "toc", "nucleation_k", "agglomeration_k", "heat_capacity",
+TRAIN_PARAMS = ("flow", "volume", "growth_on", "growth_law", "toc", "nacl", "na2so4", "nucleation_k", "agglomeration_k", "heat_capacity",
                 "density", "heat_of_precipitation", "bound_soda_k", "seed_soda")
 
 
@@ -97,8 +99,8 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
     cdef double a = tank[T_ALUMINA, j], c = tank[T_CAUSTIC, j], t = tank[T_TEMPERATURE, j]
     cdef double a_eq, cn, ss, g, area, b, beta0, flux, bij, vol_rate, frac, precipitated
     cdef double t_in, seed_volume = 0.0, bound, soda_rate
-    # A* of this liquor: its carbonate (total soda less caustic, both as Na2CO3) and organics count
-    a_eq = rh_solubility(rh, t + 273.15, c, 0.0, tank[T_SODA, j] - c, 0.0, k[K_TOC], 1.0)
+    # A* of this liquor: its carbonate (total soda less caustic, both as Na2CO3), salts and organics count
+    a_eq = rh_solubility(rh, t + 273.15, c, k[K_NACL], tank[T_SODA, j] - c, k[K_NA2SO4], k[K_TOC], 1.0)
     cn = NA2O_PER_SODA * c
     ss = (a - a_eq) / cn if a > a_eq else 0.0
     poison = 1.0
@@ -173,8 +175,8 @@ cdef void rates(double[:, ::1] tank, double[:, ::1] num, const double[::1] sizes
     # twin.refinery.liquor.bound_soda); the seed brings its own
     bound = bound_soda(k[K_BOUND_SODA_K], c, tank[T_SODA, j], t, k[K_TOC], a / c - a_eq / c)
     soda_rate = bound * precipitated / AL2O3_IN_GIBBSITE if precipitated > 0.0 else 0.0
-    out[T_CAUSTIC] -= soda_rate / NA2O_PER_SODA
-    out[T_SODA] -= soda_rate / NA2O_PER_SODA
+    out[T_CAUSTIC] -= soda_rate / NA2O_PER_NA2CO3
+    out[T_SODA] -= soda_rate / NA2O_PER_NA2CO3
     out[T_BOUND_SODA] += soda_rate + q_v * k[K_SEED_SODA] * RHO_GIBBSITE * seed_volume
     out[N_TANK_ROWS + 2] = soda_rate
     out[T_TEMPERATURE] += precipitated * k[K_HEAT_OF_PRECIPITATION] / (k[K_DENSITY] * k[K_HEAT_CAPACITY])

@@ -14,8 +14,9 @@ from twin._core.bath cimport (
     bubble_coverage_c, back_reaction_density_c, productive_current_c, reaction_enthalpy_c, pad_instability_c,
 )
 from twin._core.liquor cimport (
-    NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, brahma_volume, langa_heat_capacity, dewey_bpr, worsley_bpr,
+    NA2O_PER_NA2CO3, NA2O_PER_SODA, RHParams, rh_solubility, misra_solubility, brahma_density, brahma_volume, langa_heat_capacity, dewey_bpr, worsley_bpr,
     veesler_boistelle_growth, white_growth, white_bateman_growth, organics_growth_factor, bound_soda,
+    oxalate_solubility,
 )
 from libc.math cimport exp, log
 
@@ -167,6 +168,7 @@ def reaction_enthalpy(t_k, current_efficiency):
 
 # ---------------------------------------------------------------------------------------------- Bayer liquor
 NA2O_PER_SODA_CONVENTION = NA2O_PER_SODA     # g Na2O per g Na2CO3 eq, the kernels' value for Python
+NA2O_PER_NA2CO3_EXACT = NA2O_PER_NA2CO3         # the exact molar-mass ratio the kernels move soda with
 
 
 cdef double _rh_solubility(const double* v) noexcept nogil:
@@ -205,6 +207,9 @@ cdef double _organics_growth_factor(const double* v) noexcept nogil:
 
 cdef double _bound_soda(const double* v) noexcept nogil:
     return bound_soda(v[0], v[1], v[2], v[3], v[4], v[5])
+
+cdef double _oxalate_solubility(const double* v) noexcept nogil:
+    return oxalate_solubility(v[0], v[1], v[2])
 
 
 def rh_solubility_(t_c, caustic, nacl, na2co3, na2so4, toc, k_nacl, k_na2co3, k_na2so4, k_toc, a0, a3, a4, dg,
@@ -256,3 +261,7 @@ def organics_growth_factor_(toc):
 
 def bound_soda_(k1, caustic, soda, t_c, toc, ac_supersaturation):
     return vectorise(_bound_soda, (k1, caustic, soda, t_c, toc, ac_supersaturation))
+
+
+def oxalate_solubility_(t_c, caustic, na2co3):
+    return vectorise(_oxalate_solubility, (t_c, caustic, na2co3))

@@ -27,6 +27,12 @@ class Bauxite:
     titania: Fraction = 0.03
     moisture: Annotated[float, Field(ge=0, lt=0.5)] = 0.08     # t water per t wet bauxite
     carbonate_kg_per_t: Annotated[float, Field(ge=0)] = 4.0    # Na2CO3 formed from organics per t dry bauxite
+    # what digestion dissolves of the bauxite's impurities and the liquor keeps (twin.refinery.impurities), mass
+    # fractions of dry bauxite: organic carbon, sulphur (as sulphate), chlorine. Effective values: the sulphate
+    # and chloride the desilication product takes up are not modelled, so these are what stays in the liquor
+    organic_carbon: Annotated[float, Field(ge=0, le=0.01)] = 0.0003
+    sulphur: Annotated[float, Field(ge=0, le=0.02)] = 0.00005
+    chlorine: Annotated[float, Field(ge=0, le=0.005)] = 0.00004
 
     @model_validator(mode="after")
     def _sums_to_at_most_one(self):

@@ -17,6 +17,7 @@ from twin._core import props
 __all__ = [
     "RH_PARAMETER_SETS", "alumina_caustic_to_molar_ratio", "boehmite_solubility", "boiling_point_rise",
     "density", "free_caustic", "gibbsite_growth_rate", "gibbsite_solubility", "heat_capacity",
+    "oxalate_solubility",
     "precipitation_yield",
 ]
 
@@ -166,6 +167,13 @@ def bound_soda(caustic: ArrayLike, soda: ArrayLike, t_c: ArrayLike, alumina: Arr
     caustic = np.asarray(caustic, float)
     ac = (np.asarray(alumina, float) - np.asarray(alumina_eq, float)) / caustic
     return props.bound_soda_(k1, caustic, soda, t_c, toc, ac)
+
+
+def oxalate_solubility(t_c: ArrayLike, caustic: ArrayLike, na2co3: ArrayLike = 0.0) -> Value:
+    """Sodium oxalate a liquor holds at equilibrium, g/L Na2C2O4 (British Aluminium Burntisland fit, notes 3.6):
+    7.62 exp(0.012 T - 0.5848 (0.016 C + 0.011 Na2CO3)), T degC, C and Na2CO3 g/L as Na2CO3 @25. Above it
+    oxalate crystallises: in an oxalate-removal crystalliser, or on the hydrate in the precipitators."""
+    return props.oxalate_solubility_(t_c, caustic, na2co3)
 
 
 def free_caustic(caustic: ArrayLike, alumina: ArrayLike) -> Value:

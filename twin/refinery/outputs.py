@@ -30,6 +30,17 @@ REFINERY_VARIABLES: dict[str, Variable] = {
     "interstage_cooling": Variable(("time",), "MW", "heat the precipitators' interstage coolers took out, all "
                                    "trains, interval mean"),
     "soda_loss": Variable(("time",), "kg t-1", "Na2O lost with residue liquor and desilication product per t alumina"),
+    "impurity_soda": Variable(("time",), "kg t-1", "Na2O the bauxite's oxalate, sulphate and chloride took from the "
+                              "caustic per t alumina"),
+    "oxalate_removal": Variable(("time",), "kg t-1", "sodium oxalate the crystalliser took out per t alumina"),
+    "liquor_toc": Variable(("time",), "g L-1", "total organic carbon (organics and oxalate) in the spent liquor, end "
+                           "of interval", "f4", "point"),
+    "liquor_oxalate": Variable(("time",), "g L-1", "sodium oxalate (Na2C2O4) in the spent liquor, end of interval",
+                               "f4", "point"),
+    "liquor_sulphate": Variable(("time",), "g L-1", "sulphate (as Na2SO4) in the spent liquor, end of interval",
+                                "f4", "point"),
+    "liquor_chloride": Variable(("time",), "g L-1", "chloride (as NaCl) in the spent liquor, end of interval", "f4",
+                                "point"),
     "fresh_water": Variable(("time",), "m3 t-1", "fresh water (wash water beyond the flash condensate) per t alumina"),
     "gibbsite_extraction": Variable(("time",), "1", "fraction of the bauxite's gibbsite dissolved in digestion"),
     "spent_caustic": Variable(("time",), "g L-1", "caustic (as Na2CO3 @25) in the spent liquor tank, end of interval",

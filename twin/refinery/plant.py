@@ -27,6 +27,7 @@ import numpy as np
 
 from twin.config import RefineryConfig
 from twin.refinery import flowsheet, liquor
+from twin.refinery import impurities as IMP
 from twin.refinery import units as U
 from twin.refinery.heat import AREAS, heat_by_area
 from twin.refinery.precipitation import (
@@ -74,7 +75,9 @@ class Refinery:
         self.train = PrecipitationTrain(
             tanks=p.tanks, volume_m3=p.tank_liquor_volume_m3, classes=p.classes, smallest_um=p.smallest_um,
             nucleation_k=p.nucleation_k, agglomeration_k=p.agglomeration_k, solubility=p.solubility,
-            growth_law=p.growth_law, toc_g_per_l=p.liquor_toc_g_per_l, bound_soda_k1=p.bound_soda_k1)
+            growth_law=p.growth_law, bound_soda_k1=p.bound_soda_k1)
+        self.trains_m3 = p.trains * p.tanks * p.tank_liquor_volume_m3     # liquor the trains hold
+        self.impurities = IMP.Impurities(cfg.impurities)
         self.sizes_um = self.train.sizes_um
         self.particle_kg = RHO_GIBBSITE * self.train.particle_volumes_m3      # hydrate per particle
         self.fines = self.sizes_um < FINES_UM
@@ -83,7 +86,8 @@ class Refinery:
         self.inputs = {"gibbsite": cfg.bauxite.gibbsite, "kaolinite": cfg.bauxite.kaolinite,
                        "digestion_t_c": cfg.design.digestion_t_c, "fill_t_c": p.fill_t_c,
                        "seed_charge_kg_per_m3": p.seed_charge_kg_per_m3, "spent_flow_factor": 1.0,
-                       "last_tank_t_c": p.last_tank_t_c, "liquor_toc_g_per_l": p.liquor_toc_g_per_l}
+                       "last_tank_t_c": p.last_tank_t_c, "organic_carbon": cfg.bauxite.organic_carbon,
+                       "sulphur": cfg.bauxite.sulphur, "chlorine": cfg.bauxite.chlorine}
         c = cfg.control
         self.control = {"bauxite": _Controller(c.bauxite_gain_per_ac, c.bauxite_reset_h),
                         "evaporation": _Controller(c.evaporation_gain, c.evaporation_reset_h),
@@ -103,6 +107,7 @@ class Refinery:
         self.seed = np.zeros(0)                       # the seed store (particles by class), filled on the first pass
         for _ in range(6):
             steady = flowsheet.solve(cfg.bauxite, design)
+            self._steady_impurities(steady, design)
             flow = _pregnant_flow(steady)
             feed = U.liquor_concentrations(flow)
             rows = U.train_rows(flow, feed["flow_m3"], p.fill_t_c)
@@ -125,11 +130,8 @@ class Refinery:
             design = dataclasses.replace(design, spent_ac=float(spent_ac))
         self.design = design
         self.steady = steady
-        self.silica_eq = steady.spent["silica"]
         # feed-forwards of the controllers: the steady loop's closure values
-        spent_per_h = _spent_flow(steady)
-        spill = flowsheet.liquor_loss(spent_per_h, steady.spent_m3_per_h, steady.kpi["alumina_t_per_h"] * 1e3, design)
-        self.ff = {"spent_m3_per_h": steady.spent_m3_per_h, "spill_m3_per_h": U.liquor_volume(spill),
+        self.ff = {"spent_m3_per_h": steady.spent_m3_per_h, "spill_m3_per_h": _spill_m3_per_h(steady, design),
                    "bauxite_kg_per_h": steady.bauxite_t_per_h * 1e3,
                    "evaporation_kg_per_h": steady.evaporation_t_per_h * 1e3, "naoh_kg_per_h": steady.naoh_t_per_h * 1e3,
                    "lime_per_bauxite": steady.lime_t_per_h / steady.bauxite_t_per_h}
@@ -142,6 +144,20 @@ class Refinery:
         self.ins[:] = 0.0
         self.outs[:] = 0.0
         self.inventory_at_start = self.inventory()
+        self._crystallised = 0.0          # oxalate crystallised at the last record (kg since start)
+
+    def _steady_impurities(self, steady: flowsheet.SteadyState, design: flowsheet.DesignBasis) -> None:
+        """Impurity inventories where the steady loop's hour removes what it brings (``Impurities.set_steady``)."""
+        cfg = self.cfg
+        self.silica_eq = steady.spent["silica"]
+        bauxite = steady.bauxite_t_per_h * 1e3
+        dg = self._digest(_spent_flow(steady), steady.spent_m3_per_h, steady.spent, bauxite,
+                          steady.lime_t_per_h * 1e3, design)
+        self.impurities.set_steady(dg["formed"], IMP.LoopStep(
+            hours=1.0, spent_m3=cfg.spent_tank_m3, drawn_m3=steady.spent_m3_per_h,
+            spilled_m3=_spill_m3_per_h(steady, design), mud_share=dg["mud_share"], pregnant_m3=dg["v_in"],
+            settler_m3=cfg.settler_washer_liquor_m3, trains_m3=self.trains_m3, caustic=steady.spent["caustic"],
+            carbonate=steady.spent["soda"] - steady.spent["caustic"]))
 
     def _first_fill(self, rows: np.ndarray, q: float) -> None:
         """Tanks full of feed liquor and seed (log-normal, sigma 0.5, around ``seed_size_um``)."""
@@ -167,7 +183,10 @@ class Refinery:
         t.flow_m3_per_s = q
         t.cooled_to_c[:] = cooler_set_points(p.tanks, p.agglomeration_tanks, self.inputs["fill_t_c"],
                                              self.inputs["last_tank_t_c"])
-        t.toc_g_per_l = self.inputs["liquor_toc_g_per_l"]
+        # the trains' liquor impurities: organics poison growth, organics and salts raise A*
+        conc = self.impurities.concentrations(IMP.TRAINS, self.trains_m3)
+        t.toc_g_per_l = IMP.Impurities.toc(conc)
+        t.nacl_g_per_l, t.na2so4_g_per_l = conc[IMP.CHLORIDE], conc[IMP.SULPHATE]
         # seed: the store's size distribution at the charge aimed at; a store below a tenth of its aim
         # (``seed_store_h`` of charge at the design flow) gives proportionally less (the filters run short)
         store_kg = float(self.particle_kg @ self.seed)
@@ -214,6 +233,43 @@ class Refinery:
                 "feed_ac": rows[ROWS["alumina"]] / rows[ROWS["caustic"]],
                 "spent_ac": out_rows[ROWS["alumina"]] / out_rows[ROWS["caustic"]]}
 
+    def _digest(self, drawn: np.ndarray, draw_m3: float, spent: dict[str, float], bauxite: float, lime: float,
+                d: flowsheet.DesignBasis) -> dict[str, Any]:
+        """Digestion (gibbsite kinetics), desilication, causticisation, then the mud and its washing (quasi-steady)
+        for ``drawn`` spent liquor (kg, ``draw_m3``; its concentrations ``spent``) and ``bauxite``, ``lime`` kg."""
+        bx, inp = self.cfg.bauxite, self.inputs
+        gibbsite = inp["gibbsite"]
+        extraction = U.gibbsite_extraction(inp["digestion_t_c"], d.digestion_residence_min, spent["caustic"],
+                                           spent["alumina"], bauxite * gibbsite * AL2O3_PER_GIBBSITE / draw_m3,
+                                           d.digestion_rate_per_min)
+        dissolved = U.bauxite_to_liquor(bauxite, gibbsite, inp["kaolinite"], bx.moisture, bx.carbonate_kg_per_t,
+                                        extraction)
+        passing = U.minerals_passing(bauxite, gibbsite, bx.boehmite, bx.quartz, extraction)
+        digest = drawn + dissolved
+        # the bauxite's organics, sulphur and chlorine: their salts take sodium from the caustic
+        formed = IMP.from_bauxite(bauxite, inp["organic_carbon"], inp["sulphur"], inp["chlorine"],
+                                  self.cfg.impurities.oxalate_share)
+        soda_to_salts = float(formed @ IMP.NA2O_PER_SALT)
+        digest[U.NA] -= soda_to_salts
+        dsp = U.desilication_product(max(0.0, digest[U.SI] - self.silica_eq * U.liquor_volume(digest)))
+        digest -= dsp
+        co2_removed, lime_solids = U.causticisation(lime, d.lime_efficiency)
+        co2_removed = min(co2_removed, 0.9 * digest[U.CO2])
+        digest[U.CO2] -= co2_removed
+        inerts = bauxite * (1.0 - gibbsite - bx.boehmite - inp["kaolinite"] - bx.quartz)
+        mud = inerts + passing.sum() + dsp.sum() + lime_solids
+        # clarification and washing: the mud's liquor carries a share of every solute
+        underflow = mud * (1.0 - d.mud_underflow_solids) / d.mud_underflow_solids
+        mud_share = U.washing_loss(d.washers, d.wash_ratio, d.washer_efficiency) * underflow / digest.sum()
+        mud_liquor = np.zeros(5)
+        mud_liquor[:U.H2O] = mud_share * digest[:U.H2O]
+        mud_liquor[U.H2O] = underflow - mud_liquor[:U.H2O].sum()
+        wash = np.array([0.0, 0.0, 0.0, 0.0, d.wash_ratio * underflow])
+        return {"extraction": extraction, "dissolved": dissolved, "passing": passing, "digest": digest, "dsp": dsp,
+                "co2_removed": co2_removed, "mud": mud, "mud_share": mud_share, "mud_liquor": mud_liquor,
+                "wash": wash, "v_in": U.liquor_volume(digest + wash - mud_liquor), "formed": formed,
+                "soda_to_salts": soda_to_salts}
+
     def step(self, seconds: float) -> dict[str, float | np.ndarray]:
         """One refinery step of ``seconds``: returns flows (kg over the step) and figures."""
         cfg, d, bx = self.cfg, self.design, self.cfg.bauxite
@@ -239,37 +295,24 @@ class Refinery:
             raise RefineryError(f"hour {self.time_s / 3600:.1f}: the spent liquor tank is nearly empty "
                                 f"({spent_m3:.0f} m3 for a draw of {draw_m3:.0f} m3)")
         drawn = self.spent * (draw_m3 / spent_m3)
-        spilled = self.spent * (self.ff["spill_m3_per_h"] * flow_factor * hours / spent_m3)
-        # digestion (kinetics), desilication, causticisation
-        gibbsite = inp["gibbsite"]
-        extraction = U.gibbsite_extraction(inp["digestion_t_c"], d.digestion_residence_min, spent["caustic"],
-                                           spent["alumina"], bauxite * gibbsite * AL2O3_PER_GIBBSITE / draw_m3,
-                                           d.digestion_rate_per_min)
-        dissolved = U.bauxite_to_liquor(bauxite, gibbsite, inp["kaolinite"], bx.moisture, bx.carbonate_kg_per_t,
-                                        extraction)
-        passing = U.minerals_passing(bauxite, gibbsite, bx.boehmite, bx.quartz, extraction)
-        digest = drawn + dissolved
-        dsp = U.desilication_product(max(0.0, digest[U.SI] - self.silica_eq * U.liquor_volume(digest)))
-        digest -= dsp
-        co2_removed, lime_solids = U.causticisation(lime, d.lime_efficiency)
-        co2_removed = min(co2_removed, 0.9 * digest[U.CO2])
-        digest[U.CO2] -= co2_removed
-        inerts = bauxite * (1.0 - gibbsite - bx.boehmite - inp["kaolinite"] - bx.quartz)
-        mud = inerts + passing.sum() + dsp.sum() + lime_solids
-        # clarification and washing (quasi-steady), then the settler/washer liquor holdup
-        underflow = mud * (1.0 - d.mud_underflow_solids) / d.mud_underflow_solids
-        lost = U.washing_loss(d.washers, d.wash_ratio, d.washer_efficiency)
-        mud_liquor = np.zeros(5)
-        mud_liquor[:U.H2O] = lost * digest[:U.H2O] / digest.sum() * underflow
-        mud_liquor[U.H2O] = underflow - mud_liquor[:U.H2O].sum()
-        wash = np.array([0.0, 0.0, 0.0, 0.0, d.wash_ratio * underflow])
+        spill_m3 = self.ff["spill_m3_per_h"] * flow_factor * hours
+        spilled = self.spent * (spill_m3 / spent_m3)
+        dg = self._digest(drawn, draw_m3, spent, bauxite, lime, d)
+        digest, dissolved, passing, dsp, mud_liquor, wash = (dg[k] for k in ("digest", "dissolved", "passing",
+                                                                              "dsp", "mud_liquor", "wash"))
+        extraction, mud, co2_removed, v_in = dg["extraction"], dg["mud"], dg["co2_removed"], dg["v_in"]
+        # the settler/washer liquor holdup
         into_settler = digest + wash - mud_liquor
-        v_in = U.liquor_volume(into_settler)
         v_hold = cfg.settler_washer_liquor_m3
         settled_ss = into_settler / v_in * v_hold
         before = self.settler
         self.settler = settled_ss + (before - settled_ss) * math.exp(-v_in / v_hold)
         pregnant = into_settler + before - self.settler              # what left the holdup over the step
+        # the impurities follow the same liquor; wet-oxidised organics come back as carbonate
+        oxidised_co2 = self.impurities.step(dg["formed"], IMP.LoopStep(
+            hours=hours, spent_m3=spent_m3, drawn_m3=draw_m3, spilled_m3=spill_m3,
+            mud_share=dg["mud_share"], pregnant_m3=v_in, settler_m3=v_hold, trains_m3=self.trains_m3,
+            caustic=spent["caustic"], carbonate=spent["soda"] - spent["caustic"]))
         # precipitation, classification, seed
         pr = self._precipitate(seconds, U.train_rows(pregnant, v_in, inp["fill_t_c"]), v_in / seconds / self.trains)
         hydrate = U.hydrate_components(pr["product_al2o3"])
@@ -278,10 +321,14 @@ class Refinery:
         evaporated = np.array([0.0, 0.0, 0.0, 0.0, min(evaporation, 0.5 * pr["liquor"][U.H2O])])
         makeup = naoh * NAOH_COMPONENTS
         self.spent = self.spent - drawn - spilled + pr["liquor"] - evaporated + makeup
-        # the ledger: what crossed the plant's boundary
+        self.spent[U.CO2] += oxidised_co2
+        # the ledger: what crossed the plant's boundary (the soda the impurity salts took leaves the oxide
+        # components: it is booked in the impurities' own ledger)
         self.ins += dissolved + passing + makeup + wash
+        self.ins[U.CO2] += oxidised_co2
         self.outs += hydrate + passing + mud_liquor + dsp + evaporated + spilled
         self.outs[U.CO2] += co2_removed
+        self.outs[U.NA] += dg["soda_to_salts"]
         self.time_s += seconds
         # energy: steam by area (twin.refinery.heat), fuel for calcination. The spent liquor goes to the mills
         # at the temperature it left the last precipitator (the spent tank is not a heat state)
@@ -311,6 +358,7 @@ class Refinery:
                 "fuel_GJ": fuel, "extraction": extraction, "interchange_GJ": heat["interchange"],
                 **{f"steam_{area}_GJ": heat[area] for area in AREAS},
                 "soda_lost": float(mud_liquor[U.NA] + dsp[U.NA] + spilled[U.NA]),
+                "soda_to_salts": dg["soda_to_salts"],
                 "evaporation": float(evaporated[U.H2O]), "spent_m3": spent_after,
                 # wash water not covered by the flash condensate comes from outside (notes 5.3 item 3)
                 "fresh_water": fresh_wash,
@@ -339,6 +387,9 @@ class Refinery:
         mass = sums["product_mass"]
         psd = mass / mass.sum() if mass.sum() > 0 else np.zeros_like(mass)
         tank = self.train
+        spent_conc = self.impurities.concentrations(IMP.SPENT, float(rec["spent_m3"]))
+        crystallised = self.impurities.outs[IMP.ROUTES.index("crystallised"), IMP.OXALATE]
+        oxalate_removed, self._crystallised = crystallised - self._crystallised, crystallised
         return {
             "alumina_production": t / (seconds / 3600.0),
             "precipitation_yield": self._liquor_yield(sums),
@@ -346,6 +397,10 @@ class Refinery:
             "caustic_consumption": per_t(sums["naoh"]), "bauxite_factor": per_t(sums["bauxite"] / 1e3),
             "red_mud": per_t(sums["mud"] / 1e3), "steam_energy": per_t(sums["steam_GJ"]),
             "fuel_energy": per_t(sums["fuel_GJ"]), "soda_loss": per_t(sums["soda_lost"]),
+            "impurity_soda": per_t(sums["soda_to_salts"]),
+            "liquor_toc": IMP.Impurities.toc(spent_conc), "liquor_oxalate": spent_conc[IMP.OXALATE],
+            "liquor_sulphate": spent_conc[IMP.SULPHATE], "liquor_chloride": spent_conc[IMP.CHLORIDE],
+            "oxalate_removal": per_t(oxalate_removed),
             **{f"steam_{area}": per_t(sums[f"steam_{area}_GJ"]) for area in AREAS},
             "heat_interchange": per_t(sums["interchange_GJ"]),
             "fresh_water": per_t(sums["fresh_water"] / 1e3),
@@ -385,11 +440,13 @@ class Refinery:
 
     def blocks(self) -> dict[str, np.ndarray]:
         """Every state of the refinery as arrays (for a checkpoint)."""
-        scalars = [self.time_s, self.throttle, self.cut_um, self.cut_integral, self.seed_soda,
+        scalars = [self.time_s, self.throttle, self.cut_um, self.cut_integral, self.seed_soda, self._crystallised,
                    *(c.integral for c in self.control.values()), *self.inputs.values(), *self.cumulative.values()]
         return {"refinery_spent": self.spent, "refinery_settler": self.settler, "refinery_liquor": self.train.liquor,
                 "refinery_number": self.train.number, "refinery_seed": self.seed, "refinery_ins": self.ins,
                 "refinery_outs": self.outs, "refinery_start": self.inventory_at_start,
+                "refinery_impurities": self.impurities.held, "refinery_impurities_start": self.impurities.held_at_start,
+                "refinery_impurities_in": self.impurities.ins, "refinery_impurities_out": self.impurities.outs,
                 "refinery_scalars": np.array(scalars, dtype=float)}
 
     def restore(self, blocks: dict[str, np.ndarray]) -> None:
@@ -399,9 +456,13 @@ class Refinery:
         self.seed, self.ins, self.outs = (blocks["refinery_seed"].copy(), blocks["refinery_ins"].copy(),
                                           blocks["refinery_outs"].copy())
         self.inventory_at_start = blocks["refinery_start"].copy()
+        imp = self.impurities
+        imp.held, imp.held_at_start = blocks["refinery_impurities"].copy(), blocks["refinery_impurities_start"].copy()
+        imp.ins, imp.outs = blocks["refinery_impurities_in"].copy(), blocks["refinery_impurities_out"].copy()
         values = iter(blocks["refinery_scalars"].tolist())
         self.time_s, self.throttle = next(values), next(values)
-        self.cut_um, self.cut_integral, self.seed_soda = next(values), next(values), next(values)
+        self.cut_um, self.cut_integral, self.seed_soda, self._crystallised = (next(values), next(values), next(values),
+                                                                              next(values))
         for c in self.control.values():
             c.integral = next(values)
         for key in self.inputs:
@@ -435,7 +496,7 @@ class Refinery:
 
 _SUMMED = ("product_al2o3", "product_mass", "product_soda", "precipitated", "cooling_J", "liquor_m3", "alumina_in",
            "caustic_in", "alumina_out", "caustic_out", "naoh", "bauxite", "mud", "steam_GJ", "fuel_GJ", "soda_lost",
-           "fresh_water", "interchange_GJ", *(f"steam_{area}_GJ" for area in AREAS))
+           "fresh_water", "interchange_GJ", "soda_to_salts", *(f"steam_{area}_GJ" for area in AREAS))
 
 
 def cooler_set_points(tanks: int, agglomeration_tanks: int, fill_t_c: float, last_t_c: float) -> np.ndarray:
@@ -446,6 +507,13 @@ def cooler_set_points(tanks: int, agglomeration_tanks: int, fill_t_c: float, las
     last = min(last_t_c, fill_t_c)
     set_points[growth] = fill_t_c - (fill_t_c - last) * np.arange(1, len(growth) + 1) / max(len(growth), 1)
     return set_points
+
+
+def _spill_m3_per_h(steady: flowsheet.SteadyState, design: flowsheet.DesignBasis) -> float:
+    """Spent liquor spilled and leaked per hour at the steady loop (its unaccounted soda loss)."""
+    spill = flowsheet.liquor_loss(_spent_flow(steady), steady.spent_m3_per_h, steady.kpi["alumina_t_per_h"] * 1e3,
+                                  design)
+    return U.liquor_volume(spill)
 
 
 def _median_size(sizes_um: np.ndarray, mass_fraction: np.ndarray) -> float:

@@ -48,6 +48,7 @@ class PrecipitationTrain:
     growth_law : ``precip.GROWTH_LAWS``: "white_bateman" (White & Bateman 1988, organics poisoning) or
         "veesler_boistelle" (1994, pure liquor).
     toc_g_per_l : organics in the liquor, g/L C (poison growth, raise A*, raise the bound soda).
+    nacl_g_per_l, na2so4_g_per_l : chloride and sulphate in the liquor, g/L of the salt (raise A*).
     bound_soda_k1 : K1 of the QAL bound-soda law (``twin.refinery.liquor.bound_soda``); 0: no soda taken up.
     seed_soda : kg Na2O per kg hydrate of the seed given to the tanks.
     """
@@ -66,6 +67,8 @@ class PrecipitationTrain:
     solubility: str = "rosenberg_healy"
     growth_law: str = "white_bateman"
     toc_g_per_l: float = 0.0
+    nacl_g_per_l: float = 0.0
+    na2so4_g_per_l: float = 0.0
     bound_soda_k1: float = QAL_BOUND_SODA_K1
     seed_soda: float = 0.0
     growth: bool = True
@@ -102,7 +105,8 @@ class PrecipitationTrain:
 
     def params(self) -> np.ndarray:
         return np.array([self.flow_m3_per_s, self.volume_m3, 1.0 if self.growth else 0.0,
-                         float(precip.GROWTH_LAWS.index(self.growth_law)), self.toc_g_per_l, self.nucleation_k,
+                         float(precip.GROWTH_LAWS.index(self.growth_law)), self.toc_g_per_l, self.nacl_g_per_l,
+                         self.na2so4_g_per_l, self.nucleation_k,
                          self.agglomeration_k, self.heat_capacity_J_per_kgK, self.density_kg_per_m3,
                          self.heat_of_precipitation_J_per_kg, self.bound_soda_k1, self.seed_soda])
 
@@ -142,12 +146,13 @@ class PrecipitationTrain:
         return float(self.volume_m3 * np.sum(self.liquor[ROWS["bound_soda"]]))
 
     def supersaturation(self) -> np.ndarray:
-        """A/A* in each tank, A* of the tank's liquor as the kernel takes it (its carbonate and organics)."""
+        """A/A* in each tank, A* of the tank's liquor as the kernel takes it (its carbonate, salts and organics)."""
         from twin.refinery import liquor
 
         caustic, soda = self.liquor[ROWS["caustic"]], self.liquor[ROWS["soda"]]
         a_eq = liquor.gibbsite_solubility(self.liquor[ROWS["temperature"]], caustic, model=self.solubility,
-                                          na2co3=soda - caustic, toc=self.toc_g_per_l)
+                                          na2co3=soda - caustic, toc=self.toc_g_per_l,
+                                          nacl=self.nacl_g_per_l, na2so4=self.na2so4_g_per_l)
         return np.asarray(self.liquor[ROWS["alumina"]] / a_eq)
 
     def solids_kg_per_m3(self) -> np.ndarray:

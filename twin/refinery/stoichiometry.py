@@ -12,7 +12,8 @@ Molar masses (IUPAC, g/mol) and the reactions of refinery notes sec. 2.3 and 3.8
 """
 from __future__ import annotations
 
-M = {"Al": 26.9815385, "O": 15.999, "H": 1.008, "Na": 22.98976928, "Si": 28.085, "C": 12.011, "Ca": 40.078}
+M = {"Al": 26.9815385, "O": 15.999, "H": 1.008, "Na": 22.98976928, "Si": 28.085, "C": 12.011, "Ca": 40.078,
+     "S": 32.06, "Cl": 35.45}
 M_AL2O3 = 2 * M["Al"] + 3 * M["O"]
 M_GIBBSITE = M["Al"] + 3 * (M["O"] + M["H"])
 M_BOEHMITE = M["Al"] + 2 * M["O"] + M["H"]
@@ -22,6 +23,10 @@ M_NA2O = 2 * M["Na"] + M["O"]
 M_NA2CO3 = 2 * M["Na"] + M["C"] + 3 * M["O"]
 M_SIO2 = M["Si"] + 2 * M["O"]
 M_CAO = M["Ca"] + M["O"]
+M_CO2 = M["C"] + 2 * M["O"]
+M_NA2SO4 = 2 * M["Na"] + M["S"] + 4 * M["O"]
+M_NACL = M["Na"] + M["Cl"]
+M_NA2C2O4 = 2 * M["Na"] + 2 * M["C"] + 4 * M["O"]          # sodium oxalate
 
 AL2O3_IN_GIBBSITE = M_AL2O3 / (2 * M_GIBBSITE)            # 0.65357
 LOI_GIBBSITE = 3 * M_H2O / (2 * M_GIBBSITE)               # 0.34643

@@ -17,7 +17,7 @@ from twin.refinery import stoichiometry as S
 
 COMPONENTS = ("al2o3", "na2o", "co2", "sio2", "h2o")
 AL, NA, CO2, SI, H2O = range(5)
-M_CO2 = 44.009
+M_CO2 = S.M_CO2
 M_CACO3 = S.M_CAO + M_CO2
 M_KAOLINITE = S.M_AL2O3 + 2 * S.M_SIO2 + 2 * S.M_H2O
 # hydroxysodalite 4Na2O.3Al2O3.6SiO2.3H2O per 6 SiO2 (notes 3.6): the desilication product

@@ -6,7 +6,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from twin._core import pot
-from twin.smelter.cell import STATE
+from twin.smelter.cell import COUNTER, STATE
 from twin.smelter.potline import Potlines
 
 CURRENT = 500e3
@@ -75,3 +75,35 @@ def test_error_shrinks_with_the_step(make_park):
         errors.append(abs(pl.state[STATE["ledge"], 0] - ref[STATE["ledge"], 0]))
     assert errors[0] > errors[1] > errors[2]
     assert errors[1] / errors[2] == pytest.approx(2.0, rel=0.35)
+
+
+def lean_zone_cell(make_park, slow: float, fast: float = 5.0, hours: float = 12.0) -> Potlines:
+    """One cell on tracking feed whose feeder 3 delivers half its dose, so its zone runs lean and below the LVAE
+    alumina (2.3 wt %) for most of ``hours``: shots, feed modes and LVAE are events; no noise, no beam moves."""
+    cfg = make_park(cells=1, lines=1, line={"regulator_time_constant_s": 0.0, "voltage_ceiling_V": 1e4},
+                    control={"feed_control": "tracking", "resistance_control": False},
+                    cell={"lvae_alumina_wt": 2.3})
+    pl = Potlines(cfg.smelter.cell, cfg.smelter.control, cfg.smelter.potlines)
+    pl.start(np.array([CURRENT]))
+    pl.state[STATE["feeder_3"], 0] = 0.5
+    pot.prepare(pl.state, pl.params, pl.aux, pl.counters, pl.line, pl.line_start)
+    pl.advance(round(hours * 3600 / slow), round(slow / fast), fast, np.array([CURRENT]), np.array([CURRENT]))
+    return pl
+
+
+def test_zone_depletion_and_lvae_converge_with_the_slow_step(make_park):
+    """Issue 19: a lean zone's LVAE minutes and CF4 do not depend on the slow step. They were sampled once per
+    slow step and the step's feed mixed as if it all came at its start, so a 600-s step made 38 % less LVAE CF4
+    than a 10-s one; now the zones are solved exactly over the step and their crossings followed within it."""
+    slows = (600.0, 300.0, 120.0, 60.0, 30.0)
+    finest = lean_zone_cell(make_park, 10.0).counters
+    minutes, cf4 = finest[COUNTER["lvae_minutes"], 0], finest[COUNTER["cf4_lvae"], 0]
+    assert minutes > 600.0 and cf4 > 0.0                 # the lean zone was below the LVAE alumina most of 12 h
+    errors = []
+    for slow in slows:
+        c = lean_zone_cell(make_park, slow).counters
+        assert c[COUNTER["lvae_minutes"], 0] == pytest.approx(minutes, rel=2e-3), f"{slow:g} s"
+        assert c[COUNTER["lvae_count"], 0] == finest[COUNTER["lvae_count"], 0], f"{slow:g} s"
+        errors.append(abs(c[COUNTER["cf4_lvae"], 0] / cf4 - 1.0))
+    assert max(errors) < 0.02, errors
+    assert errors[0] >= errors[2] >= errors[4], errors       # smaller with the step

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 10         # 10: the refinery's cooler set-point, liquor impurities, bound soda in the solids and
+FORMAT = 11         # 11: the LVAE state is the time a running LVAE lasts with no zone below (issue 19);
+                    # 10: the refinery's cooler set-point, liquor impurities, bound soda in the solids and
                     # the silo's Na2O (issue 21);
                     # 9: CaO, excess carbon, anode and cathode drops, the beam's mean (issue 19);
                     # 8: dissolution by superheat, rows renamed by layout (issue 19); 7: anode effects drawn per

@@ -39,7 +39,7 @@ cdef enum:
     X_SHELL_COOLING      # shell heat exchangers' setting: factor on the shell-to-air transfer (1: design)
     X_RP_RAW             # ohm the controller's last raw pseudo-resistance sample
     X_CRUSHED            # kg crushed bath added by the crew, not yet melted into the bath
-    X_LVAE_ON            # 1 while a zone of the cell is on low-voltage anode effect, else 0
+    X_LVAE_HOLD          # s a running LVAE lasts with no zone below the LVAE alumina (0: no LVAE)
     X_AE_SEEN            # 1 once the pot control system has seen the present anode effect, else 0
     # alumina zones (one per feeder group, up to MAX_ZONES, the first P_ZONES used): each zone's dissolved and
     # undissolved alumina as its deviation (kg) from an equal share of the cell's pools, so the cell totals
@@ -211,7 +211,6 @@ cdef enum:
     A_PAD_LOSS           # CE loss of the metal-pad instability at the present ACD
     A_HX_RELAX           # 1 - exp(-slow step / P_HX_TIME): the exchangers' dampers' move per slow step
     A_ALUMINA_MIN        # wt % dissolved alumina of the leanest zone
-    A_LVAE               # LVAE index: zones' shares times their depth below P_LVAE_ALUMINA (0..1), slow step
     A_ZONE_OFFSET        # wt % the leanest zone's alumina below the cell's (<= 0), slow step
     A_DELIVERED          # share of a dose the cell's feeders deliver (set per kernel call)
     A_ZONE_DECAY         # product of the undissolved pool's decays over the fast steps of this slow step
@@ -220,6 +219,7 @@ cdef enum:
     A_LOSS_CURRENT       # A back-reaction loss current of the cell's metal-bath interface (slow step)
     A_SLOPE_NOISE        # 1/s2 variance of the controller's slope per unit variance of raw samples
     A_DISSOLUTION_HEAT   # superheat's factor on the dissolution rate over the coming slow step
+    A_ZONE_MEAN          # wt % the cell's dissolved alumina when the zones' offsets were last refreshed
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).

@@ -21,7 +21,7 @@ from twin._core.bath cimport (
 )
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now, impurities, alumina_formed
-from twin._core.zones cimport delivered_share, zones_accumulate, zones_step, zones_mix, zone_alumina
+from twin._core.zones cimport LowVoltage, delivered_share, zones_accumulate, zones_step, zone_alumina
 from twin._core.control cimport (
     feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise, event_normal,
     STREAM_AE_VOLTAGE,
@@ -35,7 +35,7 @@ STATE_NAMES = ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "l
                "t_shell", "acd", "anode_height", "ae_on", "ae_time", "feed_demand", "rp_filtered",
                "rp_previous", "rp_slope", "feed_mode", "mode_time", "control_timer", "beam_timer", "inhibit",
                "beam_moves_today", "setting_time", "noise_counter", "t_cathode", "t_top", "rp_noise",
-               "shell_cooling", "rp_raw", "crushed", "lvae_on", "ae_seen",
+               "shell_cooling", "rp_raw", "crushed", "lvae_hold", "ae_seen",
                "zone_dissolved_0", "zone_dissolved_1", "zone_dissolved_2", "zone_dissolved_3",
                "zone_undissolved_0", "zone_undissolved_1", "zone_undissolved_2", "zone_undissolved_3",
                "feeder_0", "feeder_1", "feeder_2", "feeder_3", "ae_emf", "ae_attempts", "catch_up")
@@ -61,9 +61,9 @@ PARAM_NAMES = ("anode_area", "one_anode_area", "cathode_area", "r_anode", "r_cat
 AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_reaction", "alumina_wt",
              "back_emf", "resistance", "r_series", "q_electric", "q_reaction", "log_anode_area", "log_cathode_area",
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
-             "noise_sd", "pad_loss", "hx_relax", "alumina_min", "lvae", "zone_offset", "delivered", "zone_decay",
+             "noise_sd", "pad_loss", "hx_relax", "alumina_min", "zone_offset", "delivered", "zone_decay",
              "zone_carry", "zone_dosed", "loss_current",
-             "slope_noise", "dissolution_heat")
+             "slope_noise", "dissolution_heat", "zone_mean")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss", "shell_cooling", "beam_position", "alumina_fed")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -458,20 +458,22 @@ cdef inline void melt_into_bath(double[:, ::1] x, const double[:, ::1] p, Py_ssi
 
 
 cdef inline void low_voltage_anode_effect(double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
-                                          double[:, ::1] ctr, Py_ssize_t k, double current, double dt) noexcept nogil:
-    """Low-voltage anode effect over a slow step: zones below the LVAE alumina make CF4, off a full AE, at a
-    share of the HVAE rate (the slope method's rate per AE-minute at the present production, notes sec.
-    2.18) in proportion to their area and depth (the LVAE index); counted as one effect while it lasts."""
-    if x[X_AE_ON, k] > 0.5 or a[A_LVAE, k] <= 0.0:
-        x[X_LVAE_ON, k] = 0.0
+                                          double[:, ::1] ctr, Py_ssize_t k, double current,
+                                          LowVoltage* lv) noexcept nogil:
+    """Low-voltage anode effect over a slow step (``lv``: the zones' time below the LVAE alumina, where it
+    came): zones below it make CF4, off a full AE, at a share of the HVAE rate (the slope method's rate per
+    AE-minute at the present production, notes sec. 2.18) in proportion to their area and depth (the LVAE
+    index); one effect until no zone has been below for LVAE_GAP_S. A step that ends on a high-voltage AE
+    books none (its minutes are the AE's)."""
+    if x[X_AE_ON, k] > 0.5:
+        x[X_LVAE_HOLD, k] = 0.0
         return
-    if x[X_LVAE_ON, k] < 0.5:
-        x[X_LVAE_ON, k] = 1.0
-        ctr[C_LVAE_COUNT, k] += 1.0
-        ctr[C_LVAE_DETECTED, k] += p[P_LVAE_DETECTION, k]
-    ctr[C_LVAE_MINUTES, k] += dt / 60.0
-    ctr[C_CF4_LVAE, k] += (p[P_LVAE_CF4_RATIO, k] * a[A_LVAE, k] * p[P_SEF_CF4, k]
-                           * a[A_CE, k] * current * AL_PER_COULOMB * 86.4 * dt / 60.0)
+    x[X_LVAE_HOLD, k] = lv.hold
+    ctr[C_LVAE_COUNT, k] += lv.onsets
+    ctr[C_LVAE_DETECTED, k] += p[P_LVAE_DETECTION, k] * lv.onsets
+    ctr[C_LVAE_MINUTES, k] += lv.time_below / 60.0
+    ctr[C_CF4_LVAE, k] += (p[P_LVAE_CF4_RATIO, k] * p[P_SEF_CF4, k]
+                           * a[A_CE, k] * current * AL_PER_COULOMB * 86.4 * lv.index_time / 60.0)
 
 
 cdef inline double ledge_rate(const double[:, ::1] p, Py_ssize_t k, Heat* h) noexcept nogil:
@@ -495,6 +497,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef double stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
     cdef double frozen_per_m = p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k]
     cdef double d_ledge, d_t, d_ts, d_tc, d_tt, capacity, hx_target, superheat, mb
+    cdef LowVoltage lv
 
     s[S_T_BATH, k] += weight * t0
     s[S_LIQUIDUS, k] += weight * a[A_LIQUIDUS, k]
@@ -570,10 +573,9 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     superheat = x[X_T_BATH, k] - a[A_LIQUIDUS, k]
     a[A_DISSOLUTION_HEAT, k] = dissolution_heat(p, k, superheat + 0.5 * (superheat - superheat0))
     mb = bath_mass(x, k)
-    zones_step(x, p, a, k)
-    zones_mix(x, p, k, dt_slow)
+    zones_step(x, p, a, k, dt_slow, 100.0 * x[X_ALUMINA, k] / mb, mb, &lv)
     zone_alumina(x, p, a, k, 100.0 * x[X_ALUMINA, k] / mb, mb)
-    low_voltage_anode_effect(x, p, a, ctr, k, current, dt_slow)
+    low_voltage_anode_effect(x, p, a, ctr, k, current, &lv)
     # correlations used outside their validity ranges: counted, not stopped
     superheat = x[X_T_BATH, k] - a[A_LIQUIDUS, k]
     if (x[X_T_BATH, k] < T_VALID_MIN or x[X_T_BATH, k] > T_VALID_MAX or superheat < 0.0

@@ -12,19 +12,28 @@ so everything that sees the whole cell (conductivity, back EMF, balances, taps) 
 - undissolved alumina stays in the zone it fell in and dissolves there at the cell's rate. Both are
   linear in the doses with the feeders fixed over a kernel call, so the fast steps only accumulate the
   dosed mass, the dissolution's decay and the dosed mass still undissolved (three numbers), and the slow
-  step moves the zones exactly as step-by-step updates would;
+  step gives each zone its share of them;
 - consumption is even over the anode area, so it moves no deviation;
 - neighbouring zones exchange dissolved alumina first order, time constant P_ZONE_MIXING_TIME [A: the
-  exchange is the parameter to calibrate against sampled zone alumina] (slow step: minutes);
+  exchange is the parameter to calibrate against sampled zone alumina] (minutes), solved exactly over the
+  slow step with the step's gains coming at an even rate, so the zones do not depend on the step's length;
 - the quench stirs the bath (beam pumping), leaving the zones even.
-The leanest zone's offset from the cell's mean and the LVAE index are refreshed at the slow step (the
-offsets move over minutes); the anode-effect onset adds that offset to the cell's alumina of each step.
+The leanest zone's offset from the cell's mean is refreshed at the slow step (the offsets move over
+minutes); the anode-effect onset adds that offset to the cell's alumina of each step. The time a zone
+spends below the LVAE alumina, and the LVAE index (the zones' mean depth below it, 1 at the AE alumina),
+are integrated along the sub-steps, where each zone crosses, not sampled once per slow step.
 """
-from libc.math cimport ceil
+from libc.math cimport M_PI, ceil, cos, exp, sqrt
 
 from twin._core.bath cimport fmax, fmin
 from twin._core.feed cimport impurities, alumina_formed
 from twin._core.layout cimport *
+
+cdef enum:
+    ZONE_STEP_MAX_S = 60    # s, the longest sub-step the LVAE time is followed in (linear in between)
+    # one LVAE lasts until no zone has been below the LVAE alumina for this long: a zone near it dips below
+    # and back with every shot, and the pot control system sees anode currents over a minute or so [A]
+    LVAE_GAP_S = 60
 
 
 cdef inline double delivered_share(const double[:, ::1] x, const double[:, ::1] p, Py_ssize_t k) noexcept nogil:
@@ -45,43 +54,108 @@ cdef inline void zones_accumulate(double[:, ::1] a, Py_ssize_t k, double decay, 
     a[A_ZONE_DOSED, k] += dosed
 
 
-cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, Py_ssize_t k) noexcept nogil:
-    """The zones' deviations over the slow step from its sums: their undissolved alumina decays into their
-    own dissolved alumina, and the step's doses give each zone its feeder's share above or below the mean.
-    The sums start again."""
-    cdef Py_ssize_t z, nz = <Py_ssize_t> p[P_ZONES, k]
+cdef struct LowVoltage:
+    double time_below    # s of the slow step with a zone below P_LVAE_ALUMINA
+    double index_time    # s x the LVAE index, integrated over the slow step
+    double onsets        # LVAE started: a zone went below P_LVAE_ALUMINA with no LVAE running
+    double hold          # s the running LVAE lasts at the step's end with no zone below (0: none running)
+
+
+cdef inline double below_from(double c0, double c1, double threshold) noexcept nogil:
+    """Share of a sub-step, from its start, that a zone going linearly from ``c0`` to ``c1`` wt % spends below
+    ``threshold`` (0 if it starts above)."""
+    if c0 >= threshold:
+        return 0.0
+    if c1 < threshold:
+        return 1.0
+    return (threshold - c0) / (c1 - c0)
+
+
+cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, Py_ssize_t k,
+                            double dt, double mean_wt, double bath, LowVoltage* lv) noexcept nogil:
+    """The zones over a slow step of ``dt`` s from its sums, ending at the cell's alumina ``mean_wt`` (wt %)
+    in ``bath`` kg, and the time their alumina spent below the LVAE alumina (``lv``). The sums start again.
+
+    Each zone's dissolved alumina gains over the step what its own undissolved pool gave up and its feeder's
+    share of the step's doses above or below the mean, at an even rate; neighbouring zones exchange first
+    order. The chain is solved exactly over sub-steps of at most ZONE_STEP_MAX_S in its modes (the cosines
+    of a row of zones: the exchange's eigenvectors), so a step's feed is mixed as it comes and the zones do
+    not depend on the step's length. Along the sub-steps each zone's alumina (the cell's, linear between
+    the step's ends, plus the zone's offset) is followed linearly: the time below the LVAE alumina, where it
+    crosses, and the LVAE index (trapezoid) converge with the step instead of being sampled once per step."""
+    cdef Py_ssize_t z, j, i, nz = <Py_ssize_t> p[P_ZONES, k]
+    cdef Py_ssize_t n = <Py_ssize_t> ceil(dt / ZONE_STEP_MAX_S)
+    cdef double h = dt / n, tau = p[P_ZONE_MIXING_TIME, k]
     cdef double w = impurities(p, k), r = p[P_UNDISSOLVED_FRACTION, k]
     cdef double decay = a[A_ZONE_DECAY, k], dosed = a[A_ZONE_DOSED, k], carry = a[A_ZONE_CARRY, k]
     cdef double to_undissolved = r * (1.0 - w) * carry
     cdef double to_dissolved = (1.0 - w) * (dosed - r * carry) + alumina_formed(p, k) * dosed
-    cdef double u, excess
+    cdef double threshold = p[P_LVAE_ALUMINA, k], span = 1.0 / fmax(threshold - p[P_AE_ALUMINA, k], 1e-6)
+    cdef double mean0 = a[A_ZONE_MEAN, k], to_wt = 100.0 * nz / bath if nz > 1 else 0.0
+    cdef double u, excess, rate, lam, c0, c1, head, tail, depth, none
+    cdef double mode[MAX_ZONES][MAX_ZONES]    # mode j at zone z, normalised: sum over z of mode^2 = 1
+    cdef double keep[MAX_ZONES]               # each mode's share left after a sub-step
+    cdef double gain[MAX_ZONES]               # each mode's gain over a sub-step (kg)
+    cdef double amp[MAX_ZONES]                # each mode's amplitude now (kg)
+    cdef double before[MAX_ZONES]
     a[A_ZONE_DECAY, k] = 1.0
     a[A_ZONE_CARRY, k] = 0.0
     a[A_ZONE_DOSED, k] = 0.0
-    if nz < 2:
-        return
-    for z in range(nz):
-        excess = (p[P_FEEDER_DOSE + z, k] * x[X_FEEDER + z, k] - a[A_DELIVERED, k]) / nz
-        u = x[X_ZONE_UNDISSOLVED + z, k]
-        x[X_ZONE_UNDISSOLVED + z, k] = u * decay + excess * to_undissolved
-        x[X_ZONE_DISSOLVED + z, k] += u * (1.0 - decay) + excess * to_dissolved
-
-
-cdef inline void zones_mix(double[:, ::1] x, const double[:, ::1] p, Py_ssize_t k, double dt) noexcept nogil:
-    """Exchange of dissolved alumina between neighbouring zones over ``dt`` (explicit, in sub-steps of at most
-    a quarter of the exchange time: well inside the chain's stability limit of a half)."""
-    cdef Py_ssize_t z, i, nz = <Py_ssize_t> p[P_ZONES, k]
-    cdef Py_ssize_t n = <Py_ssize_t> ceil(4.0 * dt / p[P_ZONE_MIXING_TIME, k])
-    cdef double m = dt / (n * p[P_ZONE_MIXING_TIME, k])
-    cdef double flow[MAX_ZONES]
-    if nz < 2:
-        return
+    for j in range(nz):
+        lam = 2.0 * (1.0 - cos(M_PI * j / nz)) / tau
+        keep[j] = exp(-lam * h)
+        amp[j] = 0.0
+        gain[j] = 0.0
+        for z in range(nz):
+            mode[j][z] = cos(M_PI * j * (z + 0.5) / nz) * sqrt((1.0 if j == 0 else 2.0) / nz)
+    if nz > 1:
+        for z in range(nz):
+            excess = (p[P_FEEDER_DOSE + z, k] * x[X_FEEDER + z, k] - a[A_DELIVERED, k]) / nz
+            u = x[X_ZONE_UNDISSOLVED + z, k]
+            x[X_ZONE_UNDISSOLVED + z, k] = u * decay + excess * to_undissolved
+            rate = (u * (1.0 - decay) + excess * to_dissolved) / dt
+            for j in range(nz):
+                amp[j] += mode[j][z] * x[X_ZONE_DISSOLVED + z, k]
+                gain[j] += mode[j][z] * rate
+        for j in range(nz):     # the even rate's gain over a sub-step, exchanged as it comes
+            gain[j] *= h if j == 0 else (1.0 - keep[j]) * tau / (2.0 * (1.0 - cos(M_PI * j / nz)))
+    lv.time_below = 0.0
+    lv.index_time = 0.0
+    lv.onsets = 0.0
+    lv.hold = x[X_LVAE_HOLD, k]
     for i in range(n):
-        for z in range(nz - 1):         # from zone z to zone z + 1
-            flow[z] = m * (x[X_ZONE_DISSOLVED + z, k] - x[X_ZONE_DISSOLVED + z + 1, k])
-        for z in range(nz - 1):
-            x[X_ZONE_DISSOLVED + z, k] -= flow[z]
-            x[X_ZONE_DISSOLVED + z + 1, k] += flow[z]
+        head = 0.0       # the zones' time below from the sub-step's start, and up to its end (shares)
+        tail = 0.0
+        depth = 0.0
+        for z in range(nz):
+            before[z] = to_wt * x[X_ZONE_DISSOLVED + z, k]
+        for j in range(nz):
+            amp[j] = amp[j] * keep[j] + gain[j]
+        for z in range(nz):
+            if nz > 1:
+                x[X_ZONE_DISSOLVED + z, k] = 0.0
+                for j in range(nz):
+                    x[X_ZONE_DISSOLVED + z, k] += amp[j] * mode[j][z]
+            c0 = mean0 + (mean_wt - mean0) * i / n + before[z]
+            c1 = mean0 + (mean_wt - mean0) * (i + 1) / n + to_wt * x[X_ZONE_DISSOLVED + z, k]
+            head = fmax(head, below_from(c0, c1, threshold))
+            tail = fmax(tail, below_from(c1, c0, threshold))
+            depth = depth + (fmin(fmax((threshold - c0) * span, 0.0), 1.0)
+                             + fmin(fmax((threshold - c1) * span, 0.0), 1.0))
+        lv.time_below += fmin(head + tail, 1.0) * h
+        lv.index_time += 0.5 * depth / nz * h
+        if head + tail >= 1.0:      # a zone below all through
+            lv.onsets += 1.0 if lv.hold <= 0.0 else 0.0
+            lv.hold = LVAE_GAP_S
+            continue
+        none = (1.0 - head - tail) * h
+        if head > 0.0:
+            lv.onsets += 1.0 if lv.hold <= 0.0 else 0.0
+            lv.hold = LVAE_GAP_S
+        lv.hold = fmax(lv.hold - none, 0.0)
+        if tail > 0.0:
+            lv.onsets += 1.0 if lv.hold <= 0.0 else 0.0
+            lv.hold = LVAE_GAP_S
 
 
 cdef inline void zones_stirred(double[:, ::1] x, double[:, ::1] a, Py_ssize_t k) noexcept nogil:
@@ -90,20 +164,16 @@ cdef inline void zones_stirred(double[:, ::1] x, double[:, ::1] a, Py_ssize_t k)
     for z in range(MAX_ZONES):
         x[X_ZONE_DISSOLVED + z, k] = 0.0
     a[A_ZONE_OFFSET, k] = 0.0
-    a[A_LVAE, k] = 0.0
 
 
 cdef inline void zone_alumina(const double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, Py_ssize_t k,
                               double mean_wt, double bath) noexcept nogil:
-    """The leanest zone's offset from the cell's alumina (wt %, <= 0) and the LVAE index, given the cell's
-    alumina ``mean_wt`` and bath mass ``bath`` (kg). The LVAE index is the zones' mean depth below
-    P_LVAE_ALUMINA, 1 at the AE alumina (a zone there would be on a full anode effect)."""
+    """The leanest zone's offset from the cell's alumina (wt %, <= 0), given the cell's alumina ``mean_wt``
+    (kept: the next slow step starts from it) and bath mass ``bath`` (kg)."""
     cdef Py_ssize_t z, nz = <Py_ssize_t> p[P_ZONES, k]
-    cdef double offset, lowest = 0.0, index = 0.0
-    cdef double span = 1.0 / fmax(p[P_LVAE_ALUMINA, k] - p[P_AE_ALUMINA, k], 1e-6)
-    for z in range(nz):
-        offset = 100.0 * nz * x[X_ZONE_DISSOLVED + z, k] / bath if nz > 1 else 0.0
-        lowest = fmin(lowest, offset)
-        index = index + fmin(fmax((p[P_LVAE_ALUMINA, k] - mean_wt - offset) * span, 0.0), 1.0)
+    cdef double lowest = 0.0
+    if nz > 1:
+        for z in range(nz):
+            lowest = fmin(lowest, 100.0 * nz * x[X_ZONE_DISSOLVED + z, k] / bath)
     a[A_ZONE_OFFSET, k] = lowest
-    a[A_LVAE, k] = index / nz
+    a[A_ZONE_MEAN, k] = mean_wt

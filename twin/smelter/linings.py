@@ -31,7 +31,7 @@ _BATH = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina")]
 _EMPTIED = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina", "undissolved", "metal", "crushed",
                                      "ledge", "zone_dissolved_0", "zone_dissolved_1", "zone_dissolved_2",
                                      "zone_dissolved_3", "zone_undissolved_0", "zone_undissolved_1",
-                                     "zone_undissolved_2", "zone_undissolved_3", "ae_on", "lvae_on")]
+                                     "zone_undissolved_2", "zone_undissolved_3", "ae_on", "lvae_hold")]
 _COOLED = [STATE[name] for name in ("t_bath", "t_shell", "t_cathode", "t_top")]
 ROWS = {"age_days": 0, "back_at_s": 1, "started_at_s": 2}
 

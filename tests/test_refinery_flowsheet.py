@@ -8,6 +8,9 @@ import pytest
 
 from twin.refinery import flowsheet as F
 
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+pytestmark = pytest.mark.xdist_group("test_refinery_flowsheet")
+
 
 @pytest.fixture(scope="module")
 def design_case():

@@ -18,6 +18,9 @@ from twin.cli import main
 from twin.kpi import plant_kpis, worst_pots
 from twin.report import _kpi_table, report
 
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+pytestmark = pytest.mark.xdist_group("test_report")
+
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):

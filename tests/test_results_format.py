@@ -14,6 +14,9 @@ from twin.park import Park
 from twin.results import MEAN_BITS, ResultsWriter, bitround
 from twin.smelter.outputs import VARIABLES
 
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+pytestmark = pytest.mark.xdist_group("test_results_format")
+
 
 @pytest.fixture(scope="module")
 def small_results(tmp_path_factory):

@@ -155,7 +155,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from twin.calibrate import calibrate_cells, load_fit, problems_from_data, write_calibration
     from twin.config import files_read, load_config
-    from twin.results import open_results
+    from twin.results import READ_ENGINE, open_results
 
     config_files = files_read(args.config) if Path(args.config).is_file() else []
     inputs = {"the park config (or a file it reads)": config_files, "the fit file": [Path(args.fit)],
@@ -170,7 +170,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"twin: error: --data {args.data}: no such file", file=sys.stderr)
         return 2
     try:
-        with xr.open_dataset(args.data, engine="h5netcdf") as ds:
+        with xr.open_dataset(args.data, engine=READ_ENGINE) as ds:
             run = ds.attrs.get("title") == "alutwin results"
             data = ds if run else ds.load()
         if run:                                    # a twin run: read with its labels, its format checked

@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from twin.report import page, pairs, save_figure
+from twin.results import READ_ENGINE
 from twin.sweeps import KPIS
 
 __all__ = ["SHOWN", "is_sweep", "sweep_report"]
@@ -24,7 +25,7 @@ SHOWN = ("current_efficiency", "specific_energy", "superheat", "cell_voltage")  
 def is_sweep(path: str | Path) -> bool:
     """True if ``path`` is a sweep's dataset (``twin.sweep``), not a run's results file."""
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
+        with xr.open_dataset(path, engine=READ_ENGINE) as ds:
             return ds.attrs.get("title") == "alutwin sweep"
     except (OSError, ValueError):
         return False
@@ -36,7 +37,7 @@ def sweep_report(path: str | Path, out: str | Path | None = None) -> Path:
     matplotlib.use("Agg")
 
     path = Path(path)
-    with xr.open_dataset(path, engine="h5netcdf") as f:
+    with xr.open_dataset(path, engine=READ_ENGINE) as f:
         ds = f.load()
     out = Path(out) if out is not None else path.with_name(path.stem + "-report")
     out.mkdir(parents=True, exist_ok=True)

@@ -220,6 +220,19 @@ cdef enum:
     A_SLOPE_NOISE        # 1/s2 variance of the controller's slope per unit variance of raw samples
     A_DISSOLUTION_HEAT   # superheat's factor on the dissolution rate over the coming slow step
     A_ZONE_MEAN          # wt % the cell's dissolved alumina when the zones' offsets were last refreshed
+    # the zones' exchange over a sub-step of the slow step, in its modes (set per kernel call, zones.pxd)
+    A_ZONE_KEEP          # share of exchange mode 0 left after a sub-step (1: the mean); modes 1.. follow
+    A_ZONE_KEEP_1
+    A_ZONE_KEEP_2
+    A_ZONE_KEEP_3
+    A_ZONE_GAIN          # s: a constant rate's gain into mode 0 over a sub-step, per kg/s; modes 1.. follow
+    A_ZONE_GAIN_1
+    A_ZONE_GAIN_2
+    A_ZONE_GAIN_3
+    A_ZONE_COS           # cos(pi (z + 1/2) / zones) of zone 0, the modes' phase; zones 1.. follow
+    A_ZONE_COS_1
+    A_ZONE_COS_2
+    A_ZONE_COS_3
     N_AUX
 
 # Per-cell sums over fast steps for the output means (reset by Python at each output).

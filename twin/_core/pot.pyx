@@ -21,7 +21,8 @@ from twin._core.bath cimport (
 )
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now, impurities, alumina_formed
-from twin._core.zones cimport LowVoltage, delivered_share, zones_accumulate, zones_step, zone_alumina
+from twin._core.zones cimport (LowVoltage, delivered_share, zone_alumina, zone_constants, zones_accumulate,
+                               zones_step)
 from twin._core.control cimport (
     feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise, event_normal,
     STREAM_AE_VOLTAGE,
@@ -63,7 +64,9 @@ AUX_NAMES = ("liquidus", "inv_saturation", "bath_ratio", "ce", "logk_base", "h_r
              "area_factor", "inv_anode_area", "filter_gain", "active", "log_active", "alumina_cap",
              "noise_sd", "pad_loss", "hx_relax", "alumina_min", "zone_offset", "delivered", "zone_decay",
              "zone_carry", "zone_dosed", "loss_current",
-             "slope_noise", "dissolution_heat", "zone_mean")
+             "slope_noise", "dissolution_heat", "zone_mean", "zone_keep", "zone_keep_1", "zone_keep_2",
+             "zone_keep_3", "zone_gain", "zone_gain_1", "zone_gain_2", "zone_gain_3", "zone_cos", "zone_cos_1",
+             "zone_cos_2", "zone_cos_3")
 SUM_NAMES = ("voltage", "current_ce", "t_bath", "liquidus", "alumina", "alf3", "bath_mass", "metal_mass",
              "ledge", "acd", "t_shell", "q_loss", "shell_cooling", "beam_position", "alumina_fed")
 COUNTER_NAMES = ("metal_produced", "metal_tapped", "alumina_fed", "alumina_consumed", "alf3_added",
@@ -646,6 +649,7 @@ cdef void advance_line(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] 
         a[A_SLOPE_NOISE, k] = slope_noise_factor(a[A_FILTER_GAIN, k], p[P_CONTROL_PERIOD, k] / dt,
                                                  p[P_CONTROL_PERIOD, k])
         a[A_HX_RELAX, k] = 1.0 - exp(-dt * n_sub / p[P_HX_TIME, k])
+        zone_constants(p, a, k, dt * n_sub)
     for i_slow in range(n_slow):
         for i_fast in range(n_sub):
             current = line[L_CURRENT, j]

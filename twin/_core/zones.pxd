@@ -71,6 +71,28 @@ cdef inline double below_from(double c0, double c1, double threshold) noexcept n
     return (threshold - c0) / (c1 - c0)
 
 
+cdef inline Py_ssize_t zone_substeps(double dt) noexcept nogil:
+    """Sub-steps of a slow step of ``dt`` s that the zones are followed in."""
+    return <Py_ssize_t> ceil(dt / ZONE_STEP_MAX_S)
+
+
+cdef inline void zone_constants(const double[:, ::1] p, double[:, ::1] a, Py_ssize_t k,
+                                double dt) noexcept nogil:
+    """The zones' exchange over a sub-step of a slow step of ``dt`` s, in its modes (the cosines of a row of
+    zones are the exchange's eigenvectors, eigenvalue 2 (1 - cos(pi j / zones)) / P_ZONE_MIXING_TIME): each
+    mode's share left, a constant rate's gain, each zone's phase. Once per kernel call: no exp or cos per step."""
+    cdef Py_ssize_t j, z, nz = <Py_ssize_t> p[P_ZONES, k]
+    cdef double h = dt / zone_substeps(dt), tau = p[P_ZONE_MIXING_TIME, k], rate
+    a[A_ZONE_KEEP, k] = 1.0             # mode 0, the zones' mean, is not exchanged
+    a[A_ZONE_GAIN, k] = h
+    for j in range(1, MAX_ZONES):
+        rate = 2.0 * (1.0 - cos(M_PI * j / nz)) / tau if j < nz else 1.0
+        a[A_ZONE_KEEP + j, k] = exp(-rate * h)
+        a[A_ZONE_GAIN + j, k] = (1.0 - a[A_ZONE_KEEP + j, k]) / rate
+    for z in range(MAX_ZONES):
+        a[A_ZONE_COS + z, k] = cos(M_PI * (z + 0.5) / nz) if z < nz else 0.0
+
+
 cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, Py_ssize_t k,
                             double dt, double mean_wt, double bath, LowVoltage* lv) noexcept nogil:
     """The zones over a slow step of ``dt`` s from its sums, ending at the cell's alumina ``mean_wt`` (wt %)
@@ -78,36 +100,41 @@ cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, 
 
     Each zone's dissolved alumina gains over the step what its own undissolved pool gave up and its feeder's
     share of the step's doses above or below the mean, at an even rate; neighbouring zones exchange first
-    order. The chain is solved exactly over sub-steps of at most ZONE_STEP_MAX_S in its modes (the cosines
-    of a row of zones: the exchange's eigenvectors), so a step's feed is mixed as it comes and the zones do
-    not depend on the step's length. Along the sub-steps each zone's alumina (the cell's, linear between
-    the step's ends, plus the zone's offset) is followed linearly: the time below the LVAE alumina, where it
-    crosses, and the LVAE index (trapezoid) converge with the step instead of being sampled once per step."""
-    cdef Py_ssize_t z, j, i, nz = <Py_ssize_t> p[P_ZONES, k]
-    cdef Py_ssize_t n = <Py_ssize_t> ceil(dt / ZONE_STEP_MAX_S)
-    cdef double h = dt / n, tau = p[P_ZONE_MIXING_TIME, k]
+    order. The chain is solved exactly over sub-steps of at most ZONE_STEP_MAX_S in its modes
+    (``zone_constants``), so a step's feed is mixed as it comes and the zones do not depend on the step's
+    length. Along the sub-steps each zone's alumina (the cell's, linear between the step's ends, plus the
+    zone's offset) is followed linearly: the time below the LVAE alumina, where it crosses, and the LVAE
+    index (trapezoid) converge with the step instead of being sampled once per step."""
+    cdef Py_ssize_t z, j, i, nz = <Py_ssize_t> p[P_ZONES, k], n = zone_substeps(dt)
+    cdef double h = dt / n
     cdef double w = impurities(p, k), r = p[P_UNDISSOLVED_FRACTION, k]
     cdef double decay = a[A_ZONE_DECAY, k], dosed = a[A_ZONE_DOSED, k], carry = a[A_ZONE_CARRY, k]
     cdef double to_undissolved = r * (1.0 - w) * carry
     cdef double to_dissolved = (1.0 - w) * (dosed - r * carry) + alumina_formed(p, k) * dosed
     cdef double threshold = p[P_LVAE_ALUMINA, k], span = 1.0 / fmax(threshold - p[P_AE_ALUMINA, k], 1e-6)
     cdef double mean0 = a[A_ZONE_MEAN, k], to_wt = 100.0 * nz / bath if nz > 1 else 0.0
-    cdef double u, excess, rate, lam, c0, c1, head, tail, depth, none
+    cdef double u, excess, rate, c0, c1, head, tail, depth, none, cos_z
+    cdef double norm0 = sqrt(1.0 / nz), norm = sqrt(2.0 / nz)
     cdef double mode[MAX_ZONES][MAX_ZONES]    # mode j at zone z, normalised: sum over z of mode^2 = 1
-    cdef double keep[MAX_ZONES]               # each mode's share left after a sub-step
     cdef double gain[MAX_ZONES]               # each mode's gain over a sub-step (kg)
     cdef double amp[MAX_ZONES]                # each mode's amplitude now (kg)
     cdef double before[MAX_ZONES]
     a[A_ZONE_DECAY, k] = 1.0
     a[A_ZONE_CARRY, k] = 0.0
     a[A_ZONE_DOSED, k] = 0.0
+    for z in range(nz):         # cos(j theta_z) by Chebyshev's recurrence from the zone's phase, normalised
+        cos_z = a[A_ZONE_COS + z, k]
+        mode[0][z] = 1.0
+        if nz > 1:
+            mode[1][z] = cos_z
+        for j in range(2, nz):
+            mode[j][z] = 2.0 * cos_z * mode[j - 1][z] - mode[j - 2][z]
+        mode[0][z] = norm0
+        for j in range(1, nz):
+            mode[j][z] *= norm
     for j in range(nz):
-        lam = 2.0 * (1.0 - cos(M_PI * j / nz)) / tau
-        keep[j] = exp(-lam * h)
         amp[j] = 0.0
         gain[j] = 0.0
-        for z in range(nz):
-            mode[j][z] = cos(M_PI * j * (z + 0.5) / nz) * sqrt((1.0 if j == 0 else 2.0) / nz)
     if nz > 1:
         for z in range(nz):
             excess = (p[P_FEEDER_DOSE + z, k] * x[X_FEEDER + z, k] - a[A_DELIVERED, k]) / nz
@@ -116,9 +143,7 @@ cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, 
             rate = (u * (1.0 - decay) + excess * to_dissolved) / dt
             for j in range(nz):
                 amp[j] += mode[j][z] * x[X_ZONE_DISSOLVED + z, k]
-                gain[j] += mode[j][z] * rate
-        for j in range(nz):     # the even rate's gain over a sub-step, exchanged as it comes
-            gain[j] *= h if j == 0 else (1.0 - keep[j]) * tau / (2.0 * (1.0 - cos(M_PI * j / nz)))
+                gain[j] += mode[j][z] * rate * a[A_ZONE_GAIN + j, k]
     lv.time_below = 0.0
     lv.index_time = 0.0
     lv.onsets = 0.0
@@ -130,7 +155,7 @@ cdef inline void zones_step(double[:, ::1] x, const double[:, ::1] p, double[:, 
         for z in range(nz):
             before[z] = to_wt * x[X_ZONE_DISSOLVED + z, k]
         for j in range(nz):
-            amp[j] = amp[j] * keep[j] + gain[j]
+            amp[j] = amp[j] * a[A_ZONE_KEEP + j, k] + gain[j]
         for z in range(nz):
             if nz > 1:
                 x[X_ZONE_DISSOLVED + z, k] = 0.0

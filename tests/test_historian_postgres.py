@@ -29,7 +29,7 @@ def _server_binaries() -> str | None:
     initdb = shutil.which("initdb")
     return os.path.dirname(initdb) if initdb else None
 
-# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
 pytestmark = pytest.mark.xdist_group("test_historian_postgres")
 
 

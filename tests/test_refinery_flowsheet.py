@@ -8,7 +8,7 @@ import pytest
 
 from twin.refinery import flowsheet as F
 
-# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
 pytestmark = pytest.mark.xdist_group("test_refinery_flowsheet")
 
 

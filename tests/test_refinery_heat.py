@@ -16,7 +16,7 @@ STREAMS = dict(spent_kg=1.6e7, spent_cp=3.2, spent_t_c=60.0, pregnant_kg=1.65e7,
                bauxite_kg=6.0e5, moisture_kg=5.2e4, digest_kg=1.7e7, digest_cp=3.3, digestion_t_c=145.0,
                dissolved_al2o3_kg=2.4e5, evaporated_kg=1.0e5, fresh_wash_kg=5.0e5)
 
-# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
 pytestmark = pytest.mark.xdist_group("test_refinery_heat")
 
 

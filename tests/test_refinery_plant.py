@@ -18,7 +18,7 @@ from twin.refinery.stoichiometry import ccd_soluble_loss
 REFINERY_TOML = default_config_path().parent / "refinery.toml"
 TONNES_PER_HOUR = 2.0e6 / 8760
 
-# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
 pytestmark = pytest.mark.xdist_group("test_refinery_plant")
 
 

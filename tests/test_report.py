@@ -18,7 +18,7 @@ from twin.cli import main
 from twin.kpi import plant_kpis, worst_pots
 from twin.report import _kpi_table, report
 
-# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
 pytestmark = pytest.mark.xdist_group("test_report")
 
 

@@ -14,7 +14,7 @@ from twin.park import Park
 from twin.results import MEAN_BITS, ResultsWriter, bitround
 from twin.smelter.outputs import VARIABLES
 
-# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
 pytestmark = pytest.mark.xdist_group("test_results_format")
 
 

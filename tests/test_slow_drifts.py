@@ -35,7 +35,7 @@ def collect(cfg, days: float) -> tuple[Park, dict[str, np.ndarray]]:
     run(park, ScheduleDriver(), sink, days * 86400.0)
     return park, sink.arrays()
 
-# its tests share a module-wide fixture: built once, on one worker of `pytest -n`
+# its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
 pytestmark = pytest.mark.xdist_group("test_slow_drifts")
 
 

@@ -42,6 +42,13 @@ def write(tmp_path, text):
     (GOOD.replace("cells = 4", "cells = 4\ncurrent_kA = 1000"), ["current_kA", "1000 kA", "1.5 A/cm2"]),
     (GOOD.replace("days = 1.0", "days = 1.0\nstart = 2027-01-01T00:00:00"), ["start", "time zone"]),
     ("[run\ndays = 1", ["not valid TOML"]),
+    # issue 26: TOML's true is not 1 kA, 1 cell or 1 day, and a count takes no decimal point
+    (GOOD.replace("cells = 4", "cells = 4\ncurrent_kA = true"), ["smelter.potlines.0.current_kA", "True",
+                                                                  "a number is needed here, not true"]),
+    (GOOD.replace("cells = 4", "cells = true"), ["smelter.potlines.0.cells", "not true"]),
+    (GOOD.replace("days = 1.0", "days = true"), ["run.days", "not true"]),
+    (GOOD.replace("days = 1.0", "days = 1.0\nseed = 1.0"), ["run.seed", "1.0", "whole number"]),
+    (GOOD.replace('name = "A"', 'name = "A\\nB"'), ["smelter.potlines.0.name", "one line"]),
 ])
 def test_bad_config_names_key_and_value(tmp_path, text, words):
     path = write(tmp_path, text)

@@ -89,6 +89,32 @@ def test_killed_run_opens_and_resumes_identically(tmp_path):
     assert_identical(reference, out)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_a_run_between_intervals_with_one_line(tmp_path, signum):
+    """Issue 26: SIGTERM exited -15 with no word and lost the unflushed records; SIGINTs were now and then
+    swallowed by a callback. Either signal now stops the run after the interval it lands in: its records
+    flushed, the file readable and marked incomplete, one line on stderr, exit 128 + the signal's number,
+    and the resume equals a run never stopped."""
+    config = write_config(tmp_path, cells=20, every=1.0)
+    reference = tmp_path / "reference.nc"
+    twin.run(twin.load_config(config), reference, hours=12)
+    out = tmp_path / "stopped.nc"
+    proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "run", str(config), "--hours", "12", "--out", str(out),
+                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120         # signalled mid-run: past its first hour's checkpoint
+    while time.monotonic() < deadline and proc.poll() is None and not (
+            checkpoint_path(out).exists() and checkpoint.horizon(checkpoint_path(out))[0] > 0):
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signum, err
+    assert len(err.strip().splitlines()) == 1 and ("terminated" if signum == signal.SIGTERM else "interrupted") in err
+    stopped = twin.open_results(out, load=True)
+    assert stopped.attrs["run_complete"] == 0 and 0 < stopped.sizes["time"] < 72
+    assert main(["run", "--resume", str(out), "--quiet"]) == 0
+    assert_identical(reference, out)
+
+
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path, capsys):
     assert main(["run", "--resume", str(tmp_path / "nothing.nc"), "--quiet"]) == 2
     assert "no checkpoint" in capsys.readouterr().err

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from twin._version import __version__
@@ -320,6 +322,15 @@ def main(argv: list[str] | None = None) -> int:
     from twin.smelter.limits import CellPhysicsError
     from twin.smelter.steady import SteadyStateError
 
+    def terminate(signum: int, _frame) -> None:
+        # imported when needed: check-config stays light
+        from twin.loop import Interrupted
+        raise Interrupted(signum)
+
+    # SIGTERM (a job scheduler, `kill`) stops a command as Ctrl-C does; a run's loop notes either signal and
+    # stops between intervals
+    before = signal.signal(signal.SIGTERM, terminate) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         return args.func(args)
     except (ConfigError, SteadyStateError, CheckpointError, HistorianError) as exc:
@@ -328,13 +339,18 @@ def main(argv: list[str] | None = None) -> int:
     except CellPhysicsError as exc:             # a cell left physics: the run stopped, results kept so far
         print(f"twin: error: {exc}", file=sys.stderr)
         return 3
-    except KeyboardInterrupt:
-        print("twin: interrupted; a run's results file keeps what it had written (marked incomplete), and "
-              "twin run --resume FILE continues from its last checkpoint", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:           # Ctrl-C, or a run's loop stopped by SIGINT or SIGTERM
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"twin: {'terminated' if signum == signal.SIGTERM else 'interrupted'}; a run's results file keeps "
+              "what it had written (marked incomplete), and twin run --resume FILE continues from its last "
+              "checkpoint", file=sys.stderr)
+        return 128 + signum
     except OSError as exc:                      # results file not writable, disk full ...
         print(f"twin: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,23 @@ import difflib
 import itertools
 import math
 import tomllib
+import types
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from twin.refinery.design import Bauxite, DesignBasis
 
@@ -26,12 +37,42 @@ NonNegative = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
+def _printable(name: str) -> str:
+    """A name that labels cells and lines in results, reports and logs: no line breaks or control characters."""
+    if not name.isprintable():
+        raise ValueError("a name is printable text on one line (no line breaks, tabs or control characters)")
+    return name
+
+
+# a potline's or a product's name
+Name = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_printable)]
+
+
 class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the file, the key and the value."""
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A number is a number: ``true`` is not 1 kA or 1 cell, and a count (an integer key) takes no decimal
+        point (``seed = 1.0``), where pydantic's lax mode would take both."""
+        assert info.field_name is not None
+        kinds = _number_kinds(cls.model_fields[info.field_name].annotation)
+        if kinds and isinstance(value, bool):
+            raise ValueError(f"a number is needed here, not {str(value).lower()}")
+        if kinds == {int} and isinstance(value, float):
+            raise ValueError("a whole number is needed here, written without a decimal point")
+        return value
+
+
+def _number_kinds(annotation: Any) -> set[type]:
+    """The number types (int, float) a field's type admits; empty for other fields."""
+    union = isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union
+    return {a for a in (typing.get_args(annotation) if union else (annotation,)) if a in (int, float)}
 
 
 class RunConfig(_Section):
@@ -394,7 +435,7 @@ class SchedulePoint(_Section):
 class PotlineConfig(_Section):
     """One series circuit of cells on one rectifier."""
 
-    name: Annotated[str, Field(min_length=1, max_length=40)]
+    name: Name
     cells: Annotated[int, Field(ge=1, le=1000)]
     current_kA: Annotated[float, Field(gt=0, le=1000)] = 500.0
     voltage_ceiling_V: Positive = 1700.0
@@ -707,7 +748,7 @@ class ProductConfig(_Section):
     """A downstream product line fed with cast metal (stage 3 deep processing)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
-    name: Annotated[str, Field(min_length=1, max_length=40)]
+    name: Name
     share: Fraction                       # of the cast metal
     yield_: Annotated[float, Field(gt=0, le=1, alias="yield")]   # product per metal in; the rest is process scrap
 

@@ -11,11 +11,18 @@ A sink has ``record(park, record)`` (after each interval, ``park.time_s`` at the
 ``close(complete)`` (once, ``complete`` False if the loop stopped on an error). A driver has
 ``line_setpoints(park, time_s)`` and ``advance_smelter(park, t0, t1, start_A, end_A)``
 (``twin.drivers``).
+
+A Ctrl-C (SIGINT) or a SIGTERM during a run stops it between intervals, where every record handed to the sink
+is whole: the signal is noted and ``Interrupted`` raised after the interval (a second signal stops at once).
+An exception raised by the signal itself could land inside a flush, or in a callback that swallows it.
 """
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -24,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from twin import checkpoint
 from twin.results import ResultsWriter
 
-__all__ = ["CollectSink", "ResultsSink", "Sink", "new_tally", "run"]
+__all__ = ["CollectSink", "Interrupted", "ResultsSink", "Sink", "new_tally", "run"]
 
 
 class Sink(Protocol):
@@ -33,19 +40,53 @@ class Sink(Protocol):
     def close(self, complete: bool) -> None: ...
 
 
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal (SIGINT or SIGTERM, ``signum``) between two intervals."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_noted() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM noted in the list yielded instead of raising where they land (a second one raises
+    ``Interrupted`` at once); the handlers before are put back. Only the main thread can take signals: elsewhere
+    (a Dask worker's thread) nothing changes."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+
+    def note(signum: int, _frame) -> None:
+        if noted:
+            raise Interrupted(signum)
+        noted.append(signum)
+
+    before = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield noted
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def run(park, driver, sink: Sink, end_s: float, progress: Callable[[float], None] | None = None) -> None:
     """Advance ``park`` driven by ``driver`` to plant time ``end_s`` (whole output intervals), each interval's
     record to ``sink``; ``progress`` is told the plant seconds of each interval done. The sink is closed
-    however the loop ends (incomplete if it stopped on an error, a cell leaving physics included)."""
+    however the loop ends (incomplete if it stopped on an error, a cell leaving physics or a signal included)."""
     interval = park.config.run.output_interval_s
     complete = False
     # the kernel's OpenMP threads own the cores; idle BLAS threads spinning beside them cost ~30 %
     limits = threadpool_limits(limits=1, user_api="blas")
     try:
-        while park.time_s < end_s - 1e-6:
-            sink.record(park, park.step_interval(driver))
-            if progress is not None:
-                progress(interval)
+        with _signals_noted() as noted:
+            while park.time_s < end_s - 1e-6:
+                sink.record(park, park.step_interval(driver))
+                if progress is not None:
+                    progress(interval)
+                if noted:
+                    raise Interrupted(noted[0])
         complete = True
     finally:
         limits.restore_original_limits()

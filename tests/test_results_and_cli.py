@@ -263,3 +263,28 @@ def test_results_are_compressed(tmp_path):
         stored = sum(f[k].id.get_storage_size() for k in VARIABLES if k in f)
         raw = sum(f[k].size * f[k].dtype.itemsize for k in VARIABLES if k in f)
     assert stored < 0.4 * raw
+
+
+def test_no_link_planted_beside_the_results_is_followed(tmp_path, capsys):
+    """Issue 26: a symbolic link planted where a run makes its temporary files (OUT.creating,
+    OUT.checkpoint.npz.tmp) had its target truncated and overwritten; one planted as OUT.lock too. Now the
+    temporary ones are removed and made afresh, and a linked lock is refused in one line: the target is untouched."""
+    from twin.checkpoint import checkpoint_path
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    config = write_config(tmp_path)
+    out = tmp_path / "out.nc"
+    for planted in (out.with_name(out.name + ".creating"),
+                    checkpoint_path(out).with_name(checkpoint_path(out).name + ".tmp")):
+        planted.symlink_to(victim)
+    assert main(["run", str(config), "--hours", "2", "--out", str(out), "--quiet"]) == 0
+    assert victim.read_text() == "precious\n"
+    assert twin.open_results(out, load=True).attrs["run_complete"] == 1 and checkpoint_path(out).is_file()
+    capsys.readouterr()
+    linked = tmp_path / "linked.nc"
+    linked.with_name(linked.name + ".lock").symlink_to(victim)
+    assert main(["run", str(config), "--hours", "2", "--out", str(linked), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "linked.nc.lock" in err and "symbolic link" in err, err
+    assert victim.read_text() == "precious\n" and not linked.exists()

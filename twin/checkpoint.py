@@ -47,8 +47,9 @@ def save(path: Path, *, config: dict[str, Any], source: str, time_s: float, end_
     arrays.update({f"tally_{k}": v for k, v in tally.items() if isinstance(v, np.ndarray)})
     arrays["meta"] = np.array(json.dumps(meta))
     tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)        # a killed save's leftover, or a link planted there: not followed
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as f:
             np.savez(f, digest=np.array(_digest(arrays)), **arrays)   # type: ignore[arg-type]  # numpy's stub
             f.flush()
             os.fsync(f.fileno())

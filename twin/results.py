@@ -78,7 +78,13 @@ def output_lock(path: str | Path) -> Iterator[None]:
     operating system drops the lock when the process ends, however it ends."""
     lock = Path(path).with_name(Path(path).name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:                # never through a symbolic link: its target would be truncated
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise OSError(f"{lock}: the lock beside the results is a symbolic link; a run writes only a plain lock "
+                      "file there: remove the link") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -204,6 +210,7 @@ class ResultsWriter:
         # created beside its place and renamed into it: a kill while the layout is written leaves the old
         # file (or none), never one that does not open
         creating = self.path.with_name(self.path.name + ".creating")
+        creating.unlink(missing_ok=True)      # a killed creation's leftover, or a link planted there: not followed
         try:
             with h5netcdf.File(creating, "w") as f:
                 f.dimensions = {"time": None, **layout.dims, **({"event": None} if layout.events else {}),

@@ -315,6 +315,7 @@ def run_point(data: dict[str, Any], seconds: float, folder: str, key: str, sourc
     except Exception as exc:            # a point's failure is its result (its message), never the sweep's end
         result = _failed(f"{type(exc).__name__}: {exc}")
     tmp = Path(folder) / f"{key}.json.tmp"
+    tmp.unlink(missing_ok=True)        # a killed point's leftover, or a link planted there: not followed
     tmp.write_text(json.dumps(result))
     os.replace(tmp, Path(folder) / f"{key}.json")
     return result
@@ -369,6 +370,7 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
     if spec.sample is not None:
         ds = _with_sensitivity(ds, spec.sample, design)
     writing = out.with_name(out.name + ".writing")       # whole or not at all
+    writing.unlink(missing_ok=True)                      # a leftover, or a link planted there: not followed
     ds.to_netcdf(writing, engine="h5netcdf")
     os.replace(writing, out)
     return ds

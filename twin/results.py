@@ -60,15 +60,16 @@ class DiskFullError(OSError):
 READ_ENGINE = "netcdf4"
 
 
-def held_by_a_writer(path: str | Path) -> bool:
-    """True if a writer has ``path`` open now (HDF5 holds an exclusive ``flock`` on a file it writes)."""
-    with open(path, "rb") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fh, fcntl.LOCK_UN)
-    return False
+def _hdf5_state(path: str | Path) -> str:
+    """After a failed read of ``path``: "held" if a writer holds the file now (HDF5's lock), "whole" if HDF5 opens
+    it (the read may have met a flush that has ended since), "damaged" if HDF5 cannot read it."""
+    try:
+        with h5py.File(path, "r"):
+            return "whole"
+    except BlockingIOError:
+        return "held"
+    except OSError:
+        return "damaged"
 
 
 @contextlib.contextmanager
@@ -447,14 +448,14 @@ def open_results(path: str | Path, load: bool = False, chunks: dict[str, int] | 
     for attempt in range(50):
         try:
             ds = xr.open_dataset(path, engine=READ_ENGINE, chunks=chunks)
-        except OSError as exc:
-            # a writer holds the file for the few milliseconds of a flush (or let go of it since): wait and retry
-            held = held_by_a_writer(path)
-            if attempt < 49 and (held or attempt < 5):
+        except (OSError, RuntimeError) as exc:
+            state = _hdf5_state(path)
+            if state == "held" or (state == "whole" and attempt < 3):
+                # a writer holds the file for the few milliseconds of a flush (or let go of it since): wait, retry
+                if attempt == 49:
+                    raise BlockingIOError(errno.EAGAIN, f"{path}: its writer held the file for 5 s") from None
                 _time.sleep(0.1)
                 continue
-            if held:
-                raise BlockingIOError(errno.EAGAIN, f"{path}: its writer held the file for 5 s") from None
             raise OSError(f"{path}: not a readable results file ({exc}); a file cut short in a copy or "
                           "a transfer cannot be opened: take it again from its source") from None
         try:

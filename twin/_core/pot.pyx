@@ -499,7 +499,7 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     cdef double q_in = a[A_Q_ELECTRIC, k] - a[A_Q_REACTION, k]
     cdef double stefan = p[P_RHO_LEDGE, k] * p[P_LATENT, k] * p[P_SIDE_AREA, k]
     cdef double frozen_per_m = p[P_RHO_LEDGE, k] * p[P_SIDE_AREA, k]
-    cdef double d_ledge, d_t, d_ts, d_tc, d_tt, capacity, hx_target, superheat, mb
+    cdef double d_ledge, d_t, d_ts, d_tc, d_tt, capacity, hx_target, superheat, mb, alumina_wt
     cdef LowVoltage lv
 
     s[S_T_BATH, k] += weight * t0
@@ -576,8 +576,9 @@ cdef inline void slow_step(double[:, ::1] x, const double[:, ::1] p, double[:, :
     superheat = x[X_T_BATH, k] - a[A_LIQUIDUS, k]
     a[A_DISSOLUTION_HEAT, k] = dissolution_heat(p, k, superheat + 0.5 * (superheat - superheat0))
     mb = bath_mass(x, k)
-    zones_step(x, p, a, k, dt_slow, 100.0 * x[X_ALUMINA, k] / mb, mb, &lv)
-    zone_alumina(x, p, a, k, 100.0 * x[X_ALUMINA, k] / mb, mb)
+    alumina_wt = 100.0 * x[X_ALUMINA, k] / mb
+    zones_step(x, p, a, k, dt_slow, alumina_wt, mb, &lv)
+    zone_alumina(x, p, a, k, alumina_wt, mb)
     low_voltage_anode_effect(x, p, a, ctr, k, current, &lv)
     # correlations used outside their validity ranges: counted, not stopped
     superheat = x[X_T_BATH, k] - a[A_LIQUIDUS, k]

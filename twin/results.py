@@ -449,13 +449,14 @@ def open_results(path: str | Path, load: bool = False, chunks: dict[str, int] | 
         try:
             ds = xr.open_dataset(path, engine=READ_ENGINE, chunks=chunks)
         except (OSError, RuntimeError) as exc:
+            # a writer holds the file for the few milliseconds of a flush (or let go of it since; a run writing
+            # every record can meet each try): wait and retry; a file HDF5 cannot read is damaged
             state = _hdf5_state(path)
-            if state == "held" or (state == "whole" and attempt < 3):
-                # a writer holds the file for the few milliseconds of a flush (or let go of it since): wait, retry
-                if attempt == 49:
-                    raise BlockingIOError(errno.EAGAIN, f"{path}: its writer held the file for 5 s") from None
+            if state != "damaged" and attempt < 49:
                 _time.sleep(0.1)
                 continue
+            if state == "held":
+                raise BlockingIOError(errno.EAGAIN, f"{path}: its writer held the file for 5 s") from None
             raise OSError(f"{path}: not a readable results file ({exc}); a file cut short in a copy or "
                           "a transfer cannot be opened: take it again from its source") from None
         try:

@@ -61,6 +61,7 @@ def test_replay_without_recorded_currents_follows_the_power_program(tmp_path):
     inputs = inputs_from_results(twin.open_results(tmp_path / "run.nc", load=True)).drop_vars("line_current")
     park = Park(cfg)
     driver = RecordedDriver(park, inputs)
+    driver.take_over(park)
     assert np.allclose(driver.line_setpoints(park, 0.0), park.setpoints(0.0))
     got = replay(cfg, inputs, None, collect=("line_current",))["line_current"]
     design = park.setpoints(0.0)

@@ -33,7 +33,7 @@ from twin.config import (
     cell_key_allows,
     read_toml,
 )
-from twin.replay import replay
+from twin.replay import BatchReplay
 from twin.smelter.steady import SteadyStateError
 
 INFEASIBLE_RESIDUAL = 1e3     # per observation, in noise units, for trial parameters without a steady state
@@ -235,16 +235,17 @@ def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
         sparsity[rows[i]:rows[i + 1], i * p:(i + 1) * p] = 1
     calls = {"n": 0}
     left, messages = np.zeros(n, bool), [""] * n
+    # the batch's park is built once; each trial restores it with its values (the bounds were checked against the
+    # config's ranges above, so a trial's values need no validation)
+    batch = BatchReplay(batch_config(config, [{}] * n, line_sizes), inputs, variables, independent_cells=True)
 
-    def residuals(z: np.ndarray, driven_by: xr.Dataset = inputs) -> np.ndarray:
+    def residuals(z: np.ndarray, driven_by: xr.Dataset | None = None) -> np.ndarray:
         calls["n"] += 1
         values: list[dict[str, float]] = [{} for _ in range(n)]
         for i in range(n):
             values[position[i]] = {par.name: par.from_search(z[i * p + j]) for j, par in enumerate(parameters)}
         try:
-            got = replay(batch_config(config, values, line_sizes), driven_by, None, collect=variables,
-                         independent_cells=True)
-            assert isinstance(got, dict)             # with no file: the collected arrays
+            got = batch(values, driven_by)
         except SteadyStateError:
             # a trial design with no steady heat balance: a cost far above any fit's, so the trust
             # region draws back from it (a finite value: least_squares cannot take inf)

@@ -8,6 +8,7 @@ refinery or both.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import uuid
@@ -36,7 +37,7 @@ from twin.smelter.potline import Potlines
 
 _LOG = logging.getLogger("twin.power")
 
-__all__ = ["Park", "RunSummary", "run"]
+__all__ = ["Park", "RunSummary", "Snapshot", "run"]
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,49 @@ class RunSummary:
         return text
 
 
-class Park:
-    """A configured park, started on its steady operating point, ready to advance."""
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a run changes in a built park (``Park.snapshot``), for ``Park.restore``."""
 
-    def __init__(self, config: ParkConfig):
+    time_s: float
+    blocks: dict[str, np.ndarray]
+    rng: list[dict]
+    site: dict | None
+
+
+class Park:
+    """A configured park, started on its steady operating point, ready to advance (``started=False``: built, not
+    yet started; ``start`` does that)."""
+
+    def __init__(self, config: ParkConfig, started: bool = True):
         self._build(config)
+        if started:
+            self.start()
+
+    def start(self) -> None:
+        """Put the potlines on their steady operating point at the schedules' set-points (power programs act from
+        then on)."""
         if self.smelter is not None:
-            # the steady start is at the schedules' set-points; power programs act from then on
             self.smelter.start(self.setpoints(0.0))
+
+    def snapshot(self) -> Snapshot:
+        """A copy of everything a run changes: the potlines' and the refinery's arrays and generators, the
+        site's books and the clock. Build once, run many: a calibration restores its batch's built park for
+        every trial instead of building, validating and starting a new one."""
+        return Snapshot(self.time_s, {name: np.array(block, copy=True) for name, block in self.blocks().items()},
+                        self.smelter.rng_states() if self.smelter is not None else [],
+                        copy.deepcopy(self.site.state()) if self.site is not None else None)
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Take the park back to ``snapshot`` (of this park), exactly."""
+        if self.smelter is not None:
+            self.smelter.restore(snapshot.blocks, snapshot.rng)
+        if self.refinery is not None:
+            self.refinery.restore(snapshot.blocks)
+        if self.site is not None:
+            self.site.restore(copy.deepcopy(snapshot.site))     # the site's restore takes its dict apart
+        self.time_s = snapshot.time_s
+        self._window_warned.clear()
 
     def _build(self, config: ParkConfig) -> None:
         self.config = config

@@ -24,7 +24,7 @@ from twin.park import Park, RunSummary
 from twin.results import ResultsWriter
 from twin.smelter.outputs import VARIABLES
 
-__all__ = ["ReplayError", "input_clock", "inputs_from_historian", "inputs_from_results", "replay"]
+__all__ = ["BatchReplay", "ReplayError", "input_clock", "inputs_from_historian", "inputs_from_results", "replay"]
 
 
 def inputs_from_results(results: xr.Dataset) -> xr.Dataset:
@@ -106,31 +106,66 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     puts the feed and the beam moves nearer their moments (10-min inputs misplace a feed-cycle's
     switch by minutes, which shifts the voltage of that record by up to ~10 mV; 1-min inputs by
     ~1 mV). With ``out=None`` nothing is written: the variables named in ``collect`` come back as
-    arrays (record x cell or line), which is what a calibration loop wants, with ``left_physics`` (by
-    cell: the replay drove it out of physics, after which it is taken out of the line and its values are
-    missing) and ``physics_messages``. Writing a file, a cell leaving physics stops the replay as it stops
+    arrays (``BatchReplay``). Writing a file, a cell leaving physics stops the replay as it stops
     a run (``CellPhysicsError``). Only the smelter is replayed (with the site's books around it).
 
     ``independent_cells`` replays the cells as separate problems (a calibration batch): each has its own
     secondary-alumina fluoride store instead of the line's shared one, so none feels the others.
     """
-    if config.smelter is None:
-        raise ReplayError(f"{config.source}: replay drives potlines, and this config has no [smelter]")
+    if out is None:
+        return BatchReplay(config, inputs, collect, independent_cells)(progress=progress)
+    _smelter_only(config)
     park = Park(config.model_copy(update={"refinery": None}))
     driver = RecordedDriver(park, inputs)
-    s, site = park.smelter, park.site
-    assert s is not None and site is not None         # a park with potlines, and their site
+    driver.take_over(park)
     if independent_cells:
-        site.separate_cells()
-    if out is None:
-        park.leaving_physics = "take_out"
-        collected = CollectSink(collect)
-        loop.run(park, driver, collected, driver.end_s, progress)
-        return {**collected.arrays(), "left_physics": s.left_physics.copy(),
-                "physics_messages": np.array(s.physics_messages, dtype=object)}
+        park.site.separate_cells()
     attrs = park.writer_attrs(driver)
     writer = ResultsWriter(out, park.config.run.start, park.layout(), buffer_size=park.config.run.buffer_records,
                            attrs=attrs)
     sink = ResultsSink(writer, new_tally(park, attrs["run_id"]))
     loop.run(park, driver, sink, driver.end_s, progress)
     return park.summary(Path(out), sink.tally)
+
+
+class BatchReplay:
+    """Replays of one park through one set of inputs with the cells' values changed from replay to replay (a
+    calibration's trials): the park is built once and each replay restores it, gives the cells their values,
+    starts it on its steady state and runs the inputs. No config is validated, no site built and no parameter
+    block made per replay (build once, run many).
+
+    A replay returns the variables named in ``collect`` as arrays (record x cell or line), with ``left_physics``
+    (by cell: the replay drove it out of physics, after which it is taken out of the line and its values are
+    missing) and ``physics_messages``. ``independent_cells``: see ``replay``.
+    """
+
+    def __init__(self, config, inputs: xr.Dataset, collect: tuple[str, ...] = (), independent_cells: bool = False):
+        _smelter_only(config)
+        self.park = Park(config.model_copy(update={"refinery": None}), started=False)
+        self.park.leaving_physics = "take_out"
+        if independent_cells:
+            self.park.site.separate_cells()
+        self.built = self.park.snapshot()
+        self.driver = RecordedDriver(self.park, inputs)
+        self.collect = collect
+
+    def __call__(self, values: list[dict[str, float]] | None = None, inputs: xr.Dataset | None = None,
+                 progress: Callable[[float], None] | None = None) -> dict[str, np.ndarray]:
+        """One replay with cell k's ``values[k]`` (keys of ``twin.config.PER_CELL_KEYS``, within their
+        configured ranges: they are not validated again) through the inputs, or through ``inputs`` (other inputs
+        of the same layout). Raises ``SteadyStateError`` for values that have no steady start."""
+        park, s = self.park, self.park.smelter
+        park.restore(self.built)
+        s.set_designs({k: s.cell.model_copy(update=v) for k, v in enumerate(values or []) if v})
+        park.start()
+        driver = self.driver if inputs is None else RecordedDriver(park, inputs)
+        driver.take_over(park)
+        collected = CollectSink(self.collect)
+        loop.run(park, driver, collected, driver.end_s, progress)
+        return {**collected.arrays(), "left_physics": s.left_physics.copy(),
+                "physics_messages": np.array(s.physics_messages, dtype=object)}
+
+
+def _smelter_only(config) -> None:
+    if config.smelter is None:
+        raise ReplayError(f"{config.source}: replay drives potlines, and this config has no [smelter]")

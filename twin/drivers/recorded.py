@@ -31,7 +31,8 @@ class ReplayError(ValueError):
 
 
 class RecordedDriver:
-    """Drives ``park`` (built, on its steady start) by recorded ``inputs`` from the park's present time on."""
+    """Drives a park by recorded ``inputs``: made once for a park's layout (``park`` need not be started), it takes
+    the park over with ``take_over``, once for every run from a steady start (a calibration's trials)."""
 
     def __init__(self, park, inputs: xr.Dataset):
         s = park.smelter
@@ -42,7 +43,7 @@ class RecordedDriver:
             if name in inputs.dims and inputs.sizes[name] != size:
                 raise ReplayError(f"inputs have {inputs.sizes[name]} {name}s, the park has {size}")
         self.steps = inputs.sizes["time"]
-        self.t_start = park.time_s
+        self.t_start = 0.0                        # set by take_over
         self.attrs = {"replay": 1, "input_interval_s": self.step_s}
         # plain arrays before the loop, missing values made what they mean (no action; in the line; the cell's own
         # feed control, -1): one xarray lookup or NaN pass per step would cost more than the kernel
@@ -58,13 +59,21 @@ class RecordedDriver:
                                     n_slow // 2, np.rint(at * n_slow)).astype(int)
         self.feed_from, self.feed_to = _feed_windows(_fraction(inputs, "alumina_fed_at", self.steps, s.n_cells),
                                                      n_slow)
+        self.ages = None
         if "pot_age" in inputs:
-            ages = np.asarray(inputs["pot_age"].values, float)
-            if ages.shape != (s.n_cells,) or not np.all(np.isfinite(ages) & (ages >= 0)):
-                raise ReplayError(f"inputs' pot_age must be one finite age >= 0 days per cell, got {ages!r}")
-            s.set_lining_ages(ages)
+            self.ages = np.asarray(inputs["pot_age"].values, float)
+            if self.ages.shape != (s.n_cells,) or not np.all(np.isfinite(self.ages) & (self.ages >= 0)):
+                raise ReplayError(f"inputs' pot_age must be one finite age >= 0 days per cell, got {self.ages!r}")
         self.current = (np.asarray(_fill_gaps(inputs["line_current"]).values, float) if "line_current" in inputs
                         else None)
+
+    def take_over(self, park) -> None:
+        """Drive ``park`` (on its steady start) from its present time on: the linings at their recorded ages, the
+        controllers whose actions the record holds switched off (``Potlines.drive_by_record``)."""
+        s = park.smelter
+        self.t_start = park.time_s
+        if self.ages is not None:
+            s.set_lining_ages(self.ages)
         s.drive_by_record(feed="feed_rate" in self.given)
 
     @property

@@ -40,6 +40,9 @@ ALF3_PER_NAF = 83.9767 / (3 * 41.9882)
 F_IN_NAF = 18.998403 / 41.9882
 _BATH_ROWS = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina")]
 _ZONE_ROWS = [STATE[f"zone_dissolved_{z}"] for z in range(pot.ALUMINA_ZONES_MAX)]
+# parameter rows that come from a cell's place in the park, not from its design: its noise stream, the controller's
+# scaling by its line's design current
+_PLACE_ROWS = [PARAM[name] for name in ("noise_seed", "slope_threshold", "nominal_current")]
 
 
 def vary_cells(params: np.ndarray, state: np.ndarray, variation: VariationConfig, cells: np.ndarray,
@@ -118,18 +121,14 @@ class Potlines:
         self.n_cells = n
         self.cell_line = np.repeat(np.arange(len(counts)), counts)
         self.cell_names = pot_names([ln.name for ln in self.lines], self.cell_line)
+        self.seed = seed
         self.params = cell_parameters(cell, control, n, seed)
-        # cells whose design differs (calibrated parameters): their own parameter columns, each keeping its
-        # own noise stream (the one column of cell_parameters that depends on the cell's place)
-        for k, design in (cell_designs or {}).items():
-            own = cell_parameters(design, control, 1, seed)[:, 0]
-            own[PARAM["noise_seed"]] = self.params[PARAM["noise_seed"], k]
-            self.params[:, k] = own
         # the feed controller's slope threshold is a normalised voltage slope: mV/min at the line's current
         self.design_current = np.array([ln.current_kA * 1e3 for ln in self.lines])     # A per line
         nominal_current = self.design_current[self.cell_line]
         self.params[PARAM["slope_threshold"]] = control.slope_threshold_mV_per_min * 1e-3 / 60.0 / nominal_current
         self.params[PARAM["nominal_current"]] = nominal_current
+        self.set_designs(cell_designs or {})
         self.state = initial_state(cell, n)
         self.aux = np.zeros((len(pot.AUX_NAMES), n))
         self.sums = np.zeros((len(pot.SUM_NAMES), n))
@@ -166,6 +165,15 @@ class Potlines:
     # ------------------------------------------------------------------ set-up
     def cells_of(self, j: int) -> slice:
         return slice(int(self.line_start[j]), int(self.line_start[j + 1]))
+
+    def set_designs(self, designs: dict[int, CellConfig]) -> None:
+        """Give cells whose design differs (calibrated parameters, a calibration's trial values) their own
+        parameter columns, before ``start``. A column keeps what comes from the cell's place, not its design:
+        its noise stream and its line's controller scaling (``_PLACE_ROWS``)."""
+        for k, design in designs.items():
+            own = cell_parameters(design, self.control, 1, self.seed)[:, 0]
+            own[_PLACE_ROWS] = self.params[_PLACE_ROWS, k]
+            self.params[:, k] = own
 
     def start(self, setpoints_A: np.ndarray) -> None:
         """Put every cell on its steady operating point at the lines' set-points.
@@ -307,6 +315,12 @@ class Potlines:
         for g, state in zip([*self.ops.rng, self.feeders.rng], rng_states, strict=True):
             g.bit_generator.state = state
         self.steps_in_sums = 0
+        # what a run sets outside the arrays: its pending events, the cells it took out, who drives the cells
+        self.ops.events.clear()
+        self.ops.modulated_lines[:] = False
+        self.left_physics[:] = False
+        self.physics_messages = [""] * self.n_cells
+        self.driven_by_record = False
 
     # ------------------------------------------------------------------ time
     def advance(self, n_slow: int, n_sub: int, dt: float, setpoint_start: np.ndarray,

@@ -123,7 +123,7 @@ class Park:
             self.smelter.restore(snapshot.blocks, snapshot.rng)
         if self.refinery is not None:
             self.refinery.restore(snapshot.blocks)
-        if self.site is not None:
+        if self.site is not None and snapshot.site is not None:
             self.site.restore(copy.deepcopy(snapshot.site))     # the site's restore takes its dict apart
         self.time_s = snapshot.time_s
         self._window_warned.clear()

@@ -118,6 +118,7 @@ def replay(config, inputs: xr.Dataset, out: str | Path | None,
     park = Park(config.model_copy(update={"refinery": None}))
     driver = RecordedDriver(park, inputs)
     driver.take_over(park)
+    assert park.site is not None                          # a park with potlines has their site
     if independent_cells:
         park.site.separate_cells()
     attrs = park.writer_attrs(driver)
@@ -143,6 +144,7 @@ class BatchReplay:
         _smelter_only(config)
         self.park = Park(config.model_copy(update={"refinery": None}), started=False)
         self.park.leaving_physics = "take_out"
+        assert self.park.site is not None                 # a park with potlines has their site
         if independent_cells:
             self.park.site.separate_cells()
         self.built = self.park.snapshot()
@@ -155,6 +157,7 @@ class BatchReplay:
         configured ranges: they are not validated again) through the inputs, or through ``inputs`` (other inputs
         of the same layout). Raises ``SteadyStateError`` for values that have no steady start."""
         park, s = self.park, self.park.smelter
+        assert s is not None
         park.restore(self.built)
         s.set_designs({k: s.cell.model_copy(update=v) for k, v in enumerate(values or []) if v})
         park.start()

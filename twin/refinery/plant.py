@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from twin.config import RefineryConfig
 from twin.refinery import flowsheet, liquor
 from twin.refinery import impurities as IMP
 from twin.refinery import units as U
+from twin.refinery.config import RefineryConfig
 from twin.refinery.heat import AREAS, heat_by_area
 from twin.refinery.precipitation import (
     AL2O3_IN_GIBBSITE,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from twin import carbon
 from twin.carbon import CO2_PER_C
-from twin.config import CarbonPlantConfig, CasthouseConfig, LiningConfig
+from twin.site.config import CarbonPlantConfig, CasthouseConfig
+from twin.smelter.config import LiningConfig
 
 
 class CarbonPlant:

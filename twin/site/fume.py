@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from twin.config import FumeConfig
+from twin.site.config import FumeConfig
 from twin.smelter.cell import F_IN_ALF3
 
 

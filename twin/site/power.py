@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.config import ConfigError, PowerConfig
+from twin.schema import ConfigError
+from twin.site.config import PowerConfig
 
 _LOG = logging.getLogger("twin.power")
 

@@ -9,7 +9,7 @@ averaged over the inventory, so a change at the refinery reaches the cells over 
 """
 from __future__ import annotations
 
-from twin.config import SiloConfig
+from twin.site.config import SiloConfig
 
 
 class Silo:

@@ -7,17 +7,21 @@ silo draw, carbon plant, casthouse, linings, the supply mix and the carbon footp
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from twin import carbon
 from twin.carbon import LOW_CARBON_LINE
-from twin.config import ParkConfig
 from twin.results import Layout, Variable
 from twin.site.flows import CarbonPlant, Casthouse, Linings
 from twin.site.fume import FumeTreatment
 from twin.site.power import Power
 from twin.site.silo import Silo
 from twin.smelter.potline import Interval
+
+if TYPE_CHECKING:          # the park's config, which holds the site's sections (twin.site.config), is assembled
+    from twin.config import ParkConfig  # above the site: a type the site reads, not a module it uses
 
 # scope 1 and 2 sources of the footprint per t Al (park notes sec. 4.3); "alumina" is the refinery's
 # share (its fuel, steam and electricity per t alumina times the alumina the cells ate), or the

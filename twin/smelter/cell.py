@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig, ControlConfig
 from twin.smelter.bath import back_reaction_anchor, pad_instability
+from twin.smelter.config import CellConfig, ControlConfig
 
 STATE = {name: i for i, name in enumerate(pot.STATE_NAMES)}
 PARAM = {name: i for i, name in enumerate(pot.PARAM_NAMES)}

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core.pot import ALUMINA_ZONES_MAX
-from twin.config import OperationsConfig
 from twin.smelter.cell import COUNTER, PARAM, STATE
+from twin.smelter.config import OperationsConfig
 
 FEEDER_ROWS = [STATE[f"feeder_{z}"] for z in range(ALUMINA_ZONES_MAX)]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig, LiningConfig
 from twin.smelter.bath import liquidus
 from twin.smelter.cell import (
     COUNTER,
@@ -24,6 +23,7 @@ from twin.smelter.cell import (
     crushed_fluorine_fraction,
     fluorine_of,
 )
+from twin.smelter.config import CellConfig, LiningConfig
 from twin.smelter.operations import OPS
 
 _BATH = [STATE[name] for name in ("cryolite", "alf3", "caf2", "alumina")]

@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from twin._core.pot import AL_KG_PER_COULOMB
-from twin.config import CellConfig, OperationsConfig
 from twin.smelter.cell import COUNTER, PARAM, STATE, bath_weight_fractions
+from twin.smelter.config import CellConfig, OperationsConfig
 
 EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5,
                "anode_setting": 6, "bath_tap": 7, "bath_addition": 8, "feeder_blocked": 9, "feeder_choked": 10,

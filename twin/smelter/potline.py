@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin._core import pot
-from twin.config import CellConfig, ControlConfig, LiningConfig, OperationsConfig, PotlineConfig, VariationConfig
 from twin.smelter.cell import (
     AUX,
     COUNTER,
@@ -25,6 +24,14 @@ from twin.smelter.cell import (
     fluorine_of,
     initial_state,
     pot_names,
+)
+from twin.smelter.config import (
+    CellConfig,
+    ControlConfig,
+    LiningConfig,
+    OperationsConfig,
+    PotlineConfig,
+    VariationConfig,
 )
 from twin.smelter.feeders import FeederFaults
 from twin.smelter.limits import check_cells, leaving_physics, outside_window

@@ -9,7 +9,7 @@ import pytest
 from twin.refinery import flowsheet as F
 
 # its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
-pytestmark = pytest.mark.xdist_group("test_refinery_flowsheet")
+pytestmark = pytest.mark.xdist_group("refinery_flowsheet")
 
 
 @pytest.fixture(scope="module")

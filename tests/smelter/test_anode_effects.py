@@ -110,7 +110,7 @@ def test_cells_differ_by_seed_and_calibrated_cells_keep_their_design():
     assert calibrated.params[PARAM["r_anode"], 5] == pytest.approx(0.7e-6, rel=1e-12)
 
 # its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
-pytestmark = pytest.mark.xdist_group("test_anode_effects")
+pytestmark = pytest.mark.xdist_group("smelter_anode_effects")
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ def collect(cfg, days: float) -> tuple[Park, dict[str, np.ndarray]]:
     return park, sink.arrays()
 
 # its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
-pytestmark = pytest.mark.xdist_group("test_slow_drifts")
+pytestmark = pytest.mark.xdist_group("smelter_slow_drifts")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from test_refinery_plant import REFINERY_TOML, disturbed, run_hours
+from test_plant import REFINERY_TOML, disturbed, run_hours
 
 from twin.config import load_config
 from twin.refinery.design import DesignBasis
@@ -17,7 +17,7 @@ STREAMS = dict(spent_kg=1.6e7, spent_cp=3.2, spent_t_c=60.0, pregnant_kg=1.65e7,
                dissolved_al2o3_kg=2.4e5, evaporated_kg=1.0e5, fresh_wash_kg=5.0e5)
 
 # its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
-pytestmark = pytest.mark.xdist_group("test_refinery_heat")
+pytestmark = pytest.mark.xdist_group("refinery_heat")
 
 
 @pytest.fixture(scope="module")

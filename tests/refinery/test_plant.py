@@ -19,7 +19,7 @@ REFINERY_TOML = default_config_path().parent / "refinery.toml"
 TONNES_PER_HOUR = 2.0e6 / 8760
 
 # its tests share a module-wide fixture: built once, on one worker of `pytest -n --dist loadgroup`
-pytestmark = pytest.mark.xdist_group("test_refinery_plant")
+pytestmark = pytest.mark.xdist_group("refinery_plant")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import Stop, assert_identical
 
@@ -77,11 +78,8 @@ def test_killed_run_opens_and_resumes_identically(tmp_path):
         while time.monotonic() < deadline and proc.poll() is None and not (
                 checkpoint_path(out).exists() and twin.open_results(out, load=True).sizes["time"] >= 9):
             time.sleep(0.05)
-        # while this reader holds the file, so between two flushes: a kill inside a flush can still leave a
-        # chunk half written (issue 26, the writer's redesign)
-        with twin.open_results(out):
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+        proc.send_signal(signal.SIGKILL)       # whatever it is doing: between flushes or inside one (twin.undo)
+        proc.wait()
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -195,10 +193,13 @@ def test_a_write_that_fails_is_one_line_not_a_crash(tmp_path):
     import resource
 
     config = write_config(tmp_path, cells=4, every=2.0)
+    # a limit a few flushes past the size of an hour's file (two flushes of three records)
+    twin.run(twin.load_config(config), tmp_path / "hour.nc", hours=1)
+    limit = (tmp_path / "hour.nc").stat().st_size + 6_000
 
     def small_files():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # the write fails (EFBIG) instead of killing
-        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     done = subprocess.run([sys.executable, "-m", "twin.cli", "run", str(config), "--hours", "48", "--out",
                            str(tmp_path / "big.nc"), "--quiet"], capture_output=True, text=True,
@@ -206,3 +207,8 @@ def test_a_write_that_fails_is_one_line_not_a_crash(tmp_path):
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "big.nc: writing records" in lines[0] and "twin run --resume" in lines[0]
+    # the refused flush was undone: the file opens with every record of the flushes before it, and no more
+    kept = int(lines[0].split("keeps its ")[1].split()[0])
+    assert kept > 0 and not (tmp_path / "big.nc.undo").exists()
+    with twin.open_results(tmp_path / "big.nc") as ds:
+        assert ds.sizes["time"] == kept and np.isfinite(ds.cell_voltage.values).all()

@@ -27,7 +27,7 @@ from twin.config import ParkConfig, parse_config
 from twin.drivers.schedule import ScheduleDriver
 from twin.refinery.outputs import refinery_layout
 from twin.refinery.plant import Refinery
-from twin.results import Layout, ResultsWriter, output_lock
+from twin.results import Layout, ResultsWriter, output_lock, recover
 from twin.site.site import Site
 from twin.smelter.anode_effects import COUNTERS as AE_COUNTERS
 from twin.smelter.anode_effects import AnodeEffectSummary, summarise
@@ -279,6 +279,7 @@ class Park:
 
     @classmethod
     def _resume(cls, out: Path, progress: Callable[[float], None] | None) -> RunSummary:
+        recover(out)                # killed inside a flush: the file as the flush before left it
         ckpt = checkpoint.load(checkpoint.checkpoint_path(out))
         checkpoint.check_run(checkpoint.checkpoint_path(out), ckpt["tally"].get("run_id"), out)
         config = parse_config(ckpt["config"], source=ckpt["source"])

@@ -1,11 +1,13 @@
 """Streaming results: one netCDF4/HDF5 file, appended in buffered blocks while a run goes on.
 
 The file is opened, appended and closed at each flush, so between flushes it is a complete,
-consistent netCDF4 file that any reader can open (also after the run is killed). Writer and
-readers share HDF5's file lock: a reader never sees a half-written flush; while a reader holds
-the file, the writer keeps its records buffered and writes them at its next chance, so a
-reader never stops a run. Memory holds one buffer of outputs, whatever the simulated horizon
-(plus what piles up while a reader keeps the file open). xarray reads the file with
+consistent netCDF4 file that any reader can open. A flush changes the file in place under an undo
+journal (``twin.undo``): a run killed inside one, or a write the system refuses half-way, leaves the
+file as the flush before left it once the journal is rolled back (by the writer at once, by the next
+reader or resume after a kill; ``recover``). Writer and readers share HDF5's file lock: a reader never
+sees a half-written flush; while a reader holds the file, the writer keeps its records buffered and
+writes them at its next chance, so a reader never stops a run. Memory holds one buffer of outputs,
+whatever the simulated horizon (plus what piles up while a reader keeps the file open). xarray reads the file with
 ``open_results``: lazily (values read when used, the file held until the dataset is closed) or,
 with ``load=True``, all at once, letting go of it.
 
@@ -33,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from twin._version import __version__
+from twin.undo import UndoFile, journal_path, roll_back
 
 __all__ = [
     "DiskFullError",
@@ -44,6 +47,7 @@ __all__ = [
     "bitround",
     "open_results",
     "output_lock",
+    "recover",
 ]
 
 
@@ -70,6 +74,39 @@ def _hdf5_state(path: str | Path) -> str:
         return "held"
     except OSError:
         return "damaged"
+
+
+@contextlib.contextmanager
+def _in_place(path: Path) -> Iterator[h5py.File]:
+    """``path`` opened with h5py to be changed in place under an undo journal (``twin.undo``): a change that fails
+    (a write the system refuses, any error) is undone at once, so the file is as it was before it; a kill leaves
+    the journal for ``recover``. ``BlockingIOError`` if a reader holds the file."""
+    handle = UndoFile(path)
+    try:
+        with h5py.File(handle, "a") as f:
+            yield f
+        if handle.failed is not None:
+            raise handle.failed
+    except BaseException:
+        handle.close()
+        roll_back(path)
+        raise
+    handle.commit()
+
+
+def recover(path: str | Path) -> bool:
+    """Undo the write a killed writer left unfinished in ``path`` (its journal), so the file is whole again with
+    everything flushed before it. True if there was one; a writer alive in a write now is left alone."""
+    try:
+        return roll_back(path)
+    except BlockingIOError:
+        return False
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise OSError(f"{path}: its writer was killed inside a write and the file cannot be put back as its last "
+                      f"flush left it ({exc.strerror}; the undo journal is {journal_path(path)}); open it where it "
+                      "can be written, or run twin run --resume") from None
 
 
 @contextlib.contextmanager
@@ -212,6 +249,7 @@ class ResultsWriter:
         # file (or none), never one that does not open
         creating = self.path.with_name(self.path.name + ".creating")
         creating.unlink(missing_ok=True)      # a killed creation's leftover, or a link planted there: not followed
+        journal_path(self.path).unlink(missing_ok=True)     # of a file this one replaces
         try:
             with h5netcdf.File(creating, "w") as f:
                 f.dimensions = {"time": None, **layout.dims, **({"event": None} if layout.events else {}),
@@ -276,18 +314,20 @@ class ResultsWriter:
         self._stopped = ""
         if not self.path.is_file():
             raise FileNotFoundError(f"{self.path}: no results file to resume")
-        with h5netcdf.File(self.path, "a") as f:
+        recover(self.path)
+        with _in_place(self.path) as f:
             check_format(self.path, f.attrs)
-            sizes = {name: f.dimensions[name].size for name in layout.dims if name in f.dimensions}
-            have = f.dimensions["time"].size
+            sizes = {name: len(f[name]) for name in layout.dims if name in f}
+            have = len(f["time"])
             if sizes != layout.dims or have < records:
                 raise ValueError(f"{self.path}: holds {have} records of {sizes}; the checkpoint "
                                  f"needs at least {records} records of {layout.dims}")
-            f.resize_dimension("time", records)
-            if layout.events is not None:
-                f.resize_dimension("event", events)
+            # every variable along an unlimited dimension cut back to the checkpoint's records and events
+            for dim, size in (("time", records), ("event", events)):
+                for name in _along(f, dim):
+                    f[name].resize(size, axis=0)
             f.attrs["run_complete"] = 0
-            self.interval_s = float(f.attrs.get("output_interval_s", 0.0)) if "time_bounds" in f.variables else 0.0
+            self.interval_s = float(_scalar(f.attrs.get("output_interval_s", 0.0))) if "time_bounds" in f else 0.0
         self.written = records
         self.events_written = events
         return self
@@ -349,8 +389,8 @@ class ResultsWriter:
             raise
         except (OSError, RuntimeError, ValueError) as exc:       # h5py reports a failed write as any of these
             self._stopped = (f"{self.path}: writing records {self.written + 1}-{self.written + len(self._times)} "
-                             f"failed ({str(exc).splitlines()[0]}); the file may be damaged past its last checkpoint, "
-                             "which twin run --resume continues from")
+                             f"failed ({str(exc).splitlines()[0]}); the file keeps its {self.written} records as the "
+                             "last flush left them; twin run --resume continues from the last checkpoint")
             raise OSError(self._stopped) from None
 
     def _write_records(self) -> None:
@@ -376,7 +416,7 @@ class ResultsWriter:
             rows[name] = bitround(block, var.keep_bits) if _quantized(var) else block
         # appended with h5py itself: each variable on an unlimited dimension grows, the dimension's scale with it
         # (what h5netcdf's resize_dimension does, without its ~1,000 look-ups of every dimension's size per flush)
-        with h5py.File(self.path, "a") as f:
+        with _in_place(self.path) as f:
             if columns:
                 f["event"].resize((e1,))
                 for name, values in columns.items():
@@ -403,12 +443,22 @@ class ResultsWriter:
                           f"{len(self._times)} output records could not be written")
         for _ in range(2400):
             try:
-                with h5netcdf.File(self.path, "a") as f:
+                with _in_place(self.path) as f:
                     f.attrs["run_complete"] = int(complete)
                 return
             except BlockingIOError:
                 _time.sleep(0.05)
         raise OSError(f"{self.path}: a reader has held the file for 2 minutes; run_complete not set")
+
+
+def _along(f: h5py.File, dim: str) -> list[str]:
+    """The variables whose first dimension is ``dim`` (its coordinate among them): netCDF-4 keeps the dimensions
+    of a variable as HDF5 dimension scales."""
+    if dim not in f:
+        return []
+    scale = f[dim]
+    return [name for name, v in f.items()
+            if isinstance(v, h5py.Dataset) and v.ndim and (name == dim or scale in v.dims[0].values())]
 
 
 def _create_events(f, events: EventLayout, stamp: str) -> None:
@@ -445,6 +495,7 @@ def open_results(path: str | Path, load: bool = False, chunks: dict[str, int] | 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such results file")
+    recover(path)                 # a writer killed inside a flush: the file as the flush before left it
     for attempt in range(50):
         try:
             ds = xr.open_dataset(path, engine=READ_ENGINE, chunks=chunks)
@@ -506,9 +557,14 @@ def _labels_as_index(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
+def _scalar(value):
+    """A number attribute as netCDF keeps it (a 1-element array, as h5py reads it) or as xarray gives it."""
+    return np.asarray(value).reshape(-1)[0]
+
+
 def check_format(path: Path, attrs) -> None:
     """Refuse a results file whose records mean something else than this version's (``results_format``)."""
-    found = int(attrs.get("results_format", 1))
+    found = int(_scalar(attrs.get("results_format", 1)))
     if found != RESULTS_FORMAT:
         raise ValueError(f"{path}: results format {found}, this alutwin ({__version__}) reads format "
                          f"{RESULTS_FORMAT} only (format 1, before alutwin 0.2, kept the cells' counters as totals "

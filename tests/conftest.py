@@ -117,3 +117,15 @@ def alumina_of_feed(params: np.ndarray, fed: np.ndarray) -> np.ndarray:
 
     na2o, cao = params[PARAM["na2o"]], params[PARAM["cao"]]
     return fed * (1.0 - na2o - cao + na2o * ALUMINA_PER_NA2O + cao * ALUMINA_PER_CAO)
+
+
+def small_scenario(cells: int = 20, **keys: Any):
+    """The shipped blocked-feeder training scenario (PL1.P017's feeders 0 and 1 block at 00:15) on a PL1 of
+    ``cells`` cells, with scenario keys replaced."""
+    from twin.config import read_toml
+    from twin.training.scenario import parse_scenario, scenarios_dir
+
+    data = read_toml(scenarios_dir() / "blocked-feeder.toml")
+    data["park_overrides"] = {"smelter": {"potlines": [{"name": "PL1", "cells": cells}]}}
+    data.update(keys)
+    return parse_scenario(data, str(scenarios_dir() / "blocked-feeder.toml"), "small")

@@ -210,6 +210,72 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from twin.drivers.training import ACTIONS, Action
+    from twin.training.scenario import load_scenario, load_script
+    from twin.training.session import TrainingSession, replay
+
+    if args.replay:
+        if args.config or args.scenario or args.script:
+            print("twin: error: --replay runs a session's file as it was: give it with --out only", file=sys.stderr)
+            return 2
+        out = Path(args.out) if args.out else _free_name(Path.cwd(), Path(args.replay).stem + "-replay")
+        if _refuse_out(out, args.force, {"the session": [Path(args.replay)]}):
+            return 2
+        try:
+            print(f"alutwin: replaying {args.replay} -> {replay(args.replay, out)}")
+        except ValueError as exc:                 # not a session's file
+            print(f"twin: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    scenario = load_scenario(args.scenario)
+    config = scenario.park_config(args.config)
+    out = Path(args.out) if args.out else _free_name(Path.cwd(), f"training-{scenario.name}")
+    inputs = {"the scenario": [Path(scenario.source)], "the park config": [Path(args.config)] if args.config else [],
+              "the script": [Path(args.script)] if args.script else []}
+    if _refuse_out(out, args.force, inputs):
+        return 2
+    session = TrainingSession(scenario, out, config=config)
+    if args.script:
+        actions = []
+        for i, a in enumerate(load_script(args.script)):
+            if a.kind not in ACTIONS:
+                print(f"twin: error: {args.script}: action[{i}].kind = {a.kind!r}: actions are {', '.join(ACTIONS)}",
+                      file=sys.stderr)
+                return 2
+            if a.pot not in session.cell_names:
+                print(f"twin: error: {args.script}: action[{i}].pot = {a.pot!r}: no such pot on line {scenario.line}",
+                      file=sys.stderr)
+                return 2
+            actions.append(Action(a.at_h * 3600.0, a.kind, session.cell_names.index(a.pot), a.value))
+        session.driver.script(actions)
+        session.run(args.hours)
+        print(f"alutwin: scripted session of {scenario.title!r} -> {out}")
+        return 0
+    from twin.training.server import serve
+
+    server = serve(session, port=args.port)
+    print(f"alutwin: training on {scenario.title!r}: open http://127.0.0.1:{args.port}/ (instructor: "
+          f"/instructor); the session is written to {out}; Ctrl-C ends it")
+    session.start(args.hours)
+    try:
+        server.run()
+    finally:
+        session.end()
+    print(f"alutwin: session ended -> {out}")
+    return 0
+
+
+def _refuse_out(out: Path, force: bool, inputs: dict[str, list[Path]]) -> bool:
+    """True (after one line on stderr) if ``out`` may not be written: over an input, or there without --force."""
+    if _over_an_input("--out", out, inputs):
+        return True
+    if out.exists() and not force:
+        print(f"twin: error: --out {out} exists; give --force to replace it, or another --out", file=sys.stderr)
+        return True
+    return False
+
+
 def _report(args: argparse.Namespace) -> int:
     from twin.report import report
     from twin.sweep_report import is_sweep, sweep_report
@@ -301,6 +367,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("results", help="results file of twin run, or the file of twin sweep")
     rep.add_argument("--out", metavar="DIR", help="directory for index.html and figures (default: <results>-report)")
     rep.set_defaults(func=_report)
+    trn = sub.add_parser("train", help="operator training: a live potline in the browser, with a scenario's faults")
+    trn.add_argument("config", nargs="?", default=None,
+                     help="park TOML whose line the trainee runs (default: the scenario's park)")
+    trn.add_argument("--scenario", help="a shipped scenario's name (configs/training/) or a scenario TOML")
+    trn.add_argument("--port", type=int, default=8600, help="local port of the pages (default 8600)")
+    trn.add_argument("--out", help="the session's results file (default: training-<scenario>-results.nc here)")
+    trn.add_argument("--force", action="store_true", help="replace --out if it exists")
+    trn.add_argument("--hours", type=float, help="plant hours of the session (default: the scenario's)")
+    trn.add_argument("--script", metavar="ACTIONS.toml", help="no browser: run the session with the actions of this "
+                     "file ([[action]] at_h, kind, pot, value)")
+    trn.add_argument("--replay", metavar="SESSION.nc", help="run a session's results file again (its scenario, park "
+                     "and actions) into --out")
+    trn.set_defaults(func=_train)
     check = sub.add_parser("check-config", help="validate a park TOML file and exit")
     check.add_argument("config")
     check.set_defaults(func=_check)

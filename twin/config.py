@@ -286,6 +286,11 @@ def _merge(base: dict[str, Any], over: dict[str, Any], source: str, where: str =
     return merged
 
 
+def merge_tables(base: dict[str, Any], over: dict[str, Any], source: str) -> dict[str, Any]:
+    """``over``'s tables merged into ``base`` as a config file's own tables are merged into its ``base``."""
+    return _merge(base, over, source)
+
+
 def _merge_by_name(base: list[dict[str, Any]], over: list[dict[str, Any]], source: str,
                    where: str) -> list[dict[str, Any]]:
     tables = {item["name"]: item for item in base}

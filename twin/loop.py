@@ -9,8 +9,8 @@ becomes of its records.
 
 A sink has ``record(park, record)`` (after each interval, ``park.time_s`` at the interval's end) and
 ``close(complete)`` (once, ``complete`` False if the loop stopped on an error). A driver has
-``line_setpoints(park, time_s)`` and ``advance_smelter(park, t0, t1, start_A, end_A)``
-(``twin.drivers``).
+``start_interval(park, t0)`` (inputs due at the interval's start), ``line_setpoints(park, time_s)`` and
+``advance_smelter(park, t0, t1, start_A, end_A)`` (``twin.drivers``).
 
 A Ctrl-C (SIGINT) or a SIGTERM during a run stops it between intervals, where every record handed to the sink
 is whole: the signal is noted and ``Interrupted`` raised after the interval (a second signal stops at once).
@@ -71,10 +71,12 @@ def _signals_noted() -> Iterator[list[int]]:
             signal.signal(sig, handler)
 
 
-def run(park, driver, sink: Sink, end_s: float, progress: Callable[[float], None] | None = None) -> None:
+def run(park, driver, sink: Sink, end_s: float, progress: Callable[[float], None] | None = None,
+        until: Callable[[], bool] | None = None) -> None:
     """Advance ``park`` driven by ``driver`` to plant time ``end_s`` (whole output intervals), each interval's
-    record to ``sink``; ``progress`` is told the plant seconds of each interval done. The sink is closed
-    however the loop ends (incomplete if it stopped on an error, a cell leaving physics or a signal included)."""
+    record to ``sink``; ``progress`` is told the plant seconds of each interval done; ``until`` (asked after
+    each interval) ends the run early, complete (a trainee ending a session). The sink is closed however the
+    loop ends (incomplete if it stopped on an error, a cell leaving physics or a signal included)."""
     interval = park.config.run.output_interval_s
     complete = False
     # the kernel's OpenMP threads own the cores; idle BLAS threads spinning beside them cost ~30 %
@@ -87,6 +89,8 @@ def run(park, driver, sink: Sink, end_s: float, progress: Callable[[float], None
                     progress(interval)
                 if noted:
                     raise Interrupted(noted[0])
+                if until is not None and until():
+                    break
         complete = True
     finally:
         limits.restore_original_limits()

@@ -179,6 +179,7 @@ class Park:
         if self.smelter is not None:
             assert self.site is not None                 # a park with potlines has their site
             before = self.smelter.counters.copy()
+            driver.start_interval(self, t0)          # what is due now counts in this interval
             start, end = driver.line_setpoints(self, t0), driver.line_setpoints(self, t1)
             self.site.before_smelter(self.smelter, start)
             driver.advance_smelter(self, t0, t1, start, end)

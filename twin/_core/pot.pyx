@@ -22,9 +22,9 @@ from twin._core.bath cimport (
 from twin._core.layout cimport *
 from twin._core.feed cimport book_feed, add_alumina_now, impurities, alumina_formed
 from twin._core.zones cimport (LowVoltage, delivered_share, zone_alumina, zone_constants, zones_accumulate,
-                               zones_step)
+                               zones_step, zones_stirred)
 from twin._core.control cimport (
-    feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise, event_normal,
+    MODE_OVERFEED, feed_factor, measure, feed_control, resistance_control, anode_effect_control, standard_noise, event_normal,
     STREAM_AE_VOLTAGE,
 )
 
@@ -602,6 +602,29 @@ def add_alumina(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, co
         if not 0 <= k < x.shape[1]:
             raise IndexError(f"cell {k} is not in 0..{x.shape[1] - 1}")
         add_alumina_now(x, p, ctr, k, mass)
+
+
+def quench_by_hand(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] ctr,
+                   const Py_ssize_t[::1] cells, double mass):
+    """An operator's kill of the anode effect on each listed cell: ``mass`` kg of alumina dumped and the beam
+    pumped (the zones stirred even), the anode effect over, the controller then overfeeding as after its own
+    quench. A kill by hand (beam pumping and a green pole under the anodes) ends the AE, as the crew's kill
+    at P_AE_DURATION does; a cell not on anode effect is left as it is."""
+    cdef Py_ssize_t i, k
+    if not mass >= 0.0:
+        raise ValueError(f"alumina mass must be >= 0 kg, got {mass}")
+    for i in range(cells.shape[0]):
+        k = cells[i]
+        if not 0 <= k < x.shape[1]:
+            raise IndexError(f"cell {k} is not in 0..{x.shape[1] - 1}")
+        if x[X_AE_ON, k] < 0.5:
+            continue
+        add_alumina_now(x, p, ctr, k, mass)
+        zones_stirred(x, a, k)
+        x[X_AE_ON, k] = 0.0
+        x[X_AE_TIME, k] = 0.0
+        x[X_FEED_MODE, k] = MODE_OVERFEED
+        x[X_MODE_TIME, k] = 0.0
 
 
 def refresh(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, const Py_ssize_t[::1] cells):

@@ -84,6 +84,9 @@ class RecordedDriver:
     def _step(self, time_s: float) -> int:
         return min(int(np.floor((time_s - self.t_start) / self.step_s + 1e-9)), self.steps - 1)
 
+    def start_interval(self, park, t0: float) -> None:
+        """Nothing due at an interval's start: the record's actions come with its input steps."""
+
     def line_setpoints(self, park, time_s: float) -> np.ndarray:
         """The recorded line current of the step holding ``time_s`` (without one: the schedules after the power
         programs)."""

@@ -15,6 +15,10 @@ class ScheduleDriver:
     def __init__(self) -> None:
         self.attrs: dict = {}          # what it adds to a results file's attributes: nothing
 
+    def start_interval(self, park, t0: float) -> None:
+        """Inputs due at the start of the interval from ``t0``, before its set-points are taken: none (a person's
+        actions come here in training, ``twin.drivers.training``)."""
+
     def line_setpoints(self, park, time_s: float) -> np.ndarray:
         """The set-points the lines run at (A): the schedules after the power programs."""
         return park.site.line_setpoints(time_s / 3600.0, park.setpoints(time_s), park.smelter)

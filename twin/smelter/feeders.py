@@ -62,3 +62,13 @@ class FeederFaults:
         self.block[z, k] = found_s
         potlines.counters[COUNTER["feeder_faults"], k] += 1.0
         potlines.ops.event(time_s, k, "feeder_blocked" if delivery == 0.0 else "feeder_choked", float(z))
+
+    def clear(self, potlines, k: int, z: int, time_s: float) -> None:
+        """The crew clears feeder ``z`` of cell ``k`` at run time ``time_s`` (an operator who found it)."""
+        potlines.state[FEEDER_ROWS[z], k] = 1.0
+        self.block[z, k] = np.inf
+        potlines.ops.event(time_s, k, "feeder_cleared", float(z))
+
+    def faulty(self, potlines) -> np.ndarray:
+        """Feeder x cell: True where the feeder delivers less than its dose."""
+        return potlines.state[FEEDER_ROWS] < 1.0

@@ -30,16 +30,31 @@ from twin.smelter.config import CellConfig, OperationsConfig
 
 EVENT_KINDS = {"tap_weight": 1, "temperature": 2, "bath_sample_alf3": 3, "alf3_addition": 4, "metal_dip": 5,
                "anode_setting": 6, "bath_tap": 7, "bath_addition": 8, "feeder_blocked": 9, "feeder_choked": 10,
-               "feeder_cleared": 11, "cut_out": 12, "cut_in": 13}
+               "feeder_cleared": 11, "cut_out": 12, "cut_in": 13,
+               # a person's actions in a training session (twin.drivers.training), replayed from these events
+               "trainee_quench": 14, "trainee_beam": 15, "trainee_feed_stop": 16, "trainee_overfeed": 17,
+               "trainee_feed_auto": 18, "trainee_alf3": 19, "trainee_tap": 20, "trainee_line_current": 21,
+               "trainee_accept_program": 22, "trainee_clear_feeder": 23,
+               "instructor_feeder_block": 24, "instructor_power_cut": 25, "instructor_curtailment": 26,
+               "instructor_hot_cell": 27}
 # what an event's value is, by kind: the results variable that holds it (one unit each, CF) and its unit
 EVENT_VALUES = {"event_mass": ("kg", "mass tapped, added, dipped or (anode setting) of butts taken out",
                                ("tap_weight", "alf3_addition", "metal_dip", "anode_setting", "bath_tap",
-                                "bath_addition")),
+                                "bath_addition", "trainee_alf3", "trainee_tap")),
                 "event_temperature": ("degC", "dipped bath temperature", ("temperature",)),
                 "event_alf3": ("%", "excess AlF3 of the bath sample, wt %", ("bath_sample_alf3",)),
                 "event_feeder": ("1", "feeder (0 = the first of the cell)", ("feeder_blocked", "feeder_choked",
-                                                                           "feeder_cleared")),
-                "event_days": ("d", "lining age at a cut-out; days out of the line at a cut-in", ("cut_out", "cut_in"))}
+                                                                           "feeder_cleared", "trainee_clear_feeder",
+                                                                           "instructor_feeder_block")),
+                "event_days": ("d", "lining age at a cut-out; days out of the line at a cut-in", ("cut_out", "cut_in")),
+                "event_acd": ("cm", "beam moved by hand (+ up), or a resistance target raised by this much ACD",
+                              ("trainee_beam", "instructor_hot_cell")),
+                "event_minutes": ("min", "length of a feed override by hand",
+                                  ("trainee_feed_stop", "trainee_overfeed")),
+                "event_current": ("kA", "line-current set-point given by hand", ("trainee_line_current",)),
+                "event_fraction": ("1", "power fraction of a curtailment order", ("trainee_accept_program",
+                                                                                  "instructor_curtailment")),
+                "event_hours": ("h", "length of a power cut", ("instructor_power_cut",))}
 EVENT_VALUE_OF = {kind: name for name, (_, _, kinds) in EVENT_VALUES.items() for kind in kinds}
 
 # rows of the operations block (one column per cell)

@@ -33,7 +33,7 @@ from twin.smelter.config import (
     PotlineConfig,
     VariationConfig,
 )
-from twin.smelter.feeders import FeederFaults
+from twin.smelter.feeders import FEEDER_ROWS, FeederFaults
 from twin.smelter.limits import check_cells, leaving_physics, outside_window
 from twin.smelter.linings import Linings
 from twin.smelter.operations import OPS, Operations
@@ -288,6 +288,11 @@ class Potlines:
         rise = metal / (p[PARAM["rho_metal"]] * p[PARAM["cathode_area"]] * 1e-4)
         return metal, burn - rise
 
+    def nominal_alumina_kg_per_s(self, current: np.ndarray) -> np.ndarray:
+        """Each cell's alumina feed (kg/s, as fed with its Na2O) at the reference CE at ``current``."""
+        return (self.params[PARAM["ce_ref"]] * current * pot.ALUMINA_KG_PER_COULOMB
+                / (1.0 - self.params[PARAM["na2o"]]))
+
     def net_carbon_kg_per_s(self, current: np.ndarray) -> np.ndarray:
         """Each cell's net anode carbon (kg/s) at ``current``: Faraday's CO2 and the excess burnt by the hour
         (the kernel's rate)."""
@@ -477,6 +482,57 @@ class Potlines:
         self.state[STATE["acd"]] += moves_m
         self.counters[COUNTER["beam_position"]] += moves_m
 
+    def quench_by_hand(self, cells: np.ndarray) -> None:
+        """An operator kills the anode effect on each of ``cells`` (the controller's quench dump, the beam
+        pumped); cells not on anode effect are left as they are."""
+        pot.quench_by_hand(self.state, self.params, self.aux, self.counters, np.asarray(cells, dtype=np.intp),
+                           self.control.quench_alumina_kg)
+        # the cells' back EMF and the line's sums from the state now: the next step would otherwise still see the
+        # AE's voltage (the kernel's steps use the electrics of the step before)
+        pot.prepare(self.state, self.params, self.aux, self.counters, self.line, self.line_start)
+
+    def on_anode_effect(self) -> np.ndarray:
+        """True for the cells on anode effect now."""
+        return self.state[STATE["ae_on"]] > 0.5
+
+    def move_beam_by_hand(self, k: int, move_m: float) -> None:
+        """An operator raises (lowers) cell k's beam by ``move_m`` through the pot control system: the ACD moves
+        and the resistance target with it by the controller's own dR/dACD, so resistance control holds the new
+        place instead of undoing the move."""
+        moves = np.zeros(self.n_cells)
+        moves[k] = move_m
+        self.move_beams(moves)
+        self.raise_resistance_target(k, move_m)
+
+    def raise_resistance_target(self, k: int, acd_m: float) -> None:
+        """Raise cell k's resistance target by as much as ``acd_m`` of ACD (negative lowers it)."""
+        self.params[PARAM["r_target"], k] += self.params[PARAM["acd_sensitivity"], k] * acd_m
+
+    def pcs_view(self) -> dict[str, np.ndarray]:
+        """What the pot control system shows of every cell now: cell voltage (V), pseudo-resistance as filtered
+        and its slope (uohm, uohm/min), its target (uohm), voltage noise (mV), feed mode (0 nominal, 1 underfeed,
+        2 overfeed), feeders delivering less than their dose, the anode effect, and the bath's temperature
+        (degC) and superheat (K), the metal pad (kg), dissolved alumina (wt %), ACD (cm) and ledge (cm)."""
+        x, p, a = self.state, self.params, self.aux
+        current = self.line_current()
+        zones = np.arange(pot.ALUMINA_ZONES_MAX)[:, None] < p[PARAM["zones"]][None, :]
+        return {
+            "voltage": a[AUX["back_emf"]] + a[AUX["resistance"]] * current,
+            "resistance": 1e6 * x[STATE["rp_filtered"]],
+            "slope": 6e7 * x[STATE["rp_slope"]],
+            "target": 1e6 * p[PARAM["r_target"]],
+            "noise": 1e3 * np.sqrt(np.maximum(x[STATE["rp_noise"]], 0.0)) * current,
+            "feed_mode": x[STATE["feed_mode"]].copy(),
+            "feeder_faults": np.sum((x[FEEDER_ROWS] < 1.0) & zones, axis=0).astype(float),
+            "anode_effect": self.on_anode_effect().astype(float),
+            "bath_temperature": x[STATE["t_bath"]].copy(),
+            "superheat": x[STATE["t_bath"]] - a[AUX["liquidus"]],
+            "metal_mass": x[STATE["metal"]].copy(),
+            "alumina": a[AUX["alumina_wt"]].copy(),
+            "acd": 100.0 * x[STATE["acd"]],
+            "ledge": 100.0 * x[STATE["ledge"]],
+        }
+
     def drive_by_record(self, feed: bool) -> None:
         """Hand the cells to recorded inputs (replay): the line current is what was recorded (the regulator
         bypassed), resistance control and the AE quench's alumina dump are off (their moves and dumps are in
@@ -529,6 +585,10 @@ class Potlines:
 
     def params_of(self, name: str) -> np.ndarray:
         return self.params[PARAM[name]]
+
+    def line_amps(self) -> np.ndarray:
+        """Present current of each line (A)."""
+        return self.line[LINE["current"]].copy()
 
     def line_current(self) -> np.ndarray:
         """Present line current of each cell's line (A)."""

@@ -1,0 +1,109 @@
+"""The training pages in a real browser: Debian's chromium driven through its chromium-driver (selenium, with the
+system's browser and driver: nothing is downloaded). The server and the session are started here, on loopback."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+from conftest import small_scenario
+
+from twin.training.server import serve
+from twin.training.session import TrainingSession
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+needs_browser = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER) and not os.environ.get("TWIN_REQUIRE_BROWSER"),
+    reason="Debian's chromium and chromium-driver are not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live(tmp_path):
+    """A session of the small blocked-feeder scenario (its AE waits 30 min for the automatic quench) served on a
+    free loopback port; the browser on its page."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    session = TrainingSession(small_scenario(speed=300.0, auto_quench_after_s=1800.0), tmp_path / "session.nc")
+    port = _free_port()
+    server = serve(session, port=port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    browser = webdriver.Chrome(service=Service(DRIVER), options=options)
+    browser.set_window_size(1400, 1000)
+    session.start()
+    try:
+        yield session, browser, f"http://127.0.0.1:{port}"
+    finally:
+        browser.quit()
+        session.end()
+        server.should_exit = True
+        thread.join(10)
+
+
+def _wait(condition, timeout: float = 90.0, what: str = ""):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@needs_browser
+def test_a_trainee_quenches_an_anode_effect_from_the_page(live):
+    from selenium.webdriver.common.by import By
+
+    session, browser, url = live
+    browser.get(url)
+    tile = _wait(lambda: browser.find_elements(By.ID, "tile-16"), 30, "the tiles")[0]
+    # the feeders of PL1.P017 block at 00:15; the cell goes on anode effect: its tile is marked
+    _wait(lambda: "ae" in tile.get_attribute("class"), 120, "the anode effect on PL1.P017's tile")
+    browser.find_element(By.ID, "pause").click()
+    _wait(lambda: session.paused, 10, "the pause")
+    tile.click()
+    _wait(lambda: browser.find_element(By.ID, "cell-name").text == "PL1.P017", 10, "the cell's trends")
+    browser.find_element(By.ID, "act-quench").click()
+    message = browser.find_element(By.ID, "message")
+    _wait(lambda: message.text.startswith("kill the anode effect") and "on PL1.P017" in message.text, 10,
+          "the quench's answer")
+    # a bad action is refused on the page; nothing reaches the model
+    field = browser.find_element(By.ID, "alf3-kg")
+    field.clear()
+    field.send_keys("-10")
+    browser.find_element(By.ID, "act-alf3").click()
+    _wait(lambda: "refused" in message.text and message.get_attribute("class") == "error", 10, "the refusal")
+    browser.find_element(By.ID, "pause").click()
+    # the quench lands; the voltage in the trends falls back from the AE's
+    _wait(lambda: "ae" not in tile.get_attribute("class"), 60, "the AE's end")
+
+    def fell_back():
+        volts = browser.execute_script("return window.twinTrend.values.voltage")
+        return volts and max(volts) > 8.0 and volts[-1] < 5.0
+    _wait(fell_back, 60, "the voltage back in the trends")
+    assert [a.kind for a in session.driver.applied] == ["quench"]
+    browser.find_element(By.ID, "end").click()
+    _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "tr.answer"), 60, "the debrief")
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.answer")]
+    quenched = [r for r in rows if r.startswith("anode_effect PL1.P017") and "quench" in r]
+    assert quenched, rows
+    assert any("quench" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.action"))

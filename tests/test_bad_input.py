@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +19,10 @@ days = 1.0
 name = "A"
 cells = 4
 """
+
+
+def default_tag_map() -> Path:
+    return Path(__file__).resolve().parent.parent / "configs" / "historian" / "reference.toml"
 
 
 def write(tmp_path, text):
@@ -72,10 +78,44 @@ def test_cli_reports_bad_config_without_traceback(tmp_path, capsys):
     assert "smelter.potlines.0.cells" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("days", ["0", "inf", "nan", "-1"])
-def test_cli_rejects_a_horizon_that_is_not_positive_and_finite(capsys, days):
+@pytest.mark.parametrize("days", ["0", "inf", "nan", "-1", "1e308", "36601"])
+def test_cli_rejects_a_horizon_that_is_not_positive_and_at_most_a_century(capsys, days):
     assert main(["run", "--days", days]) == 2
-    assert f"--days must be a positive, finite number, got {float(days)}" in capsys.readouterr().err
+    assert (f"--days must be a positive number of at most 36600 (a century of plant time), got {float(days)}"
+            in capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(("run", "words"), [
+    ("start = 9999-12-31T00:00:00Z", "a run starts between 1970-01-01 and 2100-01-01"),
+    ("start = 1900-01-01T00:00:00Z", "a run starts between 1970-01-01 and 2100-01-01"),
+    ("days = 1e300", "run.days = 1e+300: Input should be less than or equal to 36600"),
+])
+def test_a_run_outside_the_results_clock_is_refused_at_load(tmp_path, run, words):
+    path = write(tmp_path, GOOD.replace("days = 1.0", run) if run.startswith("days") else
+                 GOOD.replace("[run]", f"[run]\n{run}"))
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        load_config(path)
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    (["--interval", "0"], "interval (--interval) = 0.0 s: the model's output interval is a whole number of seconds"),
+    (["--interval", "-600"], "interval (--interval) = -600.0 s"),
+    (["--interval", "nan"], "interval (--interval) = nan s"),
+    (["--interval", "0.001"], "interval (--interval) = 0.001 s"),
+    (["--start", "garbage"], "--start 'garbage': not a time; give one in ISO 8601"),
+    (["--start", "2027-01-02T00:00:00Z", "--end", "2027-01-01T00:00:00Z"],
+     "--end 2027-01-01T00:00:00Z is not after --start 2027-01-02T00:00:00Z: nothing to ingest"),
+    (["--start", "2028-01-01"], "nothing to ingest between 2028-01-01T00:00:00+00:00 and 2027-01-01T00:20:00+00:00"),
+])
+def test_ingest_refuses_a_clock_it_cannot_keep_in_one_line(tmp_path, capsys, options, words):
+    export = tmp_path / "in.csv"
+    export.write_text("timestamp,tag,value\n" + "".join(f"2027-01-01T00:{m:02d}:00Z,PL1.P001.VOLT,4.2\n"
+                                                       for m in (0, 10, 20)))
+    out = tmp_path / "o.nc"
+    assert main(["ingest", str(export), "--tags", str(default_tag_map()), "--out", str(out), *options]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
 
 
 def test_a_config_that_is_not_utf8_is_named(tmp_path, capsys):
@@ -250,3 +290,31 @@ def test_no_command_writes_its_output_over_an_input(tmp_path, capsys):
     quality.write_text("timestamp,tag,value\n")
     assert main(["ingest", str(quality), "--tags", str(tags), "--out", str(tmp_path / "in.nc")]) == 2
     assert "would write over" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('base = "/etc/passwd"\n', "base = '/etc/passwd': give the file relative to bad.toml, not as an absolute path"),
+    ('base = ".env"\n', "base = '.env': a .toml file is needed here"),
+    ('base = "reference"\n[refinery]\ninclude = "/etc/passwd"\n',
+     "refinery.include = '/etc/passwd': give the file relative to bad.toml"),
+    ('base = "reference"\n[power]\nwind_profile_file = "/etc/passwd"\n',
+     "power.wind_profile_file = '/etc/passwd': give the file relative to the config"),
+    ('base = "reference"\n[power]\nwind_profile_file = "missing.txt"\n',
+     "power.wind_profile_file = 'missing.txt': cannot read it"),
+])
+def test_files_a_config_names_are_confined_and_never_echoed(tmp_path, capsys, text, words):
+    """Absolute paths and files of another kind are refused unread; nothing of what a named file holds is shown
+    (a .env beside the config holds a secret here)."""
+    (tmp_path / ".env").write_text("PASSWORD=hunter2\n")
+    path = write(tmp_path, text)
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "hunter2" not in err and "root:" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_wind_profile_that_is_not_numbers_is_named_by_row_not_shown(tmp_path, capsys):
+    (tmp_path / "wind.txt").write_text("0.4\nPASSWORD=hunter2\n")
+    path = write(tmp_path, 'base = "reference"\n[power]\nwind_profile_file = "wind.txt"\n')
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "wind.txt: row 2 is not a number" in err and "hunter2" not in err

@@ -165,10 +165,9 @@ def test_a_trial_on_the_batch_built_once_is_a_replay_of_a_park_built_for_it(tmp_
 def test_twin_calibrate_from_files(tmp_path, capsys):
     """`twin calibrate CONFIG --data RESULTS --fit FIT --out OUT`: estimates by cell and a TOML for twin run."""
     from twin.cli import main
-    from twin.config import default_config_path
 
     config = tmp_path / "park.toml"
-    config.write_text('base = "' + str(default_config_path()).replace("\\", "/") + '"\n'
+    config.write_text('base = "reference"\n'
                       "[run]\noutput_interval_s = 600.0\n[[smelter.potlines]]\nname = \"A\"\ncells = 2\n"
                       # potlines merge by name: the base's two are taken out
                       "[[smelter.potlines]]\nname = \"PL1\"\nremove = true\n"

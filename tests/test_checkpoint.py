@@ -212,3 +212,45 @@ def test_a_write_that_fails_is_one_line_not_a_crash(tmp_path):
     assert kept > 0 and not (tmp_path / "big.nc.undo").exists()
     with twin.open_results(tmp_path / "big.nc") as ds:
         assert ds.sizes["time"] == kept and np.isfinite(ds.cell_voltage.values).all()
+
+
+def _forge(path: Path, **changes) -> None:
+    """Rewrite the checkpoint of ``path`` with ``changes`` to its clock, its digest recomputed (a forger's)."""
+    ckpt = checkpoint.load(checkpoint_path(path))
+    keys = ("time_s", "end_s", "records", "events")
+    values = {k: changes.get(k, ckpt[k]) for k in keys}
+    checkpoint.save(checkpoint_path(path), config=ckpt["config"], source=ckpt["source"], blocks=ckpt["blocks"],
+                    rng=ckpt["rng"], tally=ckpt["tally"], **values)
+
+
+@pytest.mark.parametrize(("changes", "complete", "words"), [
+    ({"end_s": 3600.0}, False, "do not make a run"),                  # an end before its time
+    ({"time_s": -7200.0}, False, "do not make a run"),
+    ({"records": 5}, False, "do not fit its time"),
+    ({"events": 10**6}, False, "they do not belong together"),
+    ({}, True, "the run is complete (run_complete = 1): nothing to resume"),
+])
+def test_a_forged_checkpoint_never_cuts_its_results_file(tmp_path, capsys, changes, complete, words):
+    """A checkpoint whose digest was recomputed over a changed clock, or one beside a complete file, is refused
+    before the results file is touched: it keeps every record."""
+    cfg = twin.load_config(write_config(tmp_path, cells=2, every=2.0))
+    out = tmp_path / "run.nc"
+    done = {"s": 0.0}
+
+    def stop_after_5_hours(seconds):
+        done["s"] += seconds
+        if done["s"] >= 5 * 3600 and not complete:
+            raise Stop
+
+    if complete:
+        twin.Park(cfg).run(out, 6 * 3600.0)
+        assert checkpoint_path(out).exists()
+    else:
+        with pytest.raises(Stop):
+            twin.Park(cfg).run(out, 8 * 3600.0, progress=stop_after_5_hours)
+    _forge(out, **changes)
+    before = out.read_bytes()
+    assert main(["run", "--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert out.read_bytes() == before

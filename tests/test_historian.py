@@ -101,12 +101,26 @@ def test_bad_exports_name_file_row_and_column(tmp_path, rows, columns, words):
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    ("cells = 4\n[[signal]]\npattern = 'A'\nvariable = 'cell_voltage'\nunit = 'furlong'\n",
+    ("cells = 4\n[[signal]]\npattern = 'A(?P<pot>\\d)'\nvariable = 'cell_voltage'\nunit = 'furlong'\n",
      ["signal[0].unit", "furlong"]),
     ("cells = 4\n[[signal]]\npattern = 'A'\nvariable = 'voltage'\n", ["signal[0].variable", "'voltage'", "allowed"]),
     ("cells = 4\n[[signal]]\npattern = '('\nvariable = 'cell_voltage'\n", ["signal[0].pattern", "regular"]),
-    ("cells = 4\ncolour = 'red'\n", ["unknown keys", "colour"]),
-    ("lines = 2\n", ["'cells'"]),
+    ("cells = 4\ncolour = 'red'\n", ["colour: unknown key", "allowed: cells, lines"]),
+    ("lines = 2\n", ["cells: required key is missing"]),
+    # the attack list of issue 26: each one line naming the key and the value
+    ("cells = 4\nlines = 0\n", ["lines = 0: Input should be greater than or equal to 1"]),
+    ("cells = 'four'\n", ["cells = 'four'", "valid integer"]),
+    ("cells = 4\nsignal = 3\n", ["signal = 3", "valid list"]),
+    ("cells = 4\n[[signal]]\npattern = 3\nvariable = 'cell_voltage'\n", ["signal[0].pattern = 3", "valid string"]),
+    ("cells = 4\n[[signal]]\npattern = 'P(?P<pot>\\d)'\nvariable = ['cell_voltage']\n",
+     ["signal[0].variable = ['cell_voltage']", "valid string"]),
+    ("cells = 4\n[[signal]]\npattern = 'P(?P<pot>\\d)'\nvariable = 'cell_voltage'\ncells_per_line = 'four'\n",
+     ["signal[0].cells_per_line = 'four'"]),
+    ("cells = 4\ntimezone = 'Mars/Olympus_Mons'\n", ["timezone = 'Mars/Olympus_Mons'", "IANA"]),
+    ("cells = 4\n[[signal]]\npattern = 'PL1.VOLT'\nvariable = 'cell_voltage'\n",
+     ["signal[0].pattern 'PL1.VOLT'", "has no (?P<pot>...) group, and a line has 4 cells"]),
+    ("cells = 4\nlines = 2\n[[signal]]\npattern = 'P(?P<pot>\\d)'\nvariable = 'cell_voltage'\n",
+     ["has no (?P<line>...) group, and there are 2 lines"]),
 ])
 def test_bad_tag_maps_are_clear(tmp_path, text, words):
     path = tmp_path / "tags.toml"
@@ -165,3 +179,18 @@ def test_synthetic_export_recovered_by_ingest(tmp_path, tag_map):
     assert fed == pytest.approx(float(truth.alumina_fed.sum(dtype=float)), rel=1e-9)
     taps = data.sample_value.values[data.sample_variable.values == "tap_weight"]
     assert 3000 < np.median(taps) < 5000                              # t in the export -> kg in the model
+
+
+def test_a_pot_beyond_its_line_is_refused_naming_tag_and_pattern(tmp_path):
+    """PL1.P005 on lines of 4 pots would have landed in PL2.P001's cell."""
+    tags = tmp_path / "tags.toml"
+    tags.write_text("cells = 8\nlines = 2\n[[signal]]\npattern = 'PL(?P<line>\\d)\\.P(?P<pot>\\d{3})\\.VOLT'\n"
+                    "variable = 'cell_voltage'\nunit = 'V'\n")
+    export = tmp_path / "export.csv"
+    export.write_text("timestamp,tag,value\n2027-01-01T00:00:00Z,PL1.P005.VOLT,4.2\n"
+                      "2027-01-01T00:10:00Z,PL1.P004.VOLT,4.2\n")
+    with pytest.raises(HistorianError, match=r"tag 'PL1.P005.VOLT' \(pattern .*\) is pot 005; a line has pots 1..4"):
+        ingest([export], load_tag_map(tags))
+    export.write_text("timestamp,tag,value\n2027-01-01T00:00:00Z,PL3.P001.VOLT,4.2\n")
+    with pytest.raises(HistorianError, match=r"tag 'PL3.P001.VOLT' .* is on line 3; the map has lines 1..2"):
+        ingest([export], load_tag_map(tags))

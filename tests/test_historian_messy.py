@@ -218,10 +218,10 @@ def test_corpus_errors_name_file_and_row(tmp_path, rows, words):
 
 
 @pytest.mark.parametrize(("text", "words"), [
-    ("storage = 'zip'", ["signal[0].storage", "'zip'", "allowed"]),
-    ("storage = 'step'\nkind = 'sample'", ["signal[0].storage", "signals only"]),
+    ("storage = 'zip'", ["signal[0].storage", "'zip'", "Input should be 'sampled', 'step' or 'interpolated'"]),
+    ("storage = 'step'\nkind = 'sample'", ["signal[0]", "storage = 'step'", "signals only"]),
     ("valid_min = 10.0\nvalid_max = 5.0", ["signal[0]", "valid_min must be below valid_max"]),
-    ("sentinels = ['x']", ["signal[0]", "must be numbers"]),
+    ("sentinels = ['x']", ["signal[0].sentinels[0] = 'x'", "valid number"]),
 ])
 def test_tag_map_storage_and_ranges_are_checked(tmp_path, text, words):
     path = tmp_path / "tags.toml"

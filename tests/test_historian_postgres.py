@@ -143,3 +143,23 @@ def test_a_run_recovered_through_postgresql(tmp_path, postgres, capsys):
         assert present.mean() > 0.5 and np.all(np.abs(got[present] - want[present]) < 0.03)
     fed = data.sample_value.values[data.sample_variable.values == "alumina_fed"].sum()
     assert fed == pytest.approx(float(truth.alumina_fed.sum(dtype=float)), rel=1e-9)
+
+
+def test_no_password_in_a_url_is_printed_or_stored(postgres):
+    """Every form of a password in the URL (``?password=``, ``user:pw@`` and a password with an unencoded '@')
+    stays out of the messages and the output's attributes (the server trusts its socket: it takes any)."""
+    secret = "Sup3rSecret"
+    url = load_table(postgres, ROWS) + f"&password={secret}"
+    ds, _ = ingest([url], load_tag_map(TAG_MAP))
+    assert secret not in ds.attrs["exports"] and "password=***" in ds.attrs["exports"]
+    with pytest.raises(HistorianError) as err:
+        ingest([f"{postgres}&table=nothing&password={secret}"], load_tag_map(TAG_MAP))
+    assert secret not in str(err.value) and "no table 'nothing'" in str(err.value)
+    with pytest.raises(HistorianError) as err:
+        ingest([postgres.replace("postgres@", f"postgres:{secret}@")
+                .replace("port=", "port=1") + "&table=historian"], load_tag_map(TAG_MAP))
+    assert secret not in str(err.value) and "cannot read table" in str(err.value)
+    with pytest.raises(HistorianError) as err:
+        ingest(["postgresql://postgres:Sup3r@Secret@localhost/postgres"], load_tag_map(TAG_MAP))
+    assert "Sup3r" not in str(err.value) and "Secret" not in str(err.value).replace("secret", "")
+    assert "%40" in str(err.value)

@@ -87,6 +87,40 @@ def check_run(path: Path, run_id: str | None, results: Path) -> None:
                               f"{written_by} (a later run replaced it): nothing to resume; run it again")
 
 
+def check_against_results(path: Path, ckpt: dict[str, Any], results: Path, interval_s: float) -> None:
+    """Refuse (before anything is written) a checkpoint whose clock does not fit its run or its results file: a
+    time outside 0 .. end, records that are not the time's, more records or events than the file holds, a file
+    whose record at the checkpoint is not at the checkpoint's time, or a file already complete (nothing to resume:
+    a resume would cut it back first)."""
+    import h5py
+
+    time_s, end_s = float(ckpt["time_s"]), float(ckpt["end_s"])
+    records, events = ckpt["records"], ckpt["events"]
+    if not (np.isfinite(time_s) and np.isfinite(end_s) and 0.0 <= time_s <= end_s):
+        raise CheckpointError(f"{path}: its time {time_s:g} s and planned end {end_s:g} s do not make a run "
+                              "(0 <= time <= end); it cannot be resumed from")
+    if (not isinstance(records, int) or not isinstance(events, int) or records < 0 or events < 0
+            or records != round(time_s / interval_s)):
+        raise CheckpointError(f"{path}: {records!r} records and {events!r} events do not fit its time {time_s:g} s "
+                              f"(one record every {interval_s:g} s); it cannot be resumed from")
+    try:
+        with h5py.File(results, "r") as f:
+            complete = int(f.attrs.get("run_complete", 0))
+            times = f["time"]
+            have, have_events = len(times), len(f["event_time"]) if "event_time" in f else 0
+            last = float(times[records - 1]) if 0 < records <= have else None
+    except (OSError, KeyError) as exc:
+        raise CheckpointError(f"{results}: cannot read the results file to resume ({exc})") from None
+    if complete:
+        raise CheckpointError(f"{results}: the run is complete (run_complete = 1): nothing to resume")
+    if records > have or events > have_events:
+        raise CheckpointError(f"{path}: needs {records} records and {events} events, {results} holds {have} and "
+                              f"{have_events}: they do not belong together")
+    if last is not None and abs(last - time_s) > 1e-6 * max(interval_s, 1.0):
+        raise CheckpointError(f"{path}: its time {time_s:g} s is not that of record {records} of {results} "
+                              f"({last:g} s): they do not belong together")
+
+
 def horizon(path: Path) -> tuple[float, float] | None:
     """(plant seconds done, plant seconds at the run's planned end) of a checkpoint, read from its metadata alone
     (for a progress bar); None if it cannot be read (``load`` then says why)."""

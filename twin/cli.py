@@ -390,10 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # the model's warnings (power programs outside the cells' window ...) as one line each on stderr
     _log_to_stderr()
-    for flag in ("days", "hours"):
+    for flag, most in (("days", 36600.0), ("hours", 36600.0 * 24.0)):
         value = getattr(args, flag, None)
-        if value is not None and not 0 < value < float("inf"):
-            print(f"twin: error: --{flag} must be a positive, finite number, got {value}", file=sys.stderr)
+        if value is not None and not 0 < value <= most:
+            print(f"twin: error: --{flag} must be a positive number of at most {most:g} (a century of plant time), "
+                  f"got {value}", file=sys.stderr)
             return 2
     from twin.checkpoint import CheckpointError
     from twin.config import ConfigError

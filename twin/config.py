@@ -29,7 +29,7 @@ from twin.refinery.config import (
     RefineryControlConfig,
 )
 from twin.refinery.design import Bauxite, DesignBasis
-from twin.schema import ConfigError, Positive, Section
+from twin.schema import ConfigError, Section
 from twin.site.config import (
     CarbonAccountingConfig,
     CarbonPlantConfig,
@@ -69,7 +69,7 @@ class RunConfig(Section):
     """Clock and output of a run."""
 
     start: dt.datetime = Field(default=dt.datetime(2027, 1, 1, tzinfo=dt.UTC), description="UTC start time")
-    days: Positive = 1.0
+    days: Annotated[float, Field(gt=0, le=36600)] = 1.0     # at most a century of plant time
     fast_step_s: Annotated[float, Field(gt=0, le=30)] = 10.0
     slow_step_s: Annotated[float, Field(gt=0, le=600)] = 60.0
     output_interval_s: Annotated[float, Field(gt=0, le=86400)] = 600.0
@@ -90,6 +90,10 @@ class RunConfig(Section):
                              f"output_interval_s ({self.output_interval_s} s)")
         if self.start.tzinfo is None:
             raise ValueError(f"start = {self.start.isoformat()} needs a time zone (e.g. 'Z' for UTC)")
+        # results carry real times (numpy's datetime64[ns] reaches 2262): a run starts between 1970 and 2100 and
+        # lasts at most a century
+        if not dt.datetime(1970, 1, 1, tzinfo=dt.UTC) <= self.start < dt.datetime(2100, 1, 1, tzinfo=dt.UTC):
+            raise ValueError(f"start = {self.start.isoformat()}: a run starts between 1970-01-01 and 2100-01-01")
         return self
 
 
@@ -192,6 +196,10 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
                                   "1.5 A/cm2, outside the correlations' range")
     if not math.isfinite(cfg.run.days):
         raise ConfigError(f"{source}: run.days must be finite")
+    if cfg.power.wind_profile_file is not None:
+        from twin.site.power import read_wind_profile
+
+        read_wind_profile(cfg.power.wind_profile_file, source)     # read at load: its errors before a run
     return cfg
 
 
@@ -234,6 +242,8 @@ def _base_and_own(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, An
     base = data.pop("base", None)
     if base is None:
         return None, data
+    if base != REFERENCE_BASE:
+        _referenced(path, "base", base)
     target = default_config_path() if base == REFERENCE_BASE else path.parent / str(base)
     if not isinstance(base, str) or not target.is_file():
         raise ConfigError(f"{path}: base = {base!r}: no such file beside {path.name} (or base = "
@@ -350,6 +360,18 @@ def changes_against_base(path: str | Path) -> list[str] | None:
     return lines
 
 
+def _referenced(path: Path, key: str, name: Any, suffix: str = ".toml") -> None:
+    """A file a config names (``base``, ``refinery.include``) is a ``suffix`` file given relative to the config:
+    an absolute path, or another kind of file (a ``.env``, a system file), is refused without reading it."""
+    if not isinstance(name, str):
+        raise ConfigError(f"{path}: {key} = {name!r}: a file name (text) is needed here")
+    if Path(name).is_absolute():
+        raise ConfigError(f"{path}: {key} = {name!r}: give the file relative to {path.name}, not as an absolute "
+                          "path")
+    if Path(name).suffix.lower() != suffix:
+        raise ConfigError(f"{path}: {key} = {name!r}: a {suffix} file is needed here")
+
+
 def _include_refinery(data: dict[str, Any], path: Path) -> dict[str, Any]:
     """``[refinery] include = "FILE"`` takes FILE's [refinery] (path relative to the including file);
     keys given beside ``include`` replace the included ones, table by table."""
@@ -357,6 +379,7 @@ def _include_refinery(data: dict[str, Any], path: Path) -> dict[str, Any]:
     if not isinstance(refinery, dict) or "include" not in refinery:
         return data
     name = refinery["include"]
+    _referenced(path, "refinery.include", name)
     target = path.parent / str(name)
     if not isinstance(name, str) or not target.is_file():
         raise ConfigError(f"{path}: refinery.include = {name!r}: no such file beside {path.name} (expected "

@@ -27,11 +27,15 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
 import pint
 import xarray as xr
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from twin.schema import Section
 
 __all__ = ["HistorianError", "TagMap", "ingest", "load_tag_map", "read_export"]
 
@@ -108,22 +112,111 @@ class TagMap:
             if m is None:
                 continue
             groups = m.groupdict()
-            line = int(groups.get("line", 1)) - 1
+            line, pot = _number(groups.get("line")), _number(groups.get("pot"))
+            if line is not None and not 1 <= line <= self.lines:
+                raise HistorianError(f"{self.source}: tag {tag!r} (pattern {sig.pattern.pattern!r}) is on line "
+                                     f"{groups['line']}; the map has lines 1..{self.lines}")
+            line = (line or 1) - 1
             if MODEL_VARIABLES[sig.variable][1] == "line":
-                index = line
-                limit = self.lines
-            else:
-                index = line * sig.cells_per_line + int(groups.get("pot", 1)) - 1
-                limit = self.cells
-            if not 0 <= index < limit:
-                raise HistorianError(f"{self.source}: tag {tag!r} maps to {MODEL_VARIABLES[sig.variable][1]} "
-                                     f"{index}, outside 0..{limit - 1}")
+                return sig, line
+            if pot is None or not 1 <= pot <= sig.cells_per_line:
+                # a pot beyond its line's cells would land in the next line's cells
+                raise HistorianError(f"{self.source}: tag {tag!r} (pattern {sig.pattern.pattern!r}) is pot "
+                                     f"{groups.get('pot')}; a line has pots 1..{sig.cells_per_line}")
+            index = line * sig.cells_per_line + pot - 1
+            if not 0 <= index < self.cells:
+                raise HistorianError(f"{self.source}: tag {tag!r} maps to cell {index}, outside 0..{self.cells - 1}")
             return sig, index
         return None
 
 
+class SignalSpec(Section):
+    """One ``[[signal]]`` of a tag map: the tags a regular expression matches, the model variable they hold."""
+
+    pattern: str
+    variable: str
+    unit: str | None = None
+    kind: Literal["signal", "sample"] = "signal"
+    cells_per_line: Annotated[int, Field(ge=1, le=100000)] | None = None
+    storage: Literal["sampled", "step", "interpolated"] = "sampled"
+    valid_min: float | None = None
+    valid_max: float | None = None
+    sentinels: list[float] = Field(default_factory=list)
+
+    @field_validator("variable")
+    @classmethod
+    def _known(cls, variable: str) -> str:
+        if variable not in MODEL_VARIABLES:
+            raise ValueError(f"allowed: {', '.join(MODEL_VARIABLES)}")
+        return variable
+
+    @field_validator("pattern")
+    @classmethod
+    def _regular_expression(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression ({exc})") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SignalSpec:
+        if self.storage != "sampled" and self.kind == "sample":
+            raise ValueError(f"storage = {self.storage!r}: for signals only (kind = \"signal\"), not samples")
+        return self
+
+
+class TagMapSpec(Section):
+    """A tag map file (``configs/historian/``)."""
+
+    cells: Annotated[int, Field(ge=1, le=100000)]
+    lines: Annotated[int, Field(ge=1, le=100)] = 1
+    timezone: str = "UTC"
+    stuck_hours: Annotated[float, Field(gt=0, le=8760)] = 6.0
+    hold_hours: Annotated[float, Field(gt=0, le=744)] = 8.0
+    signal: list[SignalSpec] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone of the IANA database (e.g. \"Asia/Almaty\", \"UTC\")") from None
+        return zone
+
+    @model_validator(mode="after")
+    def _lines_of_cells(self) -> TagMapSpec:
+        if self.cells % self.lines:
+            raise ValueError(f"cells = {self.cells} do not make {self.lines} lines of equal length")
+        for i, sig in enumerate(self.signal):
+            groups = re.compile(sig.pattern).groupindex
+            per_line = sig.cells_per_line or self.cells // self.lines
+            if MODEL_VARIABLES[sig.variable][1] == "cell" and per_line > 1 and "pot" not in groups:
+                # without it every pot of a line would land on the line's first cell, their values averaged
+                raise ValueError(f"signal[{i}].pattern {sig.pattern!r} of the cell variable {sig.variable} has no "
+                                 f"(?P<pot>...) group, and a line has {per_line} cells: it cannot say which cell a "
+                                 "tag is")
+            if self.lines > 1 and "line" not in groups:
+                raise ValueError(f"signal[{i}].pattern {sig.pattern!r} has no (?P<line>...) group, and there are "
+                                 f"{self.lines} lines: it cannot say which line a tag is on")
+        return self
+
+
+def _number(text: str | None) -> int | None:
+    """A pattern group's line or pot number (None: the pattern has no such group)."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return -1                   # not a number: outside every range, refused by the caller
+
+
 def load_tag_map(path: str | Path) -> TagMap:
-    """Read and check a tag map; errors name the file, the signal and the key."""
+    """Read and check a tag map (``TagMapSpec``); errors name the file, the signal, the key and the value."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -134,65 +227,44 @@ def load_tag_map(path: str | Path) -> TagMap:
                              "save the tag map as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise HistorianError(f"{path}: not valid TOML: {exc}") from None
-    allowed = {"cells", "lines", "timezone", "stuck_hours", "hold_hours", "signal"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise HistorianError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
     try:
-        cells, lines = int(data["cells"]), int(data.get("lines", 1))
-    except (KeyError, ValueError, TypeError):
-        raise HistorianError(f"{path}: 'cells' (number of cells) is required and must be an integer") from None
+        spec = TagMapSpec.model_validate(data)
+    except ValidationError as err:
+        lines = [f"{path}: invalid tag map ({err.error_count()} problem(s))"]
+        for e in err.errors():
+            loc = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in e["loc"]).replace(".[", "[")
+            value = e.get("input")
+            if e["type"] == "extra_forbidden":
+                model = SignalSpec if "signal" in e["loc"][:-1] else TagMapSpec
+                lines.append(f"  {loc}: unknown key (value {value!r}); allowed: {', '.join(model.model_fields)}")
+            elif e["type"] == "missing":
+                lines.append(f"  {loc}: required key is missing")
+            else:
+                shown = f" = {value!r}" if not isinstance(value, dict) else ""
+                lines.append(f"  {loc or 'the file'}{shown}: {e['msg'].removeprefix('Value error, ')}")
+        raise HistorianError("\n".join(lines)) from None
     signals = []
-    for i, raw in enumerate(data.get("signal", [])):
+    for i, raw in enumerate(spec.signal):
         where = f"{path}: signal[{i}]"
-        extra = set(raw) - {"pattern", "variable", "unit", "kind", "cells_per_line", "storage", "valid_min",
-                            "valid_max", "sentinels"}
-        if extra:
-            raise HistorianError(f"{where}: unknown keys {sorted(extra)}")
-        variable = raw.get("variable")
-        if variable not in MODEL_VARIABLES:
-            raise HistorianError(f"{where}.variable = {variable!r}: allowed: {', '.join(MODEL_VARIABLES)}")
+        model_unit = MODEL_VARIABLES[raw.variable][0]
+        unit = raw.unit or model_unit
         try:
-            pattern = re.compile(raw["pattern"])
-        except KeyError:
-            raise HistorianError(f"{where}: 'pattern' (a regular expression for the tag names) is required") from None
-        except re.error as exc:
-            raise HistorianError(f"{where}.pattern = {raw['pattern']!r}: not a regular expression ({exc})") from None
-        unit = raw.get("unit", MODEL_VARIABLES[variable][0])
-        try:
-            _UREG.Quantity(1.0, unit).to(MODEL_VARIABLES[variable][0])
-        except (pint.errors.UndefinedUnitError, pint.errors.DimensionalityError, AttributeError, TypeError) as exc:
-            raise HistorianError(f"{where}.unit = {unit!r}: cannot be converted to "
-                                 f"{MODEL_VARIABLES[variable][0]} ({exc})") from None
-        kind = raw.get("kind", "signal")
-        if kind not in ("signal", "sample"):
-            raise HistorianError(f"{where}.kind = {kind!r}: allowed: signal, sample")
-        storage = raw.get("storage", "sampled")
-        if storage not in STORAGE or (storage != "sampled" and kind == "sample"):
-            raise HistorianError(f"{where}.storage = {storage!r}: allowed: {', '.join(STORAGE)} (signals only)")
-        low, high = VALID_RANGE[variable]
-        try:
-            to_model = _UREG.Quantity(np.array([float(raw.get("valid_min", np.nan)), float(raw.get("valid_max",
-                                                                                                     np.nan))]), unit)
-            lo, hi = to_model.to(MODEL_VARIABLES[variable][0]).magnitude
-            sentinels = tuple(float(v) for v in raw.get("sentinels", []))
-        except (TypeError, ValueError):
-            raise HistorianError(f"{where}: valid_min, valid_max and sentinels must be numbers") from None
+            _UREG.Quantity(1.0, unit).to(model_unit)
+        except (pint.errors.UndefinedUnitError, pint.errors.DimensionalityError, AttributeError, TypeError,
+                ValueError, AssertionError) as exc:
+            raise HistorianError(f"{where}.unit = {unit!r}: cannot be converted to {model_unit} ({exc})") from None
+        low, high = VALID_RANGE[raw.variable]
+        given = np.array([np.nan if raw.valid_min is None else raw.valid_min,
+                          np.nan if raw.valid_max is None else raw.valid_max])
+        lo, hi = _UREG.Quantity(given, unit).to(model_unit).magnitude
         valid = (low if np.isnan(lo) else float(lo), high if np.isnan(hi) else float(hi))
         if not valid[0] < valid[1]:
-            raise HistorianError(f"{where}: valid_min must be below valid_max, got {valid} "
-                                 f"{MODEL_VARIABLES[variable][0]}")
-        signals.append(Signal(pattern, variable, unit, kind, int(raw.get("cells_per_line", cells // lines)), storage,
-                              valid, sentinels))
-    try:
-        hold = float(data.get("hold_hours", 8.0))
-        stuck = float(data.get("stuck_hours", 6.0))
-    except (TypeError, ValueError):
-        raise HistorianError(f"{path}: hold_hours and stuck_hours must be numbers of hours") from None
-    if not (0 < hold <= 24 * 31 and 0 < stuck <= 24 * 365):
-        raise HistorianError(f"{path}: hold_hours = {hold:g} must be in (0, 744] and stuck_hours = {stuck:g} in "
-                             "(0, 8760]")
-    return TagMap(str(path), cells, lines, str(data.get("timezone", "UTC")), stuck, tuple(signals), hold)
+            raise HistorianError(f"{where}: valid_min must be below valid_max, got {valid} {model_unit}")
+        signals.append(Signal(re.compile(raw.pattern), raw.variable, unit, raw.kind,
+                              raw.cells_per_line or spec.cells // spec.lines, raw.storage, valid,
+                              tuple(raw.sentinels)))
+    return TagMap(str(path), spec.cells, spec.lines, spec.timezone, spec.stuck_hours, tuple(signals),
+                  spec.hold_hours)
 
 
 def read_export(path: str | Path, timezone: str = "UTC") -> pd.DataFrame:
@@ -233,13 +305,16 @@ def read_table(url: str) -> pd.DataFrame:
 
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise HistorianError(f"{url}: not a database URL ({exc})") from None
+    except (sa.exc.ArgumentError, ValueError):
+        raise HistorianError(f"{_shown(url)}: not a database URL (postgresql://user@host/db?table=NAME)") from None
+    if "@" in (parsed.host or ""):
+        raise HistorianError(f"{_shown(url)}: the password holds an '@' written as it is; write it %40 (URL "
+                             "encoding), or give the password in PGPASSWORD or ~/.pgpass instead of the URL")
     table = str(parsed.query.get("table", "historian"))
     parsed = parsed.difference_update_query(["table"])
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")          # psycopg 3, on the system's libpq
-    shown = parsed.render_as_string(hide_password=True)
+    shown = _shown(url)
     try:
         engine = sa.create_engine(parsed)
     except sa.exc.SQLAlchemyError as exc:
@@ -351,6 +426,31 @@ def _parse_times(path: Path, text: pd.Series, rows: pd.Series, timezone: str, ta
     return out
 
 
+def _clock(interval_s: float, start: str | None, end: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The model clock asked for: a whole number of seconds from 1 s to a day, start and end as UTC times (ISO
+    8601; a time without a zone is UTC), the end after the start; a one-line HistorianError otherwise."""
+    if isinstance(interval_s, bool) or not (np.isfinite(interval_s) and 1.0 <= interval_s <= 86400.0
+                                            and float(interval_s).is_integer()):
+        raise HistorianError(f"interval (--interval) = {interval_s!r} s: the model's output interval is a whole "
+                             "number of seconds from 1 to 86400")
+    times: list[pd.Timestamp | None] = []
+    for option, text in (("--start", start), ("--end", end)):
+        if text is None:
+            times.append(None)
+            continue
+        try:
+            stamp = pd.Timestamp(text)
+        except (ValueError, TypeError):
+            raise HistorianError(f"{option} {text!r}: not a time; give one in ISO 8601, e.g. "
+                                 "2027-01-01T00:00:00Z") from None
+        if stamp is pd.NaT:
+            raise HistorianError(f"{option} {text!r}: not a time; give one in ISO 8601, e.g. 2027-01-01T00:00:00Z")
+        times.append(stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC"))
+    if times[0] is not None and times[1] is not None and not times[1] > times[0]:
+        raise HistorianError(f"--end {end} is not after --start {start}: nothing to ingest")
+    return times[0], times[1]
+
+
 def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0, start: str | None = None,
            end: str | None = None, max_days: float = 3660.0) -> tuple[xr.Dataset, pd.DataFrame]:
     """Read exports, map tags, clean, convert units and put signals on the model clock.
@@ -359,6 +459,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
     and the data-quality report (one row per tag, unknown tags included). Data spanning more than
     ``max_days`` (a mistyped year) is refused, naming the earliest and the latest row.
     """
+    given_start, given_end = _clock(interval_s, start, end)
     frames = [read_export(p, tag_map.timezone).assign(file=_shown(p)) for p in exports]
     data = pd.concat(frames, ignore_index=True)
     report_rows = []
@@ -414,8 +515,11 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
                       ignore_index=True)
     clean["time"] = pd.to_datetime(clean["time"], utc=True)
     stamps = pd.concat(mapped)
-    t0 = pd.Timestamp(start, tz="UTC") if start else stamps.min().floor(f"{int(interval_s)}s")
-    t1 = pd.Timestamp(end, tz="UTC") if end else stamps.max()
+    t0 = given_start if given_start is not None else stamps.min().floor(f"{int(interval_s)}s")
+    t1 = given_end if given_end is not None else stamps.max()
+    if t1 < t0:
+        raise HistorianError(f"nothing to ingest between {t0.isoformat()} and {t1.isoformat()}: the end (--end, or "
+                             "the last value) must come after the start (--start, or the first value)")
     _check_horizon(data[data["tag"].isin(report.loc[report["status"] == "ok", "tag"])], t0, t1, max_days)
     clean = clean[(clean["time"] >= t0) & (clean["time"] <= t1)]
     n_bins = int(np.ceil((t1 - t0).total_seconds() / interval_s)) or 1
@@ -503,13 +607,28 @@ def time_weighted_means(times: np.ndarray, values: np.ndarray, edges: np.ndarray
     return mean, dc / np.diff(edges)
 
 
-def _shown(source: str | Path) -> str:
-    """A source as messages and attributes name it (a database URL without its password)."""
-    if is_database(source):
-        import sqlalchemy as sa
+# query keys of a database URL that carry secrets (libpq's password, sslpassword; tokens and keys of others)
+_SECRET_KEYS = ("password", "passwd", "pwd", "secret", "token", "key")
 
-        return sa.engine.make_url(str(source)).render_as_string(hide_password=True)
-    return str(source)
+
+def _shown(source: str | Path) -> str:
+    """A source as messages and attributes name it: a database URL with every secret in it as ``***`` (the
+    password of ``user:pw@``, one with an unencoded ``@``, and ``?password=``-like query keys)."""
+    if not is_database(source):
+        return str(source)
+    import sqlalchemy as sa
+
+    text = str(source)
+    try:
+        url = sa.engine.make_url(text)
+    except (sa.exc.ArgumentError, ValueError):
+        return f"{text.split('://', 1)[0]}://***"
+    if "@" in (url.host or ""):                      # an '@' in the password, not encoded: all of it is secret
+        url = url.set(host=str(url.host).rsplit("@", 1)[1], password="***")
+    secret = {key: "***" for key in url.query if any(word in key.lower() for word in _SECRET_KEYS)}
+    if secret:
+        url = url.update_query_dict(secret)
+    return url.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def _check_horizon(data: pd.DataFrame, t0: pd.Timestamp, t1: pd.Timestamp, max_days: float) -> None:

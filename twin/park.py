@@ -284,6 +284,7 @@ class Park:
         ckpt = checkpoint.load(checkpoint.checkpoint_path(out))
         checkpoint.check_run(checkpoint.checkpoint_path(out), ckpt["tally"].get("run_id"), out)
         config = parse_config(ckpt["config"], source=ckpt["source"])
+        checkpoint.check_against_results(checkpoint.checkpoint_path(out), ckpt, out, config.run.output_interval_s)
         park = cls.__new__(cls)
         park._build(config)
         try:

@@ -180,6 +180,9 @@ def test_bad_scenarios_are_refused_naming_the_key(tmp_path):
         small_scenario(faults=[{"at_h": 1.0, "kind": "hot_cell"}])
     with pytest.raises(ConfigError, match=r"faults\.0\.kind"):
         small_scenario(faults=[{"at_h": 1.0, "kind": "meteor"}])
+    with pytest.raises(ConfigError, match=re.escape("faults[0].feeder = 3: the cells have feeders 0 .. 1")):
+        small_scenario(faults=[{"at_h": 1.0, "kind": "feeder_blocked", "cell": "PL1.P001", "feeder": 3}],
+                       park_overrides={"smelter": {"cell": {"alumina_zones": 2}}})
     with pytest.raises(ConfigError, match=re.escape("no absolute or ../ paths")):
         small_scenario(park="../../etc/passwd")
 

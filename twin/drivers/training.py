@@ -252,7 +252,7 @@ class TrainingDriver(ScheduleDriver):
         s = park.smelter
         k = self.cell_names.index(fault.cell) if fault.cell is not None else 0
         if fault.kind == "feeder_blocked":
-            s.feeders.fail(s, k, min(fault.feeder, int(self.zones[k]) - 1), 0.0, t, np.inf)
+            s.feeders.fail(s, k, fault.feeder, 0.0, t, np.inf)
         elif fault.kind == "power_cut":
             self.windows.append(_Window(0, t, t + fault.hours * 3600.0, 0.0))
         elif fault.kind == "curtailment_order":

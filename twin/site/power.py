@@ -30,7 +30,7 @@ class Power:
         self.cfg = cfg
         self.wind_profile = np.asarray(cfg.wind_profile, dtype=float)
         if cfg.wind_profile_file is not None:
-            self.wind_profile = _read_profile(Path(source).parent / cfg.wind_profile_file, source)
+            self.wind_profile = read_wind_profile(cfg.wind_profile_file, source)
         self.totals = dict.fromkeys(("demand", "wind", "captive", "grid", "co2"), 0.0)   # MWh, t CO2
         self.last_other_MW = 0.0              # refinery and carbon plant demand of the last interval
         self.power_fraction = 1.0
@@ -92,12 +92,21 @@ class Power:
                 "ef_t_per_MWh": co2 / demand if demand > 0 else 0.0, "co2_t": co2, "demand_MWh": demand}
 
 
-def _read_profile(path: Path, source: str) -> np.ndarray:
-    """Hourly capacity factors, one number per line (``#`` comments allowed)."""
+def read_wind_profile(name: str, source: str) -> np.ndarray:
+    """Hourly capacity factors of ``power.wind_profile_file`` (relative to the config ``source``), one number per
+    line (``#`` comments allowed). An absolute path is refused unread; errors name the row, never its text (a
+    file named by mistake, or on purpose, is not shown)."""
+    if Path(name).is_absolute():
+        raise ConfigError(f"{source}: power.wind_profile_file = {name!r}: give the file relative to the config, not "
+                          "as an absolute path")
+    path = Path(source).parent / name
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"{source}: power.wind_profile_file = {path}: cannot read it ({exc.strerror})") from None
+        raise ConfigError(f"{source}: power.wind_profile_file = {name!r}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: power.wind_profile_file = {name!r}: not UTF-8 text (hourly capacity factors "
+                          "in 0..1, one per line)") from None
     values = []
     for row, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].strip()
@@ -106,8 +115,8 @@ def _read_profile(path: Path, source: str) -> np.ndarray:
         try:
             value = float(text)
         except ValueError:
-            raise ConfigError(f"{path}: row {row}: {text!r} is not a number "
-                              "(hourly capacity factors in 0..1)") from None
+            raise ConfigError(f"{path}: row {row} is not a number (hourly capacity factors in 0..1, one per "
+                              "line)") from None
         if not 0.0 <= value <= 1.0:
             raise ConfigError(f"{path}: row {row}: capacity factor {value} outside 0..1")
         values.append(value)

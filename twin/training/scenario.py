@@ -154,6 +154,11 @@ class Scenario(Section):
             if cell is not None and cell not in names:
                 raise ConfigError(f"{self.source}: {where} = {cell!r}: no such pot on line {self.line} (pots "
                                   f"{names[0]} .. {names[-1]})")
+        zones = cfg.smelter.cell.alumina_zones
+        for i, fault in enumerate(self.faults):
+            if fault.kind == "feeder_blocked" and fault.feeder >= zones:
+                raise ConfigError(f"{self.source}: faults[{i}].feeder = {fault.feeder}: the cells have feeders "
+                                  f"0 .. {zones - 1}")
 
 
 def _toml_value(value: Any) -> str:

@@ -105,7 +105,7 @@ def check_against_results(path: Path, ckpt: dict[str, Any], results: Path, inter
                               f"(one record every {interval_s:g} s); it cannot be resumed from")
     try:
         with h5py.File(results, "r") as f:
-            complete = int(f.attrs.get("run_complete", 0))
+            complete = int(np.ravel(f.attrs.get("run_complete", 0))[0])      # h5netcdf writes a 1-array
             times = f["time"]
             have, have_events = len(times), len(f["event_time"]) if "event_time" in f else 0
             last = float(times[records - 1]) if 0 < records <= have else None

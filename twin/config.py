@@ -196,10 +196,6 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> ParkConfig:
                                   "1.5 A/cm2, outside the correlations' range")
     if not math.isfinite(cfg.run.days):
         raise ConfigError(f"{source}: run.days must be finite")
-    if cfg.power.wind_profile_file is not None:
-        from twin.site.power import read_wind_profile
-
-        read_wind_profile(cfg.power.wind_profile_file, source)     # read at load: its errors before a run
     return cfg
 
 
@@ -242,9 +238,9 @@ def _base_and_own(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, An
     base = data.pop("base", None)
     if base is None:
         return None, data
-    if base != REFERENCE_BASE:
-        _referenced(path, "base", base)
     target = default_config_path() if base == REFERENCE_BASE else path.parent / str(base)
+    if base != REFERENCE_BASE and (not isinstance(base, str) or Path(base).is_absolute() or target.is_file()):
+        _referenced(path, "base", base)
     if not isinstance(base, str) or not target.is_file():
         raise ConfigError(f"{path}: base = {base!r}: no such file beside {path.name} (or base = "
                           f"\"{REFERENCE_BASE}\" for the packaged reference park)")
@@ -418,4 +414,9 @@ def load_config(path: str | Path | None = None, calibration: str | Path | None =
         source = f"{path} + {calibration}"
     if run_overrides:
         data = {**data, "run": {**data.get("run", {}), **run_overrides}}
-    return parse_config(data, source=source)
+    cfg = parse_config(data, source=source)
+    if cfg.power.wind_profile_file is not None:
+        from twin.site.power import read_wind_profile
+
+        read_wind_profile(cfg.power.wind_profile_file, str(path))     # read at load: its errors before a run
+    return cfg

@@ -104,6 +104,6 @@ def test_a_trainee_quenches_an_anode_effect_from_the_page(live):
     browser.find_element(By.ID, "end").click()
     _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "tr.answer"), 60, "the debrief")
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.answer")]
-    quenched = [r for r in rows if r.startswith("anode_effect PL1.P017") and "quench" in r]
-    assert quenched, rows
+    quenched = [r.split() for r in rows if r.startswith("anode_effect PL1.P017") and "quench" in r]
+    assert quenched and float(quenched[0][-1]) >= 1.0, rows          # its delay, in minutes
     assert any("quench" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.action"))

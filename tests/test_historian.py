@@ -150,7 +150,23 @@ def test_cli_ingest(tmp_path, capsys):
     assert main(["ingest", str(write_long(tmp_path)), "--tags", str(TAG_MAP), "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "XX.UNKNOWN" in text and out.exists() and (tmp_path / "data.quality.csv").exists()
-    assert main(["ingest", str(tmp_path / "missing.csv"), "--tags", str(TAG_MAP), "--out", str(out)]) == 2
+    assert main(["ingest", str(tmp_path / "missing.csv"), "--tags", str(TAG_MAP), "--out", str(out),
+                 "--force"]) == 2
+
+
+def test_ingest_never_replaces_a_file_unasked_nor_one_a_run_is_writing(tmp_path, capsys):
+    """An existing --out needs --force; a file a run holds (its lock) is refused whatever; the file stays whole."""
+    from twin.results import output_lock
+
+    export, out = write_long(tmp_path), tmp_path / "data.nc"
+    out.write_bytes(b"a run's results")
+    assert main(["ingest", str(export), "--tags", str(TAG_MAP), "--out", str(out)]) == 2
+    assert "exists; give --force" in capsys.readouterr().err and out.read_bytes() == b"a run's results"
+    with output_lock(out):
+        assert main(["ingest", str(export), "--tags", str(TAG_MAP), "--out", str(out), "--force"]) == 1
+    assert "another run" in capsys.readouterr().err and out.read_bytes() == b"a run's results"
+    assert main(["ingest", str(export), "--tags", str(TAG_MAP), "--out", str(out), "--force"]) == 0
+    assert out.read_bytes()[:4] == b"\x89HDF" and not list(tmp_path.glob(".*.writing"))
 
 
 def test_synthetic_export_recovered_by_ingest(tmp_path, tag_map):

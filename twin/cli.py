@@ -118,16 +118,23 @@ def _describe(cfg) -> str:
 
 def _ingest(args: argparse.Namespace) -> int:
     from twin.historian import ingest, load_tag_map
+    from twin.results import output_lock
 
     out = Path(args.out)
     report_path = out.with_suffix(".quality.csv")
     inputs = {"an export": [Path(e) for e in args.exports], "the tag map": [Path(args.tags)]}
     if any(_over_an_input("--out", written, inputs) for written in (out, report_path)):
         return 2
+    if out.exists() and not args.force:
+        print(f"twin: error: --out {out} exists; give --force to replace it, or another --out", file=sys.stderr)
+        return 2
     tag_map = load_tag_map(args.tags)
     ds, report = ingest(args.exports, tag_map, interval_s=args.interval, start=args.start, end=args.end)
-    ds.to_netcdf(out, engine="h5netcdf")
-    report.to_csv(report_path, index=False)
+    # locked as a run's results are (a run writing --out stops this at once), written beside and renamed: a
+    # reader never meets half a file, and a refused or killed write leaves what was there
+    with output_lock(out):
+        _write_beside(out, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
+        _write_beside(report_path, lambda tmp: report.to_csv(tmp, index=False))
     unknown = report.loc[report["status"] == "unknown tag", "tag"].tolist()
     print(f"{out}: {ds.sizes['time']} intervals of {args.interval:g} s, {len(ds.sample)} samples; "
           f"quality report {report_path}")
@@ -135,6 +142,21 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"  {len(unknown)} tag(s) not in the tag map: {', '.join(map(str, unknown[:10]))}"
               + (" ..." if len(unknown) > 10 else ""))
     return 0
+
+
+def _write_beside(path: Path, write) -> None:
+    """``write(temporary)`` into a new file beside ``path`` (never through a link planted there), then rename it
+    over ``path``; on an error the temporary file is removed and ``path`` is as it was."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.writing")
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _cells(spec: str | None, n: int) -> list[int]:
@@ -343,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--interval", type=float, default=600.0, help="model output interval, s (default 600)")
     ing.add_argument("--start", help="first time (UTC, ISO 8601); default: the first value")
     ing.add_argument("--end", help="last time (UTC, ISO 8601); default: the last value")
+    ing.add_argument("--force", action="store_true", help="replace --out if it exists")
     ing.set_defaults(func=_ingest)
     cal = sub.add_parser("calibrate", help="fit cell parameters to plant data by replay, in batches on Dask")
     cal.add_argument("config", help="park TOML (its output interval must be the data's)")

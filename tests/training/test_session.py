@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import small_scenario
 
+from twin.cli import main
 from twin.config import ConfigError
 from twin.drivers.training import Action, ActionError
 from twin.results import open_results
@@ -206,8 +207,7 @@ def test_twin_train_script_and_replay_commands(tmp_path):
     with open_results(out, load=True) as a, open_results(tmp_path / "r.nc", load=True) as b:
         assert float(a["alf3_added"].values[:, 1].sum()) >= 20.0
         np.testing.assert_array_equal(a["cell_voltage"].values, b["cell_voltage"].values)
-    from twin.cli import main                        # the report reads a session's file like any run's
-
+    # the report reads a session's file like any run's
     assert main(["report", str(out), "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "index.html").is_file()
     refused = twin("--scenario", scenario, "--script", script, "--out", out)

@@ -218,3 +218,23 @@ def test_twin_train_script_and_replay_commands(tmp_path):
     bad.write_text('[[action]]\nat_h = 0.1\nkind = "alf3"\npot = "PL1.P099"\n')
     done = twin("--scenario", scenario, "--script", bad, "--out", tmp_path / "b.nc")
     assert done.returncode == 2 and "PL1.P099" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_ae_storm_scenario_storms_after_the_power_returns(tmp_path):
+    """The shipped scenario on the reference line (360 cells): no anode effect during the 2-h cut, then every cell
+    whose feed holes crusted over goes on AE within the hour after the power's return (as its alumina runs down
+    on half its feeders); the debrief asks for each."""
+    scenario = load_scenario("ae-storm-after-power-cut")
+    crusted = {f.cell for f in scenario.faults if f.kind == "feeder_blocked"}
+    out = tmp_path / "storm.nc"
+    TrainingSession(scenario, out).run(hours=3.5)
+    with open_results(out, load=True) as ds:
+        current = ds["line_current"].values[:, 0]
+        assert current[40:150].max() < 1.0 and current[170] > 400e3           # off 00:30-02:30, then back
+        i, k = np.nonzero(ds["anode_effect_count"].values > 0)
+        pots = ds["pot"].values
+        assert not np.any((i >= 30) & (i < 150))
+        storm = {str(pots[c]) for r, c in zip(i, k, strict=True) if 150 <= r < 210}
+        assert storm >= crusted
+    asked = {a["pot"] for a in debrief(out)["answers"] if a["what"] == "anode_effect" and a["at_s"] >= 9000}
+    assert asked >= crusted

@@ -266,8 +266,10 @@ class TrainingDriver(ScheduleDriver):
         base = park.setpoints(time_s)
         for line, kA in self.setpoint_kA.items():
             base[line] = kA * 1e3
+        # a power cut or a curtailment is a step at the start of an interval (where actions land), not a ramp
+        # over the interval before it: both ends of an interval take the windows at its start
         for w in self.windows:
-            if w.start_s - 1e-6 <= time_s < w.end_s - 1e-6:
+            if w.start_s - 1e-6 <= park.time_s < w.end_s - 1e-6:
                 base[w.line] *= w.fraction
         return park.site.line_setpoints(time_s / 3600.0, base, park.smelter)
 

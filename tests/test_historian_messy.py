@@ -184,7 +184,11 @@ CLEANUPS = (
        ((GOOD, ("2027-01-01T00:05:00Z", "AMPS", "501", "questionable")), "questionable"),
        ((GOOD, ("2027-01-01T00:00:00Z", "AMPS", "501", "good")), "duplicates"),
        ((("2027-01-01T00:05:00Z", "AMPS", "501", "good"), GOOD), "out_of_order"),
-       ((GOOD, ("2027-01-01T00:05:00Z", "P1.TEMP", "999.9", "good")), "sentinels")]
+       ((GOOD, ("2027-01-01T00:05:00Z", "P1.TEMP", "999.9", "good")), "sentinels"),
+       # issue 26: two rows at one instant that disagree; a counted current that read 0 A for one scan
+       ((GOOD, ("2027-01-01T00:00:00Z", "AMPS", "501", "good")), "conflicting"),
+       ((GOOD, ("2027-01-01T00:05:00Z", "AMPS", "0", "good"), ("2027-01-01T00:10:00Z", "AMPS", "501", "good")),
+        "zero_dropouts")]
 )
 ERRORS = [
     ((("2027-01-01T00:00:00Z", "AMPS", "5OO", "good"),), ["row 2", "'value'", "5OO", "not a number"]),

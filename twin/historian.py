@@ -205,6 +205,35 @@ class TagMapSpec(Section):
         return self
 
 
+# a counted current's dropout: at most this many zero rows in a row, between non-zero values at most this far apart
+# (a scan that read 0 A; a line trip shows zeros for minutes) [A]
+DROPOUT_ROWS = 2
+DROPOUT_S = 300.0
+
+
+def _zero_dropouts(seconds: np.ndarray, values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Rows of a line current (at ``seconds``) that read zero for a scan or two between currents (a dropout, not an
+    outage): they would pull the interval's mean and the charge counted through the cells down."""
+    out = np.zeros(len(values), dtype=bool)
+    rows = np.flatnonzero(valid)
+    if rows.size < 3:
+        return out
+    v, t = values[rows], seconds[rows]
+    zero = np.abs(v) <= 0.01 * np.median(np.abs(v))
+    i = 0
+    while i < len(v):
+        if not zero[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(v) and zero[j]:
+            j += 1
+        if 0 < i and j < len(v) and j - i <= DROPOUT_ROWS and t[j] - t[i - 1] <= 2.0 * DROPOUT_S:
+            out[rows[i:j]] = True
+        i = j
+    return out
+
+
 def _number(text: str | None) -> int | None:
     """A pattern group's line or pot number (None: the pattern has no such group)."""
     if text is None:
@@ -477,6 +506,9 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
         stats["out_of_order"] = int((group["time"].diff().dt.total_seconds() < 0).sum())
         g = group.sort_values("time", kind="stable")
         dup = g.duplicated(subset="time", keep="last")
+        # rows at one instant that disagree: the last is kept, as for any duplicate, and the instants counted
+        stats["conflicting"] = int((g[g.duplicated(subset="time", keep=False)].groupby("time")["value"]
+                                    .nunique() > 1).sum())
         g = g[~dup]
         stats["duplicates"] = int(dup.sum())
         stats["status_strings"] = int((g["flag"] == "status").sum())
@@ -492,6 +524,12 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
             outside = value & ~sentinel & ~((values >= sig.valid[0]) & (values <= sig.valid[1]))
         stats["sentinels"], stats["out_of_range"] = int(sentinel.sum()), int(outside.sum())
         value &= ~(sentinel | outside)
+        dropout = np.zeros(len(g), dtype=bool)
+        if sig.variable == "line_current":
+            dropout = _zero_dropouts((g["time"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(), values,
+                                     value)
+        stats["zero_dropouts"] = int(dropout.sum())
+        value &= ~dropout
         if sig.storage != "sampled":
             # the rows that are not values end the value held before them
             weighted.append((sig.variable, index, sig.storage, g["time"].to_numpy(), np.where(value, values, np.nan)))

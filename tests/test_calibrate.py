@@ -283,3 +283,41 @@ def test_a_fit_whose_replay_leaves_physics_is_failed_not_converged(tmp_path):
                          [Parameter("r_anode_uohm", 0.2, 1.5)])
     assert not fit.success
     assert "leaves physics" in fit.message and "bath temperature" in fit.message
+
+
+def test_calibration_refuses_what_it_cannot_fit_before_a_cluster_starts(tmp_path, capsys, monkeypatch):
+    """Reversed or out-of-range --cells, data of another park, a start outside its bounds and too few observations
+    per parameter: one line each, exit 2, and no cluster (``calibrate_cells`` is never reached)."""
+    import twin.calibrate
+    from twin.cli import main
+
+    config = tmp_path / "park.toml"
+    config.write_text('base = "reference"\n[run]\noutput_interval_s = 600.0\n[[smelter.potlines]]\nname = "A"\n'
+                      'cells = 2\n[[smelter.potlines]]\nname = "PL1"\nremove = true\n[[smelter.potlines]]\n'
+                      'name = "PL2"\nremove = true\n')
+    cfg = twin.load_config(config).model_copy(update={"refinery": None})
+    twin.run(cfg, tmp_path / "short.nc", hours=0.2)                  # 2 records
+    other = tmp_path / "other.toml"
+    other.write_text(config.read_text().replace("cells = 2", "cells = 3"))
+    fit = tmp_path / "fit.toml"
+    body = '[[measurement]]\nvariable = "cell_voltage"\nnoise = 0.01\n'
+    fit.write_text('[[parameter]]\nname = "r_anode_uohm"\nlower = 0.2\nupper = 1.5\n' + body)
+    narrow = tmp_path / "narrow.toml"
+    narrow.write_text('[[parameter]]\nname = "ua_top_W_per_K"\nlower = 100.0\nupper = 200.0\n' + body)
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr(twin.calibrate, "calibrate_cells", no_cluster)
+    data = str(tmp_path / "short.nc")
+    cases = [
+        ([str(config), "--fit", str(fit), "--cells", "1-0"], "--cells '1-0': '1-0' is not a range of cells in 0..1"),
+        ([str(config), "--fit", str(fit), "--cells", "5"], "'5' is not a range of cells in 0..1"),
+        ([str(other), "--fit", str(fit)], "holds 2 cells on 1 lines, the park 3 cells on 1 lines"),
+        ([str(config), "--fit", str(narrow)], "parameter ua_top_W_per_K: the fit starts at the park's 570, outside"),
+        ([str(config), "--fit", str(fit)], "cell 0 has 2 observations of cell_voltage; 1 parameters need at least 5"),
+    ]
+    for args, words in cases:
+        code = main(["calibrate", *args[:1], "--data", data, *args[1:], "--out", str(tmp_path / "cal.nc")])
+        err = capsys.readouterr().err
+        assert code == 2 and words in err and len(err.strip().splitlines()) == 1, (words, err)

@@ -500,6 +500,35 @@ def load_fit(path: str | Path) -> FitSpec:
         raise ConfigError("\n".join(lines)) from None
 
 
+# observations a cell needs per fitted parameter: fewer cannot estimate it and its standard error (a fit of 2
+# values for 2 parameters "converges" exactly, with a meaningless error) [A]
+MIN_OBSERVATIONS_PER_PARAMETER = 5
+
+
+def check_problems(config: ParkConfig, data: xr.Dataset, problems: dict, spec: FitSpec, source: str) -> None:
+    """Refuse, before a cluster starts, what calibration cannot fit: data of another number of cells or lines
+    than the park, a start (the park's design value) outside a parameter's bounds, a cell with too few
+    observations for its parameters. One line each (``ValueError``), naming the file, the key or the cell."""
+    sm = _smelter(config)
+    cells, lines = sum(ln.cells for ln in sm.potlines), len(sm.potlines)
+    have_cells, have_lines = data.sizes.get("cell", 0), data.sizes.get("line", 0)
+    if (have_cells, have_lines) != (cells, lines):
+        raise ValueError(f"{source}: holds {have_cells} cells on {have_lines} lines, the park {cells} cells on "
+                         f"{lines} lines: the data is not of this park")
+    for par in spec.parameter:
+        start = float(getattr(sm.cell, par.name))
+        if not par.lower <= start <= par.upper:
+            raise ValueError(f"parameter {par.name}: the fit starts at the park's {start:g}, outside its bounds "
+                             f"{par.lower:g}..{par.upper:g}; widen the bounds or change the park's value")
+    needed = MIN_OBSERVATIONS_PER_PARAMETER * len(spec.parameter)
+    for k, (_, measured) in problems.items():
+        have = sum(int(np.isfinite(m.values).sum()) for m in measured)
+        if have < needed:
+            raise ValueError(f"{source}: cell {k} has {have} observations of {', '.join(m.variable for m in measured)}"
+                             f"; {len(spec.parameter)} parameters need at least {needed} "
+                             f"({MIN_OBSERVATIONS_PER_PARAMETER} per parameter)")
+
+
 def problems_from_data(data: xr.Dataset, cells: list[int], spec: FitSpec,
                        step_s: float | None = None) -> dict[int, tuple[xr.Dataset, list[Measurement]]]:
     """One-cell replay inputs and measurements for ``cells`` from an ingested historian dataset

@@ -167,9 +167,13 @@ def _cells(spec: str | None, n: int) -> list[int]:
     for part in spec.split(","):
         lo, _, hi = part.strip().partition("-")
         try:
-            cells += list(range(int(lo), int(hi or lo) + 1))
+            first, last = int(lo), int(hi or lo)
         except ValueError:
             raise ValueError(f"--cells {spec!r}: {part!r} is not a cell or a range like 3-17") from None
+        if not 0 <= first <= last < n:
+            raise ValueError(f"--cells {spec!r}: {part.strip()!r} is not a range of cells in 0..{n - 1} (the first "
+                             "cell first, e.g. 2-5)")
+        cells += list(range(first, last + 1))
     return sorted(set(cells))
 
 
@@ -177,7 +181,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     import numpy as np
     import xarray as xr
 
-    from twin.calibrate import calibrate_cells, load_fit, problems_from_data, write_calibration
+    from twin.calibrate import calibrate_cells, check_problems, load_fit, problems_from_data, write_calibration
     from twin.config import files_read, load_config
     from twin.results import READ_ENGINE, open_results
 
@@ -204,10 +208,17 @@ def _calibrate(args: argparse.Namespace) -> int:
         return 2
     try:
         cells = _cells(args.cells, data.sizes["cell"])
+    except ValueError as exc:
+        print(f"twin: error: {exc}", file=sys.stderr)
+        return 2
+    try:
         problems = problems_from_data(data, cells, spec, step_s=cfg.run.slow_step_s)
+        check_problems(cfg, data, problems, spec, f"--data {args.data}")   # before a cluster starts
         input_noise = spec.input_noise(data)
     except (ValueError, KeyError) as exc:
-        print(f"twin: error: {args.data}: {exc}", file=sys.stderr)
+        text = str(exc)
+        print(f"twin: error: {text if text.startswith(('--data', 'parameter')) else f'{args.data}: {text}'}",
+              file=sys.stderr)
         return 2
     print(f"alutwin: calibrating {len(cells)} cells ({', '.join(p.name for p in spec.parameter)}) "
           f"against {', '.join(m.variable for m in spec.measurement)} from {args.data}")

@@ -318,3 +318,27 @@ def test_a_wind_profile_that_is_not_numbers_is_named_by_row_not_shown(tmp_path, 
     assert main(["check-config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "wind.txt: row 2 is not a number" in err and "hunter2" not in err
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("", "holds no cell overrides (a calibration whose fits all failed writes none)"),
+    ("[smelter]\ncell_overrides = []\n", "holds no cell overrides"),
+    ("smelter = 3\n", "holds [[smelter.cell_overrides]] tables only"),
+    ("[smelter]\ncell_overrides = 3\n", "found cell_overrides = int"),
+    ("[run]\ndays = 2\n", "found ['run']"),
+])
+def test_a_calibration_file_that_is_not_one_is_named(tmp_path, capsys, text, words):
+    calibration = tmp_path / "cal.toml"
+    calibration.write_text(text)
+    assert main(["run", "--calibration", str(calibration), "--hours", "1", "--out", str(tmp_path / "o.nc")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and not (tmp_path / "o.nc").exists()
+
+
+def test_a_calibration_for_a_park_without_potlines_is_named(tmp_path, capsys):
+    calibration = tmp_path / "cal.toml"
+    calibration.write_text("[[smelter.cell_overrides]]\ncells = [0]\nce_ref = 0.94\n")
+    refinery = Path(__file__).resolve().parent.parent / "configs" / "refinery.toml"
+    assert main(["run", str(refinery), "--calibration", str(calibration), "--hours", "1",
+                 "--out", str(tmp_path / "o.nc")]) == 2
+    assert "per-cell parameters need a park with potlines" in capsys.readouterr().err

@@ -404,12 +404,23 @@ def load_config(path: str | Path | None = None, calibration: str | Path | None =
     source = str(path)
     if calibration is not None:
         extra = read_toml(Path(calibration))
-        unknown = set(extra) - {"smelter"} or set(extra.get("smelter", {})) - {"cell_overrides"}
-        if unknown:
-            raise ConfigError(f"{calibration}: a calibration file holds only [[smelter.cell_overrides]]; "
-                              f"found {sorted(unknown)}")
-        smelter = dict(data.get("smelter", {}))
-        smelter["cell_overrides"] = [*smelter.get("cell_overrides", []), *extra["smelter"]["cell_overrides"]]
+        table = extra.get("smelter")
+        overrides = table.get("cell_overrides") if isinstance(table, dict) else None
+        unknown = set(extra) - {"smelter"} or (set(table) - {"cell_overrides"} if isinstance(table, dict) else set())
+        if not unknown and table is None:
+            overrides = []                   # an empty file: what a calibration whose fits all failed writes
+        if unknown or not isinstance(overrides, list) or not all(isinstance(o, dict) for o in overrides):
+            raise ConfigError(f"{calibration}: a calibration file holds [[smelter.cell_overrides]] tables only (as "
+                              "twin calibrate writes them); found "
+                              + (f"{sorted(unknown)}" if unknown else "no such tables" if overrides is None
+                                 else f"cell_overrides = {type(overrides).__name__}"))
+        if not overrides:
+            raise ConfigError(f"{calibration}: holds no cell overrides (a calibration whose fits all failed writes "
+                              "none): nothing to run with")
+        if not isinstance(data.get("smelter"), dict):
+            raise ConfigError(f"{calibration}: per-cell parameters need a park with potlines; {path} has none")
+        smelter = dict(data["smelter"])
+        smelter["cell_overrides"] = [*smelter.get("cell_overrides", []), *overrides]
         data = {**data, "smelter": smelter}
         source = f"{path} + {calibration}"
     if run_overrides:

@@ -1,6 +1,7 @@
 """Historian ingest: long and wide CSV, Parquet, defects handled, bad files and tag maps rejected clearly."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +211,20 @@ def test_a_pot_beyond_its_line_is_refused_naming_tag_and_pattern(tmp_path):
     export.write_text("timestamp,tag,value\n2027-01-01T00:00:00Z,PL3.P001.VOLT,4.2\n")
     with pytest.raises(HistorianError, match=r"tag 'PL3.P001.VOLT' .* is on line 3; the map has lines 1..2"):
         ingest([export], load_tag_map(tags))
+
+
+@pytest.mark.parametrize(("tag", "values", "words"), [
+    ("PL1.AMPS", ("500000", "500100", "499900"), "tag 'PL1.AMPS': 100 % of its values are outside line_current's "
+     "range 0..1e+06 A read as 'kA' (the tag map); 0.001 times them"),
+    ("PL1.P001.VOLT", ("4210", "4230", "4190"), "tag 'PL1.P001.VOLT': 100 % of its values are outside cell_voltage's "
+     "range 0..80 V read as 'V' (the tag map); 0.001 times them"),
+])
+def test_a_unit_off_by_a_thousand_is_refused(tmp_path, tag, values, words):
+    """A current in A under a tag map in kA, a voltage in mV under V: the values leave the variable's physical range
+    and come back into it at 1/1000, so ingest names the tag and the likely factor instead of dropping them all."""
+    export = tmp_path / "export.csv"
+    export.write_text("timestamp,tag,value\n" + "".join(f"2027-01-01T00:{10 * i:02d}:00Z,{tag},{v}\n"
+                                                       for i, v in enumerate(values)))
+    with pytest.raises(HistorianError, match=re.escape(words)):
+        ingest([export], load_tag_map(Path(__file__).resolve().parent.parent / "configs" / "historian"
+                                      / "reference.toml"))

@@ -205,6 +205,28 @@ class TagMapSpec(Section):
         return self
 
 
+# a tag whose values mostly leave its variable's physical range, and fall inside it this many times smaller or
+# larger, has the wrong unit in the tag map (kA for a current in A, V for a voltage in mV)
+_UNIT_FACTORS = (1e-3, 1e3, 1e-6, 1e6)
+
+
+def _check_unit(tag: str, sig: Signal, values: np.ndarray) -> None:
+    """Refuse a tag whose unit is off by a factor of 1000 (or a million): more than half of its values outside the
+    variable's range, and nine in ten of them inside it at one of ``_UNIT_FACTORS``."""
+    finite = values[np.isfinite(values)]
+    low, high = sig.valid
+    inside = (finite >= low) & (finite <= high)
+    if finite.size < 3 or inside.mean() >= 0.5:
+        return
+    for factor in _UNIT_FACTORS:
+        scaled = finite * factor
+        if np.mean((scaled >= low) & (scaled <= high)) >= 0.9:
+            unit = MODEL_VARIABLES[sig.variable][0]
+            raise HistorianError(f"tag {tag!r}: {100 * (1 - inside.mean()):.0f} % of its values are outside "
+                                 f"{sig.variable}'s range {low:g}..{high:g} {unit} read as {sig.unit!r} (the tag map); "
+                                 f"{factor:g} times them would be inside: is its unit off by that factor?")
+
+
 # a counted current's dropout: at most this many zero rows in a row, between non-zero values at most this far apart
 # (a scan that read 0 A; a line trip shows zeros for minutes) [A]
 DROPOUT_ROWS = 2
@@ -523,6 +545,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
             sentinel = value & np.isin(raw, sig.sentinels)
             outside = value & ~sentinel & ~((values >= sig.valid[0]) & (values <= sig.valid[1]))
         stats["sentinels"], stats["out_of_range"] = int(sentinel.sum()), int(outside.sum())
+        _check_unit(str(tag), sig, values[value & ~sentinel])
         value &= ~(sentinel | outside)
         dropout = np.zeros(len(g), dtype=bool)
         if sig.variable == "line_current":

@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from twin.checkpoint import CheckpointError
     from twin.config import ConfigError
-    from twin.historian import HistorianError
+    from twin.schema import HistorianError
     from twin.smelter.limits import CellPhysicsError
     from twin.smelter.steady import SteadyStateError
 

@@ -35,7 +35,7 @@ import pint
 import xarray as xr
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from twin.schema import Section
+from twin.schema import HistorianError, Section
 
 __all__ = ["HistorianError", "TagMap", "ingest", "load_tag_map", "read_export"]
 
@@ -77,10 +77,6 @@ STORAGE = ("sampled", "step", "interpolated")
 _UREG: pint.UnitRegistry = pint.UnitRegistry()
 if "percent" not in _UREG:           # pint >= 0.24 defines it; older ones need it (a redefinition would warn)
     _UREG.define("percent = 0.01 = %")
-
-
-class HistorianError(ValueError):
-    """An export or tag map that cannot be read; the message names the file, row or key and the value."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,11 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the file, the key and the value."""
 
 
+class HistorianError(ValueError):
+    """An export or tag map that cannot be read; the message names the file, row or key and the value (raised by
+    ``twin.historian``; here so a command can catch it without importing pandas and pint)."""
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 

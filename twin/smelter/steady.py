@@ -6,7 +6,6 @@ starts on the operating point of the equations it integrates, not on a ramp.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import root
 
 from twin._core import pot
 from twin.smelter.cell import PARAM, STATE
@@ -47,11 +46,13 @@ def _solve_one(x1: np.ndarray, p1: np.ndarray, current: float) -> np.ndarray:
         # rates in K/h, cm/h and %/h: comparable weights for the balances
         return dx[list(_UNKNOWNS), 0] / _SCALE * 3600.0
 
+    from scipy import optimize  # here: a command that only validates a config does not pay its import
+
     best = None
     for t_guess, ledge_guess in ((960.0, 0.08), (955.0, 0.15), (965.0, 0.03)):
         node = [t_amb + p1[PARAM[split], 0] * (t_guess - t_amb) for split in ("top_split", "bottom_split")]
         z0 = np.array([t_guess, ledge_guess, 250.0, *node, 1.0]) / _SCALE
-        sol = root(residual, z0, method="hybr", options={"xtol": 1e-12})
+        sol = optimize.root(residual, z0, method="hybr", options={"xtol": 1e-12})
         if sol.success and np.max(np.abs(residual(sol.x))) < 1e-8 and sol.x[1] * _SCALE[1] > 0:
             best = sol.x
             break

@@ -107,3 +107,38 @@ def test_a_trainee_quenches_an_anode_effect_from_the_page(live):
     quenched = [r.split() for r in rows if r.startswith("anode_effect PL1.P017") and "quench" in r]
     assert quenched and float(quenched[0][-1]) >= 1.0, rows          # its delay, in minutes
     assert any("quench" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.action"))
+
+
+@needs_browser
+def test_an_instructor_blocks_a_feeder_the_trainee_clears_it(live):
+    """The instructor's page injects a fault into the trainee's line; the trainee's page raises its alarm, and the
+    trainee clears the feeder from the page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    session, browser, url = live
+    session.set_clock(speed=60.0)
+    browser.get(url + "/instructor")
+    _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#pot option"), 30, "the instructor's page")
+    Select(browser.find_element(By.ID, "pot")).select_by_visible_text("PL1.P005")
+    feeder = browser.find_element(By.ID, "feeder")
+    feeder.clear()
+    feeder.send_keys("2")
+    browser.find_element(By.ID, "fault-feeder_block").click()
+    message = browser.find_element(By.ID, "message")
+    _wait(lambda: "block a feeder on PL1.P005" in message.text, 10, "the instructor's answer")
+    browser.get(url)
+    _wait(lambda: any(a.text == "PL1.P005: feeder" for a in browser.find_elements(By.CSS_SELECTOR, ".alarm")), 60,
+          "the feeder alarm on the trainee's page")
+    next(a for a in browser.find_elements(By.CSS_SELECTOR, ".alarm") if a.text == "PL1.P005: feeder").click()
+    _wait(lambda: browser.find_element(By.ID, "cell-name").text == "PL1.P005", 10, "the cell selected")
+    field = browser.find_element(By.ID, "feeder")
+    field.clear()
+    field.send_keys("2")
+    browser.find_element(By.ID, "act-clear_feeder").click()
+    _wait(lambda: "clear a choked or blocked feeder on PL1.P005" in browser.find_element(By.ID, "message").text, 10,
+          "the clear's answer")
+    _wait(lambda: not any(a.text == "PL1.P005: feeder" for a in browser.find_elements(By.CSS_SELECTOR, ".alarm")),
+          60, "the alarm's end")
+    assert [(a.kind, a.cell, a.value) for a in session.driver.applied] == [("feeder_block", 4, 2.0),
+                                                                           ("clear_feeder", 4, 2.0)]

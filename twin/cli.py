@@ -261,6 +261,8 @@ def _train(args: argparse.Namespace) -> int:
             print(f"twin: error: {exc}", file=sys.stderr)
             return 2
         return 0
+    if not args.script and not _port_free(args.port):
+        return 2
     scenario = load_scenario(args.scenario)
     config = scenario.park_config(args.config)
     out = Path(args.out) if args.out else _free_name(Path.cwd(), f"training-{scenario.name}")
@@ -297,6 +299,23 @@ def _train(args: argparse.Namespace) -> int:
         session.end()
     print(f"alutwin: session ended -> {out}")
     return 0
+
+
+def _port_free(port: int) -> bool:
+    """True if the training pages can listen on ``port`` of the loopback; else False after one line on stderr."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        print(f"twin: error: --port {port}: a port is from 1 to 65535", file=sys.stderr)
+        return False
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            print(f"twin: error: --port {port}: cannot listen there ({exc.strerror}); another twin train, or "
+                  "choose another --port", file=sys.stderr)
+            return False
+    return True
 
 
 def _refuse_out(out: Path, force: bool, inputs: dict[str, list[Path]]) -> bool:

@@ -238,3 +238,17 @@ def test_the_ae_storm_scenario_storms_after_the_power_returns(tmp_path):
         assert storm >= crusted
     asked = {a["pot"] for a in debrief(out)["answers"] if a["what"] == "anode_effect" and a["at_s"] >= 9000}
     assert asked >= crusted
+
+
+def test_twin_train_names_a_port_it_cannot_listen_on(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["train", "--port", str(port), "--out", str(tmp_path / "s.nc")]) == 2
+        assert f"--port {port}: cannot listen there" in capsys.readouterr().err
+    assert main(["train", "--port", "70000", "--out", str(tmp_path / "s.nc")]) == 2
+    assert "a port is from 1 to 65535" in capsys.readouterr().err
+    assert not (tmp_path / "s.nc").exists()

@@ -101,6 +101,8 @@ def test_a_trainee_quenches_an_anode_effect_from_the_page(live):
         return volts and max(volts) > 8.0 and volts[-1] < 5.0
     _wait(fell_back, 60, "the voltage back in the trends")
     assert [a.kind for a in session.driver.applied] == ["quench"]
+    # the quench is marked on the cell's trends
+    assert browser.execute_script("return window.twinTrend.marks.map(m => m.kind)") == ["quench"]
     browser.find_element(By.ID, "end").click()
     _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "tr.answer"), 60, "the debrief")
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.answer")]

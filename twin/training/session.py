@@ -244,7 +244,10 @@ class TrainingSession:
             now: dict[str, float | bool | list[int]] = {name: round(float(v[name][k]), 3) for name in shown}
             now["feeders_at_fault"] = [int(z) for z in np.flatnonzero(v["feeders"][:, k])]
             now["anode_effect"] = bool(v["anode_effect"][k])
-        return {"cell": k, "pot": self.cell_names[k], "count": count, "times": times, "trend": values, "now": now}
+        # the cell's actions, to mark on its trends (the last ones: the trends show the last hours)
+        marks = [{"time_s": a.time_s, "kind": a.kind} for a in self.driver.applied[-200:] if a.cell == k]
+        return {"cell": k, "pot": self.cell_names[k], "count": count, "times": times, "trend": values, "now": now,
+                "marks": marks}
 
 
 class _LiveSink:

@@ -254,3 +254,13 @@ def test_a_forged_checkpoint_never_cuts_its_results_file(tmp_path, capsys, chang
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
     assert out.read_bytes() == before
+
+
+def test_a_checkpoint_holding_python_objects_is_refused_without_numpys_advice(tmp_path):
+    """np.load refuses object arrays and advises allow_pickle=True, which would run what the file holds: the
+    message says what the file is instead."""
+    path = tmp_path / "run.nc.checkpoint.npz"
+    np.savez(path, meta=np.array([{"format": 1}], dtype=object))
+    with pytest.raises(CheckpointError) as err:
+        checkpoint.load(path)
+    assert "holds Python objects" in str(err.value) and "allow_pickle" not in str(err.value)

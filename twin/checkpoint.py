@@ -140,7 +140,12 @@ def load(path: Path) -> dict[str, Any]:
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:    # closed also when not a zip
             arrays = {k: data[k].copy() for k in data.files}
         meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):       # numpy's advice would run what the file holds: never taken
+            raise CheckpointError(f"{path}: holds Python objects where a checkpoint holds only numbers and text; "
+                                  "refused unread (it was not written by alutwin)") from None
+        raise CheckpointError(f"{path}: unreadable checkpoint (ValueError: {exc})") from None
+    except (OSError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else None

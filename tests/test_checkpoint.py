@@ -264,3 +264,38 @@ def test_a_checkpoint_holding_python_objects_is_refused_without_numpys_advice(tm
     with pytest.raises(CheckpointError) as err:
         checkpoint.load(path)
     assert "holds Python objects" in str(err.value) and "allow_pickle" not in str(err.value)
+
+
+def test_a_reader_holding_the_file_postpones_the_checkpoint_and_does_not_stop_the_run(tmp_path, monkeypatch,
+                                                                                      caplog):
+    """A lazy reader holds the file from plant hour 1.5 to 3.5 (over the checkpoints due at 2 and 3 h): the run
+    goes on, says once that the checkpoint waits, saves it when the reader lets go, and a run stopped after it
+    resumes from it bit-identically."""
+    from twin import loop
+
+    monkeypatch.setattr(loop, "CHECKPOINT_WAIT_S", 0.05)
+    cfg = twin.load_config(write_config(tmp_path, cells=2, every=1.0))
+    twin.Park(cfg).run(tmp_path / "whole.nc", 6 * 3600.0)
+    out = tmp_path / "held.nc"
+    state = {"s": 0.0, "reader": None, "saved_at": []}
+
+    def hold(seconds):
+        state["s"] += seconds
+        h = state["s"] / 3600.0
+        if abs(h - 1.5) < 1e-9:
+            state["reader"] = twin.open_results(out)            # lazy: holds the file open
+        if abs(h - 3.5) < 1e-9:
+            state["reader"].close()
+        if 2.0 <= h <= 3.5:
+            assert checkpoint.horizon(checkpoint_path(out))[0] <= 3600.0      # nothing saved while held
+        if h > 3.5 and not state["saved_at"]:
+            state["saved_at"].append(checkpoint.horizon(checkpoint_path(out))[0])
+        if h >= 4.5:
+            raise Stop
+
+    with caplog.at_level("WARNING", logger="twin.results"), pytest.raises(Stop):
+        twin.Park(cfg).run(out, 6 * 3600.0, progress=hold)
+    assert [r.getMessage().count("a reader holds the file") for r in caplog.records] == [1]
+    assert state["saved_at"] == [3.5 * 3600.0 + 600.0]         # postponed to the first interval after it let go
+    twin.Park.resume(out)
+    assert_identical(tmp_path / "whole.nc", out)

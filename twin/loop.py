@@ -19,6 +19,7 @@ An exception raised by the signal itself could land inside a flush, or in a call
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import threading
 import uuid
@@ -32,6 +33,12 @@ from twin import checkpoint
 from twin.results import ResultsWriter
 
 __all__ = ["CollectSink", "Interrupted", "ResultsSink", "Sink", "new_tally", "run"]
+
+_LOG = logging.getLogger("twin.results")
+# how long a checkpoint waits for a reader to let the file go before it is postponed to the next interval (s)
+CHECKPOINT_WAIT_S = 5.0
+# records a run keeps in memory while a reader holds its file (a day of 10-min records: ~85 MB for 720 cells)
+MAX_HELD_RECORDS = 144
 
 
 class Sink(Protocol):
@@ -117,6 +124,7 @@ class ResultsSink:
         self.tally = tally
         self.end_s = end_s
         self.every = checkpoint_every
+        self.postponed = False          # a checkpoint a reader made wait: tried again after the next interval
 
     def record(self, park, record: dict[str, np.ndarray]) -> None:
         tally, interval = self.tally, park.config.run.output_interval_s
@@ -128,16 +136,26 @@ class ResultsSink:
             tally["voltage_sum"] += mean_in_line(record["cell_voltage"])
         self.writer.append(park.time_s, record)
         tally["intervals"] += 1
-        if (self.every > 0 and round(park.time_s / interval) % self.every == 0
-                and park.time_s < self.end_s - 1e-6):
+        due = self.every > 0 and round(park.time_s / interval) % self.every == 0
+        if (due or self.postponed) and park.time_s < self.end_s - 1e-6:
             self.checkpoint(park)
 
     def checkpoint(self, park) -> None:
-        """Flush the results, then save the checkpoint that matches them."""
+        """Flush the results, then save the checkpoint that matches them. A reader holding the file does not stop
+        the run: the checkpoint is postponed to the next interval (its records stay in memory, up to twice the
+        buffer or ``MAX_HELD_RECORDS``), said once on the log; only a reader that holds it longer stops the run."""
         if park.site is not None:
             self.tally.update(park.site.state())
-        if not self.writer.flush(wait=120.0):
-            raise OSError(f"{self.writer.path}: a reader has held the file for 2 minutes; cannot checkpoint")
+        if not self.writer.flush(wait=CHECKPOINT_WAIT_S):
+            if self.writer.held > max(2 * self.writer.buffer_size, MAX_HELD_RECORDS):
+                raise OSError(f"{self.writer.path}: a reader has held the file for {self.writer.held} records; "
+                              "cannot checkpoint: let the reader go (close the dataset) and resume")
+            if not self.postponed:
+                _LOG.warning("%s: a reader holds the file: the checkpoint waits for it (the records stay in memory)",
+                             self.writer.path)
+            self.postponed = True
+            return
+        self.postponed = False
         checkpoint.save(checkpoint.checkpoint_path(self.writer.path),
                         config=park.config.model_dump(mode="json"), source=park.config.source,
                         time_s=park.time_s, end_s=self.end_s, records=self.writer.written,

@@ -349,6 +349,11 @@ class ResultsWriter:
                 or _time.monotonic() - self._last_flush >= self.flush_seconds):
             self.flush()
 
+    @property
+    def held(self) -> int:
+        """Records buffered, not yet written."""
+        return len(self._times)
+
     def flush(self, wait: float = 0.0) -> bool:
         """Write the buffered records and close the file, so it is whole on disk.
 

@@ -103,9 +103,6 @@ class TrainingDriver(ScheduleDriver):
         self.feed_rate = np.full(s.n_cells, -1.0)                 # kg/s; < 0: the cell's own feed control
 
     # ------------------------------------------------------------------ a person's actions
-    def name_of(self, cell: int) -> str:
-        return self.cell_names[cell]
-
     def cell_of(self, name: str) -> int:
         try:
             return self.cell_names.index(name)
@@ -136,7 +133,7 @@ class TrainingDriver(ScheduleDriver):
             if not low <= acd <= high:
                 raise ActionError(f"beam move of {value:+g} cm on {name} refused: its ACD would be {acd:.2f} cm, "
                                   f"outside the beam's limits of {low:g}-{high:g} cm (now {view['acd'][cell]:.2f})")
-        elif kind in ("feed_stop", "overfeed") and not 0 < value <= FEED_MAX_MIN:
+        elif kind in ("feed_stop", "overfeed") and not 1 <= value <= FEED_MAX_MIN:
             raise ActionError(f"{kind} of {value:g} min on {name} refused: from 1 to {FEED_MAX_MIN:g} minutes")
         elif kind == "alf3" and not 0 < value <= ALF3_MAX_KG:
             raise ActionError(f"AlF3 addition of {value:g} kg to {name} refused: an addition is more than 0 and at "

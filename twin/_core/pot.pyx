@@ -328,6 +328,13 @@ cdef inline double dissolution_rate(const double[:, ::1] p, const double[:, ::1]
             * fmax(1.0 - a[A_ALUMINA_WT, k] * a[A_INV_SATURATION, k], 0.0))
 
 
+cdef inline double nominal_feed_rate(const double[:, ::1] p, Py_ssize_t k, double current) noexcept nogil:
+    """kg/s of alumina as fed that the controller expects cell k to consume at ``current`` (Faraday demand at the
+    CE it expects: ce_ref at the line's design current, the loss a flux)."""
+    return (productive_current_c(current, (1.0 - p[P_CE_REF, k]) * p[P_NOMINAL_CURRENT, k], 0.0)
+            * AL2O3_PER_COULOMB / (1.0 - impurities(p, k)))
+
+
 cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, const double[:, ::1] a,
                              Py_ssize_t k, double current) noexcept nogil:
     """Feed rate, kg/s of alumina as fed: the nominal rate (Faraday demand for the measured current at the
@@ -336,8 +343,7 @@ cdef inline double feed_rate(const double[:, ::1] x, const double[:, ::1] p, con
     placeholder feeder that corrects toward the target alumina (it sees the true alumina); or, in
     replay, the rate imposed from outside.
     """
-    cdef double nominal = (productive_current_c(current, (1.0 - p[P_CE_REF, k]) * p[P_NOMINAL_CURRENT, k], 0.0)
-                           * AL2O3_PER_COULOMB / (1.0 - impurities(p, k)))
+    cdef double nominal = nominal_feed_rate(p, k, current)
     cdef double gain
     if p[P_FEED_OVERRIDE, k] >= 0.0:              # replay: the feed the historian recorded
         return p[P_FEED_OVERRIDE, k]
@@ -602,6 +608,20 @@ def add_alumina(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] ctr, co
         if not 0 <= k < x.shape[1]:
             raise IndexError(f"cell {k} is not in 0..{x.shape[1] - 1}")
         add_alumina_now(x, p, ctr, k, mass)
+
+
+def nominal_feed(const double[:, ::1] p, const double[::1] current):
+    """Each cell's nominal feed (kg/s of alumina as fed) at its ``current`` (A): the rate the pot controller
+    doses around (``nominal_feed_rate``), for a feed set from outside (an operator's overfeed)."""
+    import numpy as np
+    cdef Py_ssize_t k, n = p.shape[1]
+    if current.shape[0] != n:
+        raise ValueError(f"{current.shape[0]} currents for {n} cells")
+    out = np.empty(n)
+    cdef double[::1] rate = out
+    for k in range(n):
+        rate[k] = nominal_feed_rate(p, k, current[k])
+    return out
 
 
 def quench_by_hand(double[:, ::1] x, const double[:, ::1] p, double[:, ::1] a, double[:, ::1] ctr,

@@ -208,7 +208,7 @@ class TrainingDriver(ScheduleDriver):
             s.move_beam_by_hand(k, value / 100.0)
         elif kind in ("feed_stop", "overfeed", "feed_auto"):
             factor = park.config.smelter.control.overfeed_factor
-            overfeed = factor * s.nominal_alumina_kg_per_s(s.line_current())[k]
+            overfeed = factor * s.nominal_feed_kg_per_s(s.line_current())[k]
             self.feed_rate[k] = {"feed_stop": 0.0, "overfeed": overfeed, "feed_auto": -1.0}[kind]
             self.feed_until[k] = t + value * 60.0 if kind != "feed_auto" else -np.inf
             s.set_feed(self.feed_rate.copy())

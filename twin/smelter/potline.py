@@ -288,10 +288,10 @@ class Potlines:
         rise = metal / (p[PARAM["rho_metal"]] * p[PARAM["cathode_area"]] * 1e-4)
         return metal, burn - rise
 
-    def nominal_alumina_kg_per_s(self, current: np.ndarray) -> np.ndarray:
-        """Each cell's alumina feed (kg/s, as fed with its Na2O) at the reference CE at ``current``."""
-        return (self.params[PARAM["ce_ref"]] * current * pot.ALUMINA_KG_PER_COULOMB
-                / (1.0 - self.params[PARAM["na2o"]]))
+    def nominal_feed_kg_per_s(self, current: np.ndarray) -> np.ndarray:
+        """Each cell's nominal feed (kg/s of alumina as fed) at its ``current``: the kernel's, as its controller
+        doses around it."""
+        return pot.nominal_feed(self.params, np.ascontiguousarray(current, dtype=float))
 
     def net_carbon_kg_per_s(self, current: np.ndarray) -> np.ndarray:
         """Each cell's net anode carbon (kg/s) at ``current``: Faraday's CO2 and the excess burnt by the hour

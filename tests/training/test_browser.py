@@ -130,9 +130,13 @@ def test_an_instructor_blocks_a_feeder_the_trainee_clears_it(live):
     message = browser.find_element(By.ID, "message")
     _wait(lambda: "block a feeder on PL1.P005" in message.text, 10, "the instructor's answer")
     browser.get(url)
-    _wait(lambda: any(a.text == "PL1.P005: feeder" for a in browser.find_elements(By.CSS_SELECTOR, ".alarm")), 60,
-          "the feeder alarm on the trainee's page")
-    next(a for a in browser.find_elements(By.CSS_SELECTOR, ".alarm") if a.text == "PL1.P005: feeder").click()
+
+    def alarms() -> list[str]:
+        # read in one script: the list is drawn anew whenever the alarms change, so elements found go stale
+        return browser.execute_script("return Array.from(document.querySelectorAll('.alarm'), a => a.textContent)")
+
+    _wait(lambda: "PL1.P005: feeder" in alarms(), 60, "the feeder alarm on the trainee's page")
+    browser.find_element(By.ID, "tile-4").click()
     _wait(lambda: browser.find_element(By.ID, "cell-name").text == "PL1.P005", 10, "the cell selected")
     field = browser.find_element(By.ID, "feeder")
     field.clear()
@@ -140,7 +144,6 @@ def test_an_instructor_blocks_a_feeder_the_trainee_clears_it(live):
     browser.find_element(By.ID, "act-clear_feeder").click()
     _wait(lambda: "clear a choked or blocked feeder on PL1.P005" in browser.find_element(By.ID, "message").text, 10,
           "the clear's answer")
-    _wait(lambda: not any(a.text == "PL1.P005: feeder" for a in browser.find_elements(By.CSS_SELECTOR, ".alarm")),
-          60, "the alarm's end")
+    _wait(lambda: "PL1.P005: feeder" not in alarms(), 60, "the alarm's end")
     assert [(a.kind, a.cell, a.value) for a in session.driver.applied] == [("feeder_block", 4, 2.0),
                                                                            ("clear_feeder", 4, 2.0)]

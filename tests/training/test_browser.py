@@ -29,12 +29,12 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live(tmp_path):
-    """A session of the small blocked-feeder scenario (its AE waits 30 min for the automatic quench) served on a
-    free loopback port; the browser on its page."""
+    """A session of the small blocked-feeder scenario at x120 served on a free loopback port; the browser on its
+    page. Its AE waits 30 plant minutes (15 s) for the automatic quench: time to catch it on a loaded machine."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    session = TrainingSession(small_scenario(speed=300.0, auto_quench_after_s=1800.0), tmp_path / "session.nc")
+    session = TrainingSession(small_scenario(speed=120.0, auto_quench_after_s=1800.0), tmp_path / "session.nc")
     port = _free_port()
     server = serve(session, port=port)
     thread = threading.Thread(target=server.run, daemon=True)

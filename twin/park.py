@@ -141,11 +141,11 @@ class Park:
         self.leaving_physics = "stop"             # or "take_out": see _after_smelter_steps
         self._window_warned: set[int] = set()
 
-    def layout(self) -> Layout:
-        """What the results file holds for this park."""
+    def layout(self, training: bool = False) -> Layout:
+        """What the results file holds for this park (``training``: a training session's, its actions' values)."""
         layout = Layout()
         if self.smelter is not None:
-            layout += smelter_layout([ln.name for ln in self.smelter.lines], self.smelter.cell_line)
+            layout += smelter_layout([ln.name for ln in self.smelter.lines], self.smelter.cell_line, training)
         if self.refinery is not None:
             layout += refinery_layout(self.refinery.train.tanks, self.refinery.sizes_um)
         if self.site is not None:

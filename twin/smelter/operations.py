@@ -46,16 +46,20 @@ EVENT_VALUES = {"event_mass": ("kg", "mass tapped, added, dipped or (anode setti
                 "event_feeder": ("1", "feeder (0 = the first of the cell)", ("feeder_blocked", "feeder_choked",
                                                                            "feeder_cleared", "trainee_clear_feeder",
                                                                            "instructor_feeder_block")),
-                "event_days": ("d", "lining age at a cut-out; days out of the line at a cut-in", ("cut_out", "cut_in")),
-                "event_acd": ("cm", "beam moved by hand (+ up), or a resistance target raised by this much ACD",
-                              ("trainee_beam", "instructor_hot_cell")),
-                "event_minutes": ("min", "length of a feed override by hand",
-                                  ("trainee_feed_stop", "trainee_overfeed")),
-                "event_current": ("kA", "line-current set-point given by hand", ("trainee_line_current",)),
-                "event_fraction": ("1", "power fraction of a curtailment order", ("trainee_accept_program",
-                                                                                  "instructor_curtailment")),
-                "event_hours": ("h", "length of a power cut", ("instructor_power_cut",))}
-EVENT_VALUE_OF = {kind: name for name, (_, _, kinds) in EVENT_VALUES.items() for kind in kinds}
+                "event_days": ("d", "lining age at a cut-out; days out of the line at a cut-in", ("cut_out", "cut_in"))}
+# the values only a training session's events carry: its files alone have these variables (a run's would hold
+# them empty, and every flush would write them)
+TRAINING_EVENT_VALUES = {
+    "event_acd": ("cm", "beam moved by hand (+ up), or a resistance target raised by this much ACD",
+                  ("trainee_beam", "instructor_hot_cell")),
+    "event_minutes": ("min", "length of a feed override by hand", ("trainee_feed_stop", "trainee_overfeed")),
+    "event_current": ("kA", "line-current set-point given by hand", ("trainee_line_current",)),
+    "event_fraction": ("1", "power fraction of a curtailment order", ("trainee_accept_program",
+                                                                      "instructor_curtailment")),
+    "event_hours": ("h", "length of a power cut", ("instructor_power_cut",)),
+}
+EVENT_VALUE_OF = {kind: name for name, (_, _, kinds) in {**EVENT_VALUES, **TRAINING_EVENT_VALUES}.items()
+                  for kind in kinds}
 
 # rows of the operations block (one column per cell)
 OPS = {name: i for i, name in enumerate(("lab_alf3", "pending_alf3", "pending_ready_s", "taps", "last_tap_s"))}

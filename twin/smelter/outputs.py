@@ -11,7 +11,7 @@ import numpy as np
 from twin.results import EventLayout, Layout, Variable
 from twin.smelter.cell import pot_names
 from twin.smelter.limits import WINDOW
-from twin.smelter.operations import EVENT_KINDS, EVENT_VALUES
+from twin.smelter.operations import EVENT_KINDS, EVENT_VALUES, TRAINING_EVENT_VALUES
 
 __all__ = ["COUNTER_OUTPUTS", "VARIABLES", "counter_record", "smelter_layout"]
 
@@ -137,8 +137,8 @@ def counter_record(potlines, before: np.ndarray) -> dict[str, np.ndarray]:
     return record
 
 
-def smelter_layout(line_names: list[str], cell_line: np.ndarray) -> Layout:
-    """Potline outputs on ``cell`` and ``line``."""
+def smelter_layout(line_names: list[str], cell_line: np.ndarray, training: bool = False) -> Layout:
+    """Potline outputs on ``cell`` and ``line`` (``training``: with the values of a training session's events)."""
     n_cells = len(cell_line)
     return Layout(
         {"cell": n_cells, "line": len(line_names)},
@@ -149,4 +149,4 @@ def smelter_layout(line_names: list[str], cell_line: np.ndarray) -> Layout:
                        {"long_name": "index of the potline of each cell", "units": "1"}),
          "pot": (("cell",), np.array(pot_names(line_names, cell_line), dtype=object),
                  {"long_name": "pot name (line name, .P and the pot's number in its line)"})},
-        VARIABLES, EventLayout(EVENT_KINDS, EVENT_VALUES))
+        VARIABLES, EventLayout(EVENT_KINDS, {**EVENT_VALUES, **(TRAINING_EVENT_VALUES if training else {})}))

@@ -98,7 +98,7 @@ class TrainingSession:
         end_s = (hours if hours is not None else self.scenario.hours) * 3600.0
         with output_lock(self.out):
             attrs = self.park.writer_attrs(self.driver)
-            writer = ResultsWriter(self.out, self.config.run.start, self.park.layout(),
+            writer = ResultsWriter(self.out, self.config.run.start, self.park.layout(training=True),
                                    buffer_size=self.config.run.buffer_records, attrs=attrs)
             sink = _LiveSink(loop.ResultsSink(writer, loop.new_tally(self.park, attrs["run_id"])), self)
             try:

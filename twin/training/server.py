@@ -12,7 +12,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from importlib import resources
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -176,7 +175,3 @@ def serve(session: TrainingSession, port: int = 8600, host: str = "127.0.0.1"):
     config = uvicorn.Config(make_app(session), host=host, port=port, log_level="warning", lifespan="off",
                             timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
-
-
-def pages_dir() -> Path:
-    return Path(str(resources.files("twin.training").joinpath("pages")))

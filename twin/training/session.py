@@ -8,6 +8,7 @@ same plant times, so a session's file replays bit for bit (``replay``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -213,8 +214,8 @@ class TrainingSession:
     def state(self) -> dict:
         """The clock and the line as the page shows them (JSON-ready)."""
         v = self.view
-        start = self.config.run.start
-        return {"time_s": v["time_s"], "plant_time": (start + _seconds(v["time_s"])).strftime("%Y-%m-%d %H:%M"),
+        shown = self.config.run.start + dt.timedelta(seconds=v["time_s"])
+        return {"time_s": v["time_s"], "plant_time": shown.strftime("%Y-%m-%d %H:%M"),
                 "speed": self.speed, "paused": self.paused, "finished": self.finished, "error": self.error,
                 "line_current_kA": [round(float(x), 2) for x in v["line_current_kA"]],
                 "line_voltage_V": round(v["line_voltage_V"], 1),
@@ -262,12 +263,6 @@ class _LiveSink:
 
     def close(self, complete: bool) -> None:
         self.inner.close(complete)
-
-
-def _seconds(s: float):
-    import datetime as dt
-
-    return dt.timedelta(seconds=s)
 
 
 def session_inputs(path: str | Path) -> tuple[Scenario, ParkConfig, list[Action], int]:

@@ -275,10 +275,16 @@ def test_no_command_writes_its_output_over_an_input(tmp_path, capsys):
     export, tags = tmp_path / "in.csv", tmp_path / "tags.toml"
     export.write_text("timestamp,tag,value\n")
     tags.write_text("[signals]\n")
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text('base = "what_if.toml"\nhours = 1\n[[axis]]\nkey = "run.seed"\nvalues = [1, 2]\n')
     cases = [(["run", str(what_if), "--out", str(what_if)], what_if, "the park config"),
              (["run", str(what_if), "--out", str(base)], base, "the park config (or a file it reads)"),
              (["ingest", str(export), "--tags", str(tags), "--out", str(export)], export, "an export"),
-             (["ingest", str(export), "--tags", str(tags), "--out", str(tags)], tags, "the tag map")]
+             (["ingest", str(export), "--tags", str(tags), "--out", str(tags)], tags, "the tag map"),
+             # a sweep wrote its dataset over its base park (exit 0)
+             (["sweep", str(sweep), "--out", str(what_if)], what_if, "its base park (or a file it reads)"),
+             (["sweep", str(sweep), "--out", str(base)], base, "its base park (or a file it reads)"),
+             (["sweep", str(sweep), "--out", str(sweep)], sweep, "the sweep")]
     for argv, kept, role in cases:
         before = kept.read_bytes()
         assert main(argv) == 2, argv
@@ -290,6 +296,12 @@ def test_no_command_writes_its_output_over_an_input(tmp_path, capsys):
     quality.write_text("timestamp,tag,value\n")
     assert main(["ingest", str(quality), "--tags", str(tags), "--out", str(tmp_path / "in.nc")]) == 2
     assert "would write over" in capsys.readouterr().err
+    # a report is a folder: one named as a file (the results themselves) is refused, the file untouched
+    results = tmp_path / "run.nc"
+    results.write_bytes(b"\x89HDF results")
+    assert main(["report", str(results), "--out", str(results)]) == 2
+    assert "is a file; a report is a folder" in capsys.readouterr().err
+    assert results.read_bytes() == b"\x89HDF results"
 
 
 @pytest.mark.parametrize(("text", "words"), [

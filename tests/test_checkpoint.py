@@ -299,3 +299,144 @@ def test_a_reader_holding_the_file_postpones_the_checkpoint_and_does_not_stop_th
     assert state["saved_at"] == [3.5 * 3600.0 + 600.0]         # postponed to the first interval after it let go
     twin.Park.resume(out)
     assert_identical(tmp_path / "whole.nc", out)
+
+
+@pytest.mark.parametrize(("open_at_h", "words"), [(1.0, "the run with them"), (2.0, "the run's end with them")])
+def test_a_reader_holding_the_file_for_long_or_at_the_end_makes_the_run_wait_not_fail(tmp_path, monkeypatch, caplog,
+                                                                                        open_at_h, words):
+    """A lazy reader opened at plant hour 1 (or at the last interval, 2 h) and let go 3 s of wall time later: the
+    run holds its records while it may (6), then waits for the reader (or its end waits); it is said once, and
+    the file is complete and equal to one never read."""
+    import threading
+
+    from twin import loop, results
+
+    monkeypatch.setattr(loop, "CHECKPOINT_WAIT_S", 0.05)
+    monkeypatch.setattr(results, "CLOSE_TELL_AFTER_S", 0.1)
+    monkeypatch.setattr(results, "MAX_HELD_RECORDS", 6)
+    cfg = twin.load_config(write_config(tmp_path, cells=2, every=1.0))
+    twin.Park(cfg).run(tmp_path / "whole.nc", 2 * 3600.0)
+    out = tmp_path / "held.nc"
+    state = {"s": 0.0}
+
+    def hold(seconds):
+        state["s"] += seconds
+        if abs(state["s"] - open_at_h * 3600.0) < 1e-9:
+            reader = twin.open_results(out)
+            threading.Timer(3.0, reader.close).start()
+
+    started = time.monotonic()
+    with caplog.at_level("WARNING", logger="twin.results"):
+        twin.Park(cfg).run(out, 2 * 3600.0, progress=hold)
+    assert time.monotonic() - started >= 3.0
+    told = [r.getMessage() for r in caplog.records if "records wait for it to let go" in r.getMessage()]
+    assert len(told) == 1 and words in told[0], told
+    assert_identical(tmp_path / "whole.nc", out)
+    assert twin.open_results(out, load=True).attrs["run_complete"] == 1
+
+
+def _edit_checkpoint(out: Path, edit) -> None:
+    """Change the arrays (and the metadata, as a dict under "meta") of ``out``'s checkpoint and recompute its
+    digest, as a forger who read the code would."""
+    import json
+
+    path = checkpoint_path(out)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files if k != "digest"}
+    meta = json.loads(str(arrays["meta"]))
+    edit(meta, arrays)
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as f:
+        np.savez(f, digest=np.array(checkpoint._digest(arrays)), **arrays)
+
+
+def _edit_results(out: Path, edit) -> None:
+    import h5py
+
+    with h5py.File(out, "r+") as f:
+        edit(f)
+
+
+def _set_time(f, i, value):
+    f["time"][i] = value
+
+
+@pytest.mark.parametrize(("damage", "words"), [
+    (lambda out: _edit_checkpoint(out, lambda m, a: m.pop("tally")),
+     "its entry 'tally' is missing where a checkpoint holds a table"),
+    (lambda out: _edit_checkpoint(out, lambda m, a: m.pop("config")), "its entry 'config' is missing"),
+    (lambda out: _edit_checkpoint(out, lambda m, a: m.update(records=float(m["records"]))),
+     "where a checkpoint holds a whole number"),
+    (lambda out: _edit_checkpoint(out, lambda m, a: a.update(block_state=a["block_state"].astype("U12"))),
+     "its array 'block_state' holds <U12 where a checkpoint holds numbers"),
+    (lambda out: _edit_checkpoint(out, lambda m, a: a.update({"block_../../../evil": np.zeros(3)})),
+     "its state blocks ['../../../evil'] are not those of its configuration"),
+    (lambda out: _edit_checkpoint(out, lambda m, a: a.update(tally_start_counters=np.array(["x"]))),
+     "its array 'tally_start_counters' holds <U1"),
+    (lambda out: _edit_checkpoint(out, lambda m, a: m["tally"].pop("charge")), "tally ['charge']"),
+    (lambda out: _edit_results(out, lambda f: _set_time(f, 1, np.nan)), "record 2 of "),
+    (lambda out: _edit_results(out, lambda f: _set_time(f, 0, -1e9)), "record 1 of "),
+    (lambda out: _edit_results(out, lambda f: f.attrs.__setitem__("results_format", 1)), "results format 1"),
+    (lambda out: _edit_results(out, lambda f: f.__delitem__("cell_voltage")), "lacks the variables ['cell_voltage']"),
+])
+def test_a_damaged_checkpoint_or_results_file_of_this_format_is_refused_in_one_line(tmp_path, capsys, damage,
+                                                                                     words):
+    """Checkpoints and results files made for the current format but damaged or forged (digest recomputed): an
+    entry missing or of the wrong type, text where numbers are, a block no configuration has (a path in its name),
+    a record's time changed, a file of format 1 or lacking a variable: `twin run --resume` refuses each in one line
+    (exit 2) and leaves the results file as it was."""
+    cfg = twin.load_config(write_config(tmp_path, cells=2, every=1.0))
+    out = tmp_path / "run.nc"
+    done = {"s": 0.0}
+
+    def stop_after_3_hours(seconds):
+        done["s"] += seconds
+        if done["s"] >= 3 * 3600:
+            raise Stop
+
+    with pytest.raises(Stop):
+        twin.Park(cfg).run(out, 6 * 3600.0, progress=stop_after_3_hours)
+    damage(out)
+    before = out.read_bytes()
+    assert main(["run", "--resume", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert out.read_bytes() == before
+    assert not (tmp_path / "evil").exists()
+
+
+def test_a_results_file_whose_records_are_out_of_time_is_refused_by_the_reader(tmp_path, capsys):
+    """A record's time changed (NaN, or before the run's start) after the run: open_results and twin report say
+    which record, not a report over a wrong time axis."""
+    cfg = twin.load_config(write_config(tmp_path, cells=2, every=1.0))
+    out = tmp_path / "run.nc"
+    twin.Park(cfg).run(out, 2 * 3600.0)
+    for i, value in ((3, np.nan), (0, -1e9)):
+        _edit_results(out, lambda f, i=i, value=value: _set_time(f, i, value))
+        with pytest.raises(ValueError, match=rf"run\.nc: record {i + 1} is at .*, not 2027-01-01T0"):
+            twin.open_results(out)
+        assert main(["report", str(out), "--out", str(tmp_path / "report")]) == 2
+        err = capsys.readouterr().err
+        assert f"record {i + 1} is at" in err and "Traceback" not in err
+        _edit_results(out, lambda f, i=i: _set_time(f, i, 600.0 * (i + 1)))
+    twin.open_results(out, load=True)                      # put back: whole again
+
+
+def test_a_link_planted_as_the_results_file_is_never_written_through(tmp_path, capsys):
+    """A symbolic link where the results go: a run refuses it as an existing file (exit 2), replaces the link itself
+    with --force (its target unchanged), and --resume refuses a results file that is a link."""
+    cfg = write_config(tmp_path, cells=2, every=1.0)
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    out = tmp_path / "run.nc"
+    out.symlink_to(target)
+    assert main(["run", str(cfg), "--hours", "1", "--out", str(out), "--quiet"]) == 2
+    assert main(["run", str(cfg), "--hours", "1", "--out", str(out), "--quiet", "--force"]) == 0
+    assert target.read_text() == "keep me" and not out.is_symlink()
+    capsys.readouterr()
+    moved = tmp_path / "moved.nc"
+    out.rename(moved)
+    out.symlink_to(moved)
+    assert main(["run", "--resume", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "run.nc: is a symbolic link" in err and "Traceback" not in err

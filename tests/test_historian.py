@@ -170,6 +170,32 @@ def test_ingest_never_replaces_a_file_unasked_nor_one_a_run_is_writing(tmp_path,
     assert out.read_bytes()[:4] == b"\x89HDF" and not list(tmp_path.glob(".*.writing"))
 
 
+def test_an_ingest_the_system_refuses_half_way_is_one_line_and_keeps_what_was_there(tmp_path):
+    """A file-size limit below the ingested file's size (a full disk the same): one line naming the file, exit 1,
+    the --out written before unchanged and nothing left beside it (it ended in a segmentation fault after pages of
+    h5py tracebacks, leaving a file that did not open)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    export, out = write_long(tmp_path), tmp_path / "data.nc"
+    assert main(["ingest", str(export), "--tags", str(TAG_MAP), "--out", str(out)]) == 0
+    before = out.read_bytes()
+    limit = len(before) // 2
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # the write fails (EFBIG) instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "twin.cli", "ingest", str(export), "--tags", str(TAG_MAP), "--out",
+                           str(out), "--force"], capture_output=True, text=True, preexec_fn=small_files, timeout=300)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "data.nc: cannot be written" in lines[0] and "it is as it was" in lines[0], lines
+    assert out.read_bytes() == before and not list(tmp_path.glob(".*.writing"))
+
+
 def test_synthetic_export_recovered_by_ingest(tmp_path, tag_map):
     """A run exported with noise, compression, gaps, bad flags and jitter comes back within the noise."""
     from twin.synthetic import Defects, historian_export

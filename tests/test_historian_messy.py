@@ -59,7 +59,8 @@ def test_compressed_voltage_is_averaged_over_time(tmp_path):
             ("2027-01-01T01:05:40Z", "P1.VOLT", "4.30", "good"), ("2027-01-01T03:00:00Z", "P1.VOLT", "4.30", "good")]
     ds, report = ingest([export(tmp_path, rows)], tag_map(tmp_path), interval_s=600.0)
     volts = ds.cell_voltage.sel(cell=0).values
-    assert volts.shape == (18,) and np.isfinite(volts).all()                  # no NaN: the value is held
+    # 00:00 .. 03:10: the last row, at 03:00, opens an interval as any row there does
+    assert volts.shape == (19,) and np.isfinite(volts).all()                  # no NaN: the value is held
     ae = 6                                                                     # (01:00, 01:10]
     assert volts[ae] == pytest.approx((4.30 * 560 + 25.0 * 40) / 600, rel=1e-12)
     np.testing.assert_allclose(np.delete(volts, ae), 4.30, rtol=1e-12)
@@ -69,7 +70,9 @@ def test_compressed_voltage_is_averaged_over_time(tmp_path):
 def test_interpolated_tag_is_averaged_on_its_line(tmp_path):
     rows = [("2027-01-01T00:00:00Z", "P1.VOLT", "4.0"), ("2027-01-01T01:00:00Z", "P1.VOLT", "5.0")]
     ds, _ = ingest([export(tmp_path, rows)], tag_map(tmp_path, "interpolated"), interval_s=600.0)
-    np.testing.assert_allclose(ds.cell_voltage.sel(cell=0).values, 4.0 + (np.arange(6) + 0.5) / 6, rtol=1e-12)
+    volts = ds.cell_voltage.sel(cell=0).values
+    np.testing.assert_allclose(volts[:6], 4.0 + (np.arange(6) + 0.5) / 6, rtol=1e-12)
+    assert len(volts) == 7 and np.isnan(volts[6])    # the last row's interval: interpolated only between two values
 
 
 def test_a_held_value_ends_after_hold_hours_and_at_a_status_string(tmp_path):
@@ -238,3 +241,16 @@ def test_tag_map_storage_and_ranges_are_checked(tmp_path, text, words):
 
 def test_the_corpus_has_at_least_forty_cases():
     assert len(CLEANUPS) + len(ERRORS) + 4 >= 40
+
+
+def test_the_last_row_is_put_in_its_interval_like_every_other_row(tmp_path):
+    """Intervals are [start, start + 10 min): a value on a boundary opens the interval after it, the last row of
+    the export too (it was averaged into the interval before: 533 kA for 00:00-00:10); a given --end ends the last
+    interval, leaving out values at it."""
+    rows = [("2027-01-01T00:00:00Z", "AMPS", "500", "good"), ("2027-01-01T00:05:00Z", "AMPS", "500", "good"),
+            ("2027-01-01T00:10:00Z", "AMPS", "600", "good")]
+    ds, _ = ingest([export(tmp_path, rows)], tag_map(tmp_path), interval_s=600.0)
+    assert list(ds.time.values.astype("datetime64[m]").astype(str)) == ["2027-01-01T00:10", "2027-01-01T00:20"]
+    np.testing.assert_allclose(ds.line_current.values[:, 0], [500e3, 600e3])
+    ds, _ = ingest([export(tmp_path, rows)], tag_map(tmp_path), interval_s=600.0, end="2027-01-01T00:10:00Z")
+    np.testing.assert_allclose(ds.line_current.values[:, 0], [500e3])

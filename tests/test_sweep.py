@@ -196,3 +196,14 @@ def test_points_run_on_an_existing_scheduler_as_on_a_local_cluster(tmp_path):
     assert not remote.failed.any()
     for name in ("current_efficiency", "specific_energy", "metal_t", "superheat", "co2e_per_t"):
         np.testing.assert_array_equal(remote[name].values, local[name].values)
+
+
+def test_the_shipped_sweep_on_the_reference_park_loads_and_keys_every_point():
+    """configs/sweeps/line-current.toml varies the reference park, whose run starts at a TOML datetime: copying
+    and keying the points made that a TypeError (a traceback for the README's example)."""
+    from twin.config import default_config_path
+    from twin.sweeps import _load, point_key
+
+    spec, _, points = _load(default_config_path().parent / "sweeps" / "line-current.toml")
+    assert len(points) == 9 and all(str(p["run"]["start"]).startswith("2027-01-01") for p in points)
+    assert len({point_key(p, 86400.0) for p in points}) == 9

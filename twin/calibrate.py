@@ -34,6 +34,7 @@ from twin.config import (
     read_toml,
 )
 from twin.replay import BatchReplay
+from twin.results import write_whole
 from twin.smelter.steady import SteadyStateError
 
 INFEASIBLE_RESIDUAL = 1e3     # per observation, in noise units, for trial parameters without a steady state
@@ -412,7 +413,7 @@ def write_calibration(result: xr.Dataset, path: str | Path) -> Path:
             se = float(fit.std_error.sel(parameter=name))
             lines.append(f"{name} = {est!r}   # +- {se:.3g} (1 standard error)")
         lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    write_whole(path, lambda f: f.write("\n".join(lines).encode("utf-8")))
     return path
 
 

@@ -89,10 +89,12 @@ def check_run(path: Path, run_id: str | None, results: Path) -> None:
 
 def check_against_results(path: Path, ckpt: dict[str, Any], results: Path, interval_s: float) -> None:
     """Refuse (before anything is written) a checkpoint whose clock does not fit its run or its results file: a
-    time outside 0 .. end, records that are not the time's, more records or events than the file holds, a file
-    whose record at the checkpoint is not at the checkpoint's time, or a file already complete (nothing to resume:
-    a resume would cut it back first)."""
+    time outside 0 .. end, records that are not the time's, more records or events than the file holds, a file of
+    another results format, records up to the checkpoint not one per interval (one changed, or of another run), or
+    a file already complete (nothing to resume: a resume would cut it back first)."""
     import h5py
+
+    from twin.results import check_format
 
     time_s, end_s = float(ckpt["time_s"]), float(ckpt["end_s"])
     records, events = ckpt["records"], ckpt["events"]
@@ -100,25 +102,55 @@ def check_against_results(path: Path, ckpt: dict[str, Any], results: Path, inter
         raise CheckpointError(f"{path}: its time {time_s:g} s and planned end {end_s:g} s do not make a run "
                               "(0 <= time <= end); it cannot be resumed from")
     if (not isinstance(records, int) or not isinstance(events, int) or records < 0 or events < 0
-            or records != round(time_s / interval_s)):
+            or abs(records * interval_s - time_s) > 1e-6 * max(interval_s, 1.0)):
         raise CheckpointError(f"{path}: {records!r} records and {events!r} events do not fit its time {time_s:g} s "
                               f"(one record every {interval_s:g} s); it cannot be resumed from")
     try:
         with h5py.File(results, "r") as f:
+            check_format(results, f.attrs)
             complete = int(np.ravel(f.attrs.get("run_complete", 0))[0])      # h5netcdf writes a 1-array
             times = f["time"]
             have, have_events = len(times), len(f["event_time"]) if "event_time" in f else 0
-            last = float(times[records - 1]) if 0 < records <= have else None
+            kept = np.asarray(times[:records], dtype=float) if 0 < records <= have else np.empty(0)
     except (OSError, KeyError) as exc:
         raise CheckpointError(f"{results}: cannot read the results file to resume ({exc})") from None
+    except ValueError as exc:                                                  # of another results format
+        raise CheckpointError(str(exc)) from None
     if complete:
         raise CheckpointError(f"{results}: the run is complete (run_complete = 1): nothing to resume")
     if records > have or events > have_events:
         raise CheckpointError(f"{path}: needs {records} records and {events} events, {results} holds {have} and "
                               f"{have_events}: they do not belong together")
-    if last is not None and abs(last - time_s) > 1e-6 * max(interval_s, 1.0):
-        raise CheckpointError(f"{path}: its time {time_s:g} s is not that of record {records} of {results} "
-                              f"({last:g} s): they do not belong together")
+    # the records kept are one per interval from the start: the last at the checkpoint's time, none damaged
+    expected = interval_s * np.arange(1, len(kept) + 1)
+    wrong = np.flatnonzero(~(np.abs(kept - expected) <= 1e-6 * max(interval_s, 1.0)))
+    if len(wrong):
+        i = int(wrong[0])
+        raise CheckpointError(f"{path}: record {i + 1} of {results} is at {kept[i]:g} s, not {expected[i]:g} s "
+                              f"(one every {interval_s:g} s up to the checkpoint's {time_s:g} s): they do not "
+                              "belong together, or the file was changed")
+
+
+# what a checkpoint's metadata holds, of which JSON type: a checkpoint forged with its digest recomputed is refused
+# naming the entry, not met later as a KeyError or as text where a number was
+_META_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "config": ((dict,), "a table"), "source": ((str,), "a text"), "time_s": ((int, float), "a number"),
+    "end_s": ((int, float), "a number"), "records": ((int,), "a whole number"),
+    "events": ((int,), "a whole number"), "rng": ((list,), "a list"), "tally": ((dict,), "a table")}
+
+
+def _check_contents(path: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Refuse metadata missing an entry or of the wrong type, and arrays that are not numbers."""
+    for key, (kinds, wanted) in _META_TYPES.items():
+        value = meta.get(key)
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            found = "missing" if key not in meta else repr(value)[:40]
+            raise CheckpointError(f"{path}: its entry {key!r} is {found} where a checkpoint holds {wanted}: "
+                                  "it cannot be resumed from")
+    for name, values in arrays.items():
+        if name != "meta" and values.dtype.kind not in "biuf":
+            raise CheckpointError(f"{path}: its array {name!r} holds {values.dtype} where a checkpoint holds numbers: "
+                                  "it cannot be resumed from")
 
 
 def horizon(path: Path) -> tuple[float, float] | None:
@@ -154,6 +186,7 @@ def load(path: Path) -> dict[str, Any]:
     if written != _digest(arrays):
         raise CheckpointError(f"{path}: damaged or changed since it was written (its contents do not match their "
                               "SHA-256 digest): it cannot be resumed from")
+    _check_contents(path, meta, arrays)
     blocks = {k[len("block_"):]: v for k, v in arrays.items() if k.startswith("block_")}
     tally_arrays = {k[len("tally_"):]: v for k, v in arrays.items() if k.startswith("tally_")}
     meta["blocks"] = blocks

@@ -76,13 +76,20 @@ def _free_name(folder: Path, stem: str) -> Path:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from twin.sweeps import SweepError, sweep
+    from twin.config import files_read
+    from twin.sweeps import SweepError, load_sweep, sweep
 
     if args.workers < 1:
         print(f"twin: error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else Path(args.sweep).with_suffix(".nc")
-    if _over_an_input("--out", out, {"the sweep": [Path(args.sweep)]}):
+    try:
+        spec, _ = load_sweep(args.sweep)          # its base by path ("reference": the packaged park)
+        base = files_read(spec.base)
+    except SweepError as exc:
+        print(f"twin: error: {exc}", file=sys.stderr)
+        return 2
+    if _over_an_input("--out", out, {"the sweep": [Path(args.sweep)], "its base park (or a file it reads)": base}):
         return 2
     try:
         ds = sweep(args.sweep, out, n_workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
@@ -118,7 +125,7 @@ def _describe(cfg) -> str:
 
 def _ingest(args: argparse.Namespace) -> int:
     from twin.historian import ingest, load_tag_map
-    from twin.results import output_lock
+    from twin.results import output_lock, write_whole
 
     out = Path(args.out)
     report_path = out.with_suffix(".quality.csv")
@@ -133,8 +140,8 @@ def _ingest(args: argparse.Namespace) -> int:
     # locked as a run's results are (a run writing --out stops this at once), written beside and renamed: a
     # reader never meets half a file, and a refused or killed write leaves what was there
     with output_lock(out):
-        _write_beside(out, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
-        _write_beside(report_path, lambda tmp: report.to_csv(tmp, index=False))
+        write_whole(out, lambda f: ds.to_netcdf(f, engine="h5netcdf"))
+        write_whole(report_path, lambda f: f.write(report.to_csv(index=False).encode()))
     unknown = report.loc[report["status"] == "unknown tag", "tag"].tolist()
     print(f"{out}: {ds.sizes['time']} intervals of {args.interval:g} s, {len(ds.sample)} samples; "
           f"quality report {report_path}")
@@ -142,21 +149,6 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"  {len(unknown)} tag(s) not in the tag map: {', '.join(map(str, unknown[:10]))}"
               + (" ..." if len(unknown) > 10 else ""))
     return 0
-
-
-def _write_beside(path: Path, write) -> None:
-    """``write(temporary)`` into a new file beside ``path`` (never through a link planted there), then rename it
-    over ``path``; on an error the temporary file is removed and ``path`` is as it was."""
-    import os
-
-    tmp = path.with_name(f".{path.name}.writing")
-    tmp.unlink(missing_ok=True)
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _cells(spec: str | None, n: int) -> list[int]:
@@ -183,7 +175,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from twin.calibrate import calibrate_cells, check_problems, load_fit, problems_from_data, write_calibration
     from twin.config import files_read, load_config
-    from twin.results import READ_ENGINE, open_results
+    from twin.results import READ_ENGINE, open_results, write_whole
 
     config_files = files_read(args.config) if Path(args.config).is_file() else []
     inputs = {"the park config (or a file it reads)": config_files, "the fit file": [Path(args.fit)],
@@ -231,7 +223,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"twin: error: --workers/--batch-size: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    result.to_netcdf(out, engine="h5netcdf")
+    write_whole(out, lambda f: result.to_netcdf(f, engine="h5netcdf"))
     toml = write_calibration(result, out.with_suffix(".toml"))
     ok = int(result.success.sum())
     print(f"  {ok} of {len(cells)} fits converged -> {out}, {toml} (use: twin run CONFIG --calibration {toml})")
@@ -335,6 +327,10 @@ def _report(args: argparse.Namespace) -> int:
     if not Path(args.results).is_file():
         print(f"twin: error: {args.results}: no such results file", file=sys.stderr)
         return 2
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        print(f"twin: error: --out {args.out} is a file; a report is a folder (index.html and its figures): "
+              "choose a folder", file=sys.stderr)
+        return 2
     try:
         index = (sweep_report if is_sweep(args.results) else report)(args.results, args.out)
     except (ValueError, KeyError) as exc:
@@ -394,7 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--out", required=True, help="netCDF file to write (report beside it, .quality.csv)")
     ing.add_argument("--interval", type=float, default=600.0, help="model output interval, s (default 600)")
     ing.add_argument("--start", help="first time (UTC, ISO 8601); default: the first value")
-    ing.add_argument("--end", help="last time (UTC, ISO 8601); default: the last value")
+    ing.add_argument("--end", help="end of the last interval (UTC, ISO 8601; values at it or after are left out); "
+                                   "default: the interval holding the last value")
     ing.add_argument("--force", action="store_true", help="replace --out if it exists")
     ing.set_defaults(func=_ingest)
     cal = sub.add_parser("calibrate", help="fit cell parameters to plant data by replay, in batches on Dask")

@@ -578,8 +578,15 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
         raise HistorianError(f"nothing to ingest between {t0.isoformat()} and {t1.isoformat()}: the end (--end, or "
                              "the last value) must come after the start (--start, or the first value)")
     _check_horizon(data[data["tag"].isin(report.loc[report["status"] == "ok", "tag"])], t0, t1, max_days)
-    clean = clean[(clean["time"] >= t0) & (clean["time"] <= t1)]
-    n_bins = int(np.ceil((t1 - t0).total_seconds() / interval_s)) or 1
+    # intervals are [start, start + interval), every value in one: a given --end ends the last interval (values at
+    # it or after are left out, as a run's horizon), else the last interval is the one that holds the last value
+    # (a last value on an interval boundary starts an interval of its own, as any value there does)
+    if given_end is not None:
+        clean = clean[(clean["time"] >= t0) & (clean["time"] < t1)]
+        n_bins = int(np.ceil((t1 - t0).total_seconds() / interval_s)) or 1
+    else:
+        clean = clean[(clean["time"] >= t0) & (clean["time"] <= t1)]
+        n_bins = int((t1 - t0).total_seconds() // interval_s) + 1
     # each interval is labelled by its end, as the twin's results are
     times = (t0 + pd.to_timedelta(interval_s * np.arange(1, n_bins + 1), unit="s")).tz_localize(None)
     ds = xr.Dataset(coords={"time": times.to_numpy(), "cell": np.arange(tag_map.cells),
@@ -592,7 +599,7 @@ def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0
     for variable, group in signals.groupby("variable"):
         dim = MODEL_VARIABLES[variable][1]
         size = tag_map.cells if dim == "cell" else tag_map.lines
-        bins = np.minimum(((group["time"] - t0).dt.total_seconds().to_numpy() // interval_s).astype(int), n_bins - 1)
+        bins = ((group["time"] - t0).dt.total_seconds().to_numpy() // interval_s).astype(int)
         total = np.zeros((n_bins, size))
         count = np.zeros((n_bins, size))
         np.add.at(total, (bins, group["index"].to_numpy()), group["value"].to_numpy())

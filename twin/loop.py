@@ -37,8 +37,6 @@ __all__ = ["CollectSink", "Interrupted", "ResultsSink", "Sink", "new_tally", "ru
 _LOG = logging.getLogger("twin.results")
 # how long a checkpoint waits for a reader to let the file go before it is postponed to the next interval (s)
 CHECKPOINT_WAIT_S = 5.0
-# records a run keeps in memory while a reader holds its file (a day of 10-min records: ~85 MB for 720 cells)
-MAX_HELD_RECORDS = 144
 
 
 class Sink(Protocol):
@@ -142,14 +140,11 @@ class ResultsSink:
 
     def checkpoint(self, park) -> None:
         """Flush the results, then save the checkpoint that matches them. A reader holding the file does not stop
-        the run: the checkpoint is postponed to the next interval (its records stay in memory, up to twice the
-        buffer or ``MAX_HELD_RECORDS``), said once on the log; only a reader that holds it longer stops the run."""
+        the run: the checkpoint is postponed to the next interval, said once on the log (the writer keeps the
+        records in memory meanwhile, up to its limit, then waits for the reader)."""
         if park.site is not None:
             self.tally.update(park.site.state())
         if not self.writer.flush(wait=CHECKPOINT_WAIT_S):
-            if self.writer.held > max(2 * self.writer.buffer_size, MAX_HELD_RECORDS):
-                raise OSError(f"{self.writer.path}: a reader has held the file for {self.writer.held} records; "
-                              "cannot checkpoint: let the reader go (close the dataset) and resume")
             if not self.postponed:
                 _LOG.warning("%s: a reader holds the file: the checkpoint waits for it (the records stay in memory)",
                              self.writer.path)

@@ -275,6 +275,9 @@ class Park:
         bit, to a run that was never interrupted. A checkpoint of another run (its results file since
         replaced) is refused.
         """
+        if Path(out).is_symlink():     # its writes never go through a link (its target would be changed)
+            raise checkpoint.CheckpointError(f"{out}: is a symbolic link; a run resumes only the plain results file "
+                                             "it wrote")
         with output_lock(out):
             return cls._resume(Path(out), progress)
 
@@ -287,19 +290,30 @@ class Park:
         checkpoint.check_against_results(checkpoint.checkpoint_path(out), ckpt, out, config.run.output_interval_s)
         park = cls.__new__(cls)
         park._build(config)
+        needed, held = set(park.blocks()), set(ckpt["blocks"])
+        if needed != held:
+            raise checkpoint.CheckpointError(
+                f"{checkpoint.checkpoint_path(out)}: its state blocks {sorted(held ^ needed)} are not those of its "
+                "configuration: it was changed or damaged")
         try:
             if park.smelter is not None:
                 park.smelter.restore(ckpt["blocks"], ckpt["rng"])
             if park.refinery is not None:
                 park.refinery.restore(ckpt["blocks"])
-        except (KeyError, ValueError, TypeError, StopIteration) as exc:
+            missing = set(loop.new_tally(park)) - set(ckpt["tally"])
+            if missing:
+                raise KeyError(f"tally {sorted(missing)}")
+            if park.site is not None:
+                park.site.restore(ckpt["tally"])
+        except (KeyError, ValueError, TypeError, AttributeError, StopIteration) as exc:
             raise checkpoint.CheckpointError(f"{checkpoint.checkpoint_path(out)}: does not fit its configuration "
                                              f"({type(exc).__name__}: {exc}); it was changed or damaged") from None
-        if park.site is not None:
-            park.site.restore(ckpt["tally"])
         park.time_s = float(ckpt["time_s"])
-        writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
-                                      layout=park.layout(), buffer_size=config.run.buffer_records)
+        try:
+            writer = ResultsWriter.reopen(out, records=int(ckpt["records"]), events=int(ckpt["events"]),
+                                          layout=park.layout(), buffer_size=config.run.buffer_records)
+        except ValueError as exc:            # a file of another format or layout: nothing was changed in it
+            raise checkpoint.CheckpointError(str(exc)) from None
         if progress is not None:
             progress(park.time_s)              # plant time done before the checkpoint
         sink = loop.ResultsSink(writer, ckpt["tally"], ckpt["end_s"], park._checkpoint_every())

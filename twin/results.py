@@ -22,6 +22,8 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import io
+import logging
 import os
 import shutil
 import time as _time
@@ -37,6 +39,14 @@ import xarray as xr
 from twin._version import __version__
 from twin.undo import UndoFile, journal_path, roll_back
 
+_LOG = logging.getLogger("twin.results")
+# a run's end waits this long for a reader holding its file before it says so; it then waits until the reader lets
+# go (a reader never stops a writer: Ctrl-C or SIGTERM stops the wait, the file incomplete, resumable)
+CLOSE_TELL_AFTER_S = 5.0
+# records a writer keeps in memory while a reader holds its file before the run waits for it (at least twice its
+# buffer; a day of 10-min records: ~85 MB for 720 cells): memory stays flat whatever a reader does
+MAX_HELD_RECORDS = 144
+
 __all__ = [
     "DiskFullError",
     "EventLayout",
@@ -48,6 +58,7 @@ __all__ = [
     "open_results",
     "output_lock",
     "recover",
+    "write_whole",
 ]
 
 
@@ -322,6 +333,10 @@ class ResultsWriter:
             if sizes != layout.dims or have < records:
                 raise ValueError(f"{self.path}: holds {have} records of {sizes}; the checkpoint "
                                  f"needs at least {records} records of {layout.dims}")
+            missing = [name for name in layout.variables if name not in f]
+            if missing:
+                raise ValueError(f"{self.path}: lacks the variables {missing[:5]} its run writes: it was changed "
+                                 "since; it cannot be resumed")
             # every variable along an unlimited dimension cut back to the checkpoint's records and events
             for dim, size in (("time", records), ("event", events)):
                 for name in _along(f, dim):
@@ -347,7 +362,8 @@ class ResultsWriter:
             self._buffer[name].append(np.asarray(values[name], dtype=var.dtype))
         if (len(self._times) >= self.buffer_size
                 or _time.monotonic() - self._last_flush >= self.flush_seconds):
-            self.flush()
+            if not self.flush() and self.held >= max(2 * self.buffer_size, MAX_HELD_RECORDS):
+                self.flush_when_let_go(", the run with them")
 
     @property
     def held(self) -> int:
@@ -438,22 +454,87 @@ class ResultsWriter:
             buffered.clear()
         self._last_flush = _time.monotonic()
 
+    def flush_when_let_go(self, then: str = "") -> None:
+        """Flush, waiting as long as a reader holds the file (said once on the log, after
+        ``CLOSE_TELL_AFTER_S``): a reader never stops a writer. A signal stops the wait."""
+        self._when_let_go(lambda: self.flush(wait=0.5), then)
+
+    def _when_let_go(self, write, then: str) -> None:
+        waited = _time.monotonic()
+        told = False
+        while not write():
+            if not told and _time.monotonic() - waited >= CLOSE_TELL_AFTER_S:
+                _LOG.warning("%s: a reader holds the file: %d records wait for it to let go%s (close the dataset; "
+                             "Ctrl-C stops the wait, and twin run --resume continues the run later)",
+                             self.path, self.held, then)
+                told = True
+            _time.sleep(0.05)
+
     def close(self, complete: bool = True) -> None:
-        """Flush and mark the file complete (a run that stopped early leaves ``run_complete = 0``). After a write
-        that could not be made (full disk) nothing more is written."""
+        """Flush and mark the file complete (a run that stopped early leaves ``run_complete = 0``), waiting for a
+        reader that holds the file. After a write that could not be made (full disk) nothing more is written."""
         if self._stopped:
             return
-        if not self.flush(wait=120.0):
-            raise OSError(f"{self.path}: a reader has held the file for 2 minutes; "
-                          f"{len(self._times)} output records could not be written")
-        for _ in range(2400):
+
+        def mark() -> bool:
             try:
                 with _in_place(self.path) as f:
                     f.attrs["run_complete"] = int(complete)
-                return
+                return True
             except BlockingIOError:
-                _time.sleep(0.05)
-        raise OSError(f"{self.path}: a reader has held the file for 2 minutes; run_complete not set")
+                return False
+
+        self.flush_when_let_go(", the run's end with them")
+        self._when_let_go(mark, ", the run's end with them")
+
+
+class _RefusalKept(io.FileIO):
+    """A file for HDF5's ``fileobj`` driver that keeps the first write the system refuses (a full disk, a file-size
+    limit) in ``failed`` and takes nothing more, instead of raising into HDF5, which would leave its library
+    half-way and crash the process as it lets go of the file."""
+
+    failed: OSError | None = None
+
+    def write(self, data) -> int:
+        size = memoryview(data).nbytes
+        if self.failed is None:
+            try:
+                done = 0
+                while done < size:
+                    done += super().write(memoryview(data).cast("B")[done:]) or 0
+            except OSError as exc:
+                self.failed = exc
+        return size
+
+    def truncate(self, size: int | None = None) -> int:
+        size = self.tell() if size is None else size
+        if self.failed is None:
+            try:
+                super().truncate(size)
+            except OSError as exc:
+                self.failed = exc
+        return size
+
+
+def write_whole(path: str | Path, write) -> None:
+    """``write(f)`` into a new binary file beside ``path`` (never through a link planted there), then rename it over
+    ``path``: a reader never meets half a file. On an error (a write refused included) the new file is removed,
+    ``path`` is as it was, and the OSError is one line naming ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.writing")
+    tmp.unlink(missing_ok=True)
+    try:
+        with _RefusalKept(os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "r+") as f:
+            write(f)
+            if f.failed is not None:
+                raise f.failed
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except (OSError, RuntimeError, ValueError) as exc:     # h5py reports a failed write as any of these
+        raise OSError(f"{path}: cannot be written ({str(exc).splitlines()[0]}); "
+                      f"{'it is as it was' if path.exists() else 'nothing was written'}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _along(f: h5py.File, dim: str) -> list[str]:
@@ -517,6 +598,7 @@ def open_results(path: str | Path, load: bool = False, chunks: dict[str, int] | 
                           "a transfer cannot be opened: take it again from its source") from None
         try:
             check_format(path, ds.attrs)
+            _check_clock(path, ds)
             if load:
                 ds.load()
                 ds.close()
@@ -565,6 +647,25 @@ def _labels_as_index(ds: xr.Dataset) -> xr.Dataset:
 def _scalar(value):
     """A number attribute as netCDF keeps it (a 1-element array, as h5py reads it) or as xarray gives it."""
     return np.asarray(value).reshape(-1)[0]
+
+
+def _check_clock(path: Path, ds: xr.Dataset) -> None:
+    """Refuse a file whose records are not one per output interval from the run's start (a time missing, going
+    back or out of step): it was changed after its run wrote it, and every figure over its time axis would be
+    wrong."""
+    interval = ds.attrs.get("output_interval_s")
+    units = str(ds["time"].encoding.get("units", "")) if "time" in ds.coords else ""
+    if interval is None or not units.startswith("seconds since ") or ds["time"].size == 0:
+        return
+    start = np.datetime64(units[len("seconds since "):].rstrip("Z"), "ns")
+    expected = start + (np.arange(1, ds["time"].size + 1) * float(_scalar(interval)) * 1e9).astype("timedelta64[ns]")
+    times = ds["time"].values
+    wrong = np.flatnonzero(times != expected)            # NaT never equals
+    if wrong.size:
+        i = int(wrong[0])
+        raise ValueError(f"{path}: record {i + 1} is at {times[i]}, not {expected[i]} (one record every "
+                         f"{float(_scalar(interval)):g} s from the run's start): the file was changed after its run "
+                         "wrote it")
 
 
 def check_format(path: Path, attrs) -> None:

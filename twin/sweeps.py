@@ -42,6 +42,7 @@ the footprint, the axes as dimensions.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -56,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from twin._version import __version__
 from twin.cluster import dask_client
 from twin.config import ConfigError, config_data, default_config_path, parse_config, read_toml
+from twin.results import write_whole
 
 __all__ = ["KPIS", "SweepError", "SweepSpec", "load_sweep", "sweep"]
 
@@ -255,7 +257,7 @@ def _load(path: str | Path) -> tuple[SweepSpec, dict[str, Any], list[dict[str, A
 
 def _resolve(spec: SweepSpec, base: dict[str, Any], assignment: list[tuple[str, Any]]) -> dict[str, Any]:
     """The config data of a point (validated; a SweepError names the sweep, the keys and the values)."""
-    data = json.loads(json.dumps(base))                # a deep copy of plain TOML data
+    data = copy.deepcopy(base)                         # TOML data: tables, lists, values (a start's datetime)
     what = []
     for key, value in assignment:
         _set(data, key, value, spec.source)
@@ -290,7 +292,9 @@ def _set(data: dict[str, Any], key: str, value: Any, source: str) -> None:
 
 def point_key(data: dict[str, Any], seconds: float) -> str:
     """The cache key of a point: its resolved config, horizon and the alutwin version."""
-    text = json.dumps({"config": data, "seconds": seconds, "version": __version__}, sort_keys=True)
+    # TOML's datetimes (a run's start) by their ISO text
+    text = json.dumps({"config": data, "seconds": seconds, "version": __version__}, sort_keys=True,
+                      default=lambda value: value.isoformat())
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -369,10 +373,7 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
                   design, days)
     if spec.sample is not None:
         ds = _with_sensitivity(ds, spec.sample, design)
-    writing = out.with_name(out.name + ".writing")       # whole or not at all
-    writing.unlink(missing_ok=True)                      # a leftover, or a link planted there: not followed
-    ds.to_netcdf(writing, engine="h5netcdf")
-    os.replace(writing, out)
+    write_whole(out, lambda f: ds.to_netcdf(f, engine="h5netcdf"))       # whole or not at all
     return ds
 
 

@@ -112,3 +112,36 @@ def test_report_opens_in_headless_chromium(results, tmp_path):
     # the figures were drawn: a good share of the page is not white
     coloured = np.mean(np.any(picture[..., :3] < 0.9, axis=-1))
     assert coloured > 0.1
+
+
+def test_the_page_explains_the_footprint_and_a_one_day_run_draws_no_daily_dots(results, tmp_path):
+    """Issue 23: each source of the footprint says what it is, the power mix is named with its CO2 per MWh; the
+    axes carry no matplotlib offsets; a run of one day has its day in the table, not a figure of single dots on a
+    years-long date axis."""
+    import matplotlib.pyplot as plt
+
+    page = report(results, tmp_path / "rep").read_text()
+    assert "t CO2e/t Al: the potlines&#x27; and the carbon plant&#x27;s electricity, by the supply&#x27;s mix" in page
+    mix = re.search(r"power mix over the run</th><td>wind (\d+) %, captive (\d+) %, grid (\d+) % of the energy; "
+                    r"([\d.]+) t CO2 per MWh", page)
+    assert mix is not None and abs(sum(int(mix.group(k)) for k in (1, 2, 3)) - 100) <= 1
+    assert "the largest share" in page
+    one_day = tmp_path / "day.nc"
+    twin.run(park_with(cells=2), one_day, hours=6)
+    page = report(one_day, tmp_path / "day").read_text()
+    assert "daily_kpis.png" not in page and "KPIs by day and line" in page
+    # no offset on any axis the report draws (the rc setting is in force while it draws)
+    seen = []
+    original = plt.Figure.savefig
+
+    def offsets(fig, *args, **kwargs):
+        seen.extend(ax.yaxis.get_major_formatter().get_offset() for ax in fig.axes
+                    if hasattr(ax.yaxis.get_major_formatter(), "get_offset"))
+        return original(fig, *args, **kwargs)
+
+    plt.Figure.savefig = offsets
+    try:
+        report(one_day, tmp_path / "day2")
+    finally:
+        plt.Figure.savefig = original
+    assert seen and not any(seen), seen

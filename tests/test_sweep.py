@@ -204,6 +204,100 @@ def test_the_shipped_sweep_on_the_reference_park_loads_and_keys_every_point():
     from twin.config import default_config_path
     from twin.sweeps import _load, point_key
 
-    spec, _, points = _load(default_config_path().parent / "sweeps" / "line-current.toml")
+    _, _, points = _load(default_config_path().parent / "sweeps" / "line-current.toml")
     assert len(points) == 9 and all(str(p["run"]["start"]).startswith("2027-01-01") for p in points)
     assert len({point_key(p, 86400.0) for p in points}) == 9
+
+
+def test_a_sweep_killed_mid_way_runs_only_its_missing_points_and_gives_the_same_dataset(tmp_path):
+    """`twin sweep` killed with SIGKILL (its cluster's workers with it) once 2 of its 6 points are done: the same
+    command again runs only the 4 missing points (the finished ones' files untouched) and writes the dataset an
+    uninterrupted sweep writes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    axes = '[[axis]]\nkey = "smelter.potlines.L1.current_kA"\nvalues = [470, 480, 490, 500, 510, 520]\n'
+    sweep = write(tmp_path, axes, hours=6)
+    points = tmp_path / "sweep.nc.points"
+    command = [sys.executable, "-m", "twin.cli", "sweep", str(sweep), "--workers", "1", "--quiet"]
+    killed = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while len(list(points.glob("*.json"))) < 2 and time.monotonic() < deadline and killed.poll() is None:
+            time.sleep(0.05)
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)              # the command and its cluster's processes
+        killed.wait(timeout=30)
+    finished = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}
+    assert 2 <= len(finished) < 6 and not (tmp_path / "sweep.nc").exists()
+    assert subprocess.run(command, timeout=300).returncode == 0
+    again = {p.name: p.stat().st_mtime_ns for p in points.glob("*.json")}
+    assert len(again) == 6 and all(again[name] == finished[name] for name in finished)
+    with xr.open_dataset(tmp_path / "sweep.nc", engine="h5netcdf") as f:
+        resumed = f.load()
+    whole = twin.sweep(sweep, tmp_path / "whole.nc", n_workers=2)
+    assert not resumed.failed.any()
+    for name in resumed.data_vars:                       # the KPIs, the failures and the points' keys
+        np.testing.assert_array_equal(resumed[name].values, whole[name].values, err_msg=name)
+
+
+def test_the_shipped_examples_load_sobol_on_four_keys_and_a_monte_carlo_of_twenty_seeds():
+    """configs/sweeps: Sobol over 4 cell keys on superheat and DC energy (16 x 6 points), and 20 seeds of one park
+    (an integer range stays integers: `run.seed` takes no 1.0)."""
+    from twin.config import default_config_path
+
+    folder = default_config_path().parent / "sweeps"
+    sobol, _ = load_sweep(folder / "superheat-sobol.toml")
+    assert sobol.sample is not None and len(sobol.sample.parameter) == 4
+    assert sobol.sample.sensitivity == ["superheat", "specific_energy"] and len(sobol.sample.design()) == 96
+    seeds, _ = load_sweep(folder / "ae-monte-carlo.toml")
+    assert seeds.axis[0].points() == [[s] for s in range(1, 21)]
+
+
+def test_sobol_indices_of_four_keys_rank_the_heat_loss_for_superheat_and_the_resistance_for_energy(tmp_path):
+    """Saltelli points over four keys (the shipped example's, a smaller design): superheat answers most to the top
+    heat loss, the DC energy to what sets the voltage (the anode's resistance, the ACD), and every index has its
+    interval."""
+    sweep = write(tmp_path, """
+[sample]
+method = "sobol"
+n = 4
+seed = 7
+sensitivity = ["superheat", "specific_energy"]
+[[sample.parameter]]
+key = "smelter.cell.ua_top_W_per_K"
+bounds = [520.0, 640.0]
+[[sample.parameter]]
+key = "smelter.cell.h_shell_W_per_m2K"
+bounds = [38.0, 52.0]
+[[sample.parameter]]
+key = "smelter.cell.r_anode_uohm"
+bounds = [0.55, 0.65]
+[[sample.parameter]]
+key = "smelter.cell.acd_cm"
+bounds = [4.0, 5.0]
+""", hours=1)
+    ds = twin.sweep(sweep, tmp_path / "sobol.nc", n_workers=2)
+    assert ds.sizes["point"] == 4 * (4 + 2) and not ds.failed.any()
+    total = ds.sobol_total.isel(line=0)
+    heat = total.sel(kpi="superheat").to_series()
+    energy = total.sel(kpi="specific_energy").to_series()
+    assert heat.idxmax() == "smelter.cell.ua_top_W_per_K"
+    assert energy.idxmax() in ("smelter.cell.r_anode_uohm", "smelter.cell.acd_cm")
+    assert np.isfinite(ds.sobol_total_conf.values).all()
+
+
+def test_a_monte_carlo_of_twenty_seeds_gives_a_spread_of_anode_effect_frequency(tmp_path):
+    """20 seeds of two 8-cell lines over 2 days: each seed draws its own feeder faults and AEs, so AE frequency
+    (per pot-day, a new KPI of a point) spreads over the seeds; the same seed twice gives the same value."""
+    sweep = write(tmp_path, '[[axis]]\nkey = "run.seed"\nrange = {start = 1, stop = 20, num = 20}\n', hours=48)
+    (tmp_path / "park.toml").write_text(PARK.replace("cells = 2", "cells = 8").replace(
+        "[smelter]", "[smelter]\n[smelter.operations]\nfeeder_fault_rate_per_day = 0.5"))
+    ds = twin.sweep(sweep, tmp_path / "seeds.nc", n_workers=2)
+    assert not ds.failed.any() and list(ds["run.seed"].values) == list(range(1, 21))
+    frequency = ds.ae_frequency.mean("line").values
+    assert ds.ae_frequency.attrs["units"] == "d-1" and np.isfinite(frequency).all()
+    assert frequency.std() > 0 and len(np.unique(frequency)) >= 5

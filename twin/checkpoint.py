@@ -89,12 +89,10 @@ def check_run(path: Path, run_id: str | None, results: Path) -> None:
 
 def check_against_results(path: Path, ckpt: dict[str, Any], results: Path, interval_s: float) -> None:
     """Refuse (before anything is written) a checkpoint whose clock does not fit its run or its results file: a
-    time outside 0 .. end, records that are not the time's, more records or events than the file holds, a file of
-    another results format, records up to the checkpoint not one per interval (one changed, or of another run), or
+    time outside 0 .. end, records that are not the time's, more records or events than the file holds, records
+    up to the checkpoint not one per interval (one changed, or of another run), or
     a file already complete (nothing to resume: a resume would cut it back first)."""
     import h5py
-
-    from twin.results import check_format
 
     time_s, end_s = float(ckpt["time_s"]), float(ckpt["end_s"])
     records, events = ckpt["records"], ckpt["events"]
@@ -107,15 +105,12 @@ def check_against_results(path: Path, ckpt: dict[str, Any], results: Path, inter
                               f"(one record every {interval_s:g} s); it cannot be resumed from")
     try:
         with h5py.File(results, "r") as f:
-            check_format(results, f.attrs)
             complete = int(np.ravel(f.attrs.get("run_complete", 0))[0])      # h5netcdf writes a 1-array
             times = f["time"]
             have, have_events = len(times), len(f["event_time"]) if "event_time" in f else 0
             kept = np.asarray(times[:records], dtype=float) if 0 < records <= have else np.empty(0)
     except (OSError, KeyError) as exc:
         raise CheckpointError(f"{results}: cannot read the results file to resume ({exc})") from None
-    except ValueError as exc:                                                  # of another results format
-        raise CheckpointError(str(exc)) from None
     if complete:
         raise CheckpointError(f"{results}: the run is complete (run_complete = 1): nothing to resume")
     if records > have or events > have_events:

@@ -27,7 +27,7 @@ from twin.config import ParkConfig, parse_config
 from twin.drivers.schedule import ScheduleDriver
 from twin.refinery.outputs import refinery_layout
 from twin.refinery.plant import Refinery
-from twin.results import Layout, ResultsWriter, output_lock, recover
+from twin.results import Layout, ResultsWriter, check_file_format, output_lock, recover
 from twin.site.site import Site
 from twin.smelter.anode_effects import COUNTERS as AE_COUNTERS
 from twin.smelter.anode_effects import AnodeEffectSummary, summarise
@@ -287,6 +287,10 @@ class Park:
         ckpt = checkpoint.load(checkpoint.checkpoint_path(out))
         checkpoint.check_run(checkpoint.checkpoint_path(out), ckpt["tally"].get("run_id"), out)
         config = parse_config(ckpt["config"], source=ckpt["source"])
+        try:
+            check_file_format(out)
+        except ValueError as exc:                    # records of another meaning: nothing is changed in it
+            raise checkpoint.CheckpointError(str(exc)) from None
         checkpoint.check_against_results(checkpoint.checkpoint_path(out), ckpt, out, config.run.output_interval_s)
         park = cls.__new__(cls)
         park._build(config)

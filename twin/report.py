@@ -41,7 +41,8 @@ def report(results: str | Path, out: str | Path | None = None) -> Path:
     matplotlib.use("Agg")                         # no screen: render to files
 
     results = Path(results)
-    with open_results(results) as ds:
+    # axes in plain numbers: matplotlib's offsets ("+5e2" on a line current) were unreadable
+    with matplotlib.rc_context({"axes.formatter.useoffset": False}), open_results(results) as ds:
         if ds.sizes.get("time", 0) == 0:
             raise ValueError(f"{results}: holds no output records yet; nothing to report")
         out = Path(out) if out is not None else results.with_name(results.stem + "-report")
@@ -86,7 +87,8 @@ def _potline_sections(ds: xr.Dataset, kpis: PlantKPIs, out: Path) -> list[str]:
         + f"<p class='note'>Marked values are outside the target band of a modern 400-600 kA prebake cell: {bands} "
           "(typical values compiled in the smelter notes, sec. 3.1). Consumptions are per t of metal made; "
           "alumina as fed to the cells (a plant's 1,920-1,930 kg/t also counts handling losses).</p>",
-        _figure_section("Daily KPIs by line", _daily_figure(kpis, out)),
+        # days as points on a date axis only where there are days to compare (one day: its table row)
+        _figure_section("Daily KPIs by line", _daily_figure(kpis, out)) if _days(kpis) > 1 else "",
         "<h2>KPIs by day and line</h2>"
         + _kpi_table(kpis.daily.reset_index().assign(day=lambda d: d.day.dt.strftime("%Y-%m-%d")), ("day", "line")),
         _figure_section("Line means", _line_means_figure(kpis, out)),
@@ -107,6 +109,10 @@ def _potline_sections(ds: xr.Dataset, kpis: PlantKPIs, out: Path) -> list[str]:
     sections.append("<h2>Worst pots</h2><p class='note'>The pots that used most DC energy per kg of metal over the "
                     "run.</p>" + _kpi_table(worst, ("pot", "line")))
     return sections
+
+
+def _days(kpis: PlantKPIs) -> int:
+    return len(kpis.daily.index.get_level_values("day").unique())
 
 
 def _figure_section(title: str, *images: str) -> str:
@@ -140,6 +146,18 @@ def pairs(rows: list[tuple[str, str]]) -> str:
     return f"<table>{body}</table>"
 
 
+# what each source of the footprint is (twin.site.site.SOURCES; park notes sec. 4.3)
+SOURCE_NOTES = {
+    "anode": "CO2 of the anode carbon the cells burn (with its sulphur and ash)",
+    "bake": "fuel of the anode baking furnace",
+    "pfc": "CF4 and C2F6 of anode effects, as CO2e (GWP-100)",
+    "pfc_lvae": "CF4 of low-voltage anode effects, as CO2e",
+    "casthouse": "fuel of the casthouse furnaces",
+    "electricity": "the potlines' and the carbon plant's electricity, by the supply's mix",
+    "alumina": "the alumina the cells ate: the refinery's fuel, steam and electricity (or bought alumina's)",
+}
+
+
 def _carbon_table(ds: xr.Dataset) -> str:
     if "metal_produced" not in ds:
         return ""
@@ -148,10 +166,30 @@ def _carbon_table(ds: xr.Dataset) -> str:
         return ""
     by_source = ds.co2e.isel(time=-1).values / metal          # t CO2e since start per t made
     total = float(by_source.sum())
-    rows = [(str(s), f"{v:.2f} t CO2e/t Al") for s, v in zip(ds.source.values, by_source, strict=True)]
-    rows.append(("footprint (scope 1+2)", f"{total:.2f} t CO2e/t Al "
-                 f"({'under' if total < LOW_CARBON_LINE else 'over'} the {LOW_CARBON_LINE:g} t line)"))
+    rows = [(str(s), f"{v:.2f} t CO2e/t Al: {SOURCE_NOTES.get(str(s), '')}")
+            for s, v in zip(ds.source.values, by_source, strict=True)]
+    mix = _power_mix(ds)
+    if mix:
+        rows.append(("power mix over the run", mix))
+    largest = str(ds.source.values[int(np.argmax(by_source))])
+    rows.append(("footprint (scope 1+2)", f"{total:.2f} t CO2e/t Al, {'under' if total < LOW_CARBON_LINE else 'over'} "
+                 f"the {LOW_CARBON_LINE:g} t line; the largest share {largest} ({by_source.max():.2f} t)"))
     return pairs(rows)
+
+
+def _power_mix(ds: xr.Dataset) -> str:
+    """The supply's shares over the run (energy: the records are equal intervals) and its mean CO2 per MWh."""
+    names = [("wind", "wind_supply"), ("captive", "captive_supply"), ("grid", "grid_supply")]
+    if not all(var in ds for _, var in names):
+        return ""
+    energy = {label: float(np.nansum(ds[var].values)) for label, var in names}
+    whole = sum(energy.values())
+    if whole <= 0:
+        return ""
+    shares = ", ".join(f"{label} {100 * e / whole:.0f} %" for label, e in energy.items())
+    ef = float(np.nansum(ds.supply_emission_factor.values * ds.park_power_demand.values)
+               / np.nansum(ds.park_power_demand.values)) if "park_power_demand" in ds else float("nan")
+    return f"{shares} of the energy; {ef:.2f} t CO2 per MWh on average (grid and captive power carry their factors)"
 
 
 CIRCULAR = (("red_mud_made", "red mud (residue)", "t"), ("spent_pot_lining", "spent pot lining", "t"),

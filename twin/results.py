@@ -363,7 +363,7 @@ class ResultsWriter:
         if (len(self._times) >= self.buffer_size
                 or _time.monotonic() - self._last_flush >= self.flush_seconds):
             if not self.flush() and self.held >= max(2 * self.buffer_size, MAX_HELD_RECORDS):
-                self.flush_when_let_go(", the run with them")
+                self._flush_when_let_go()
 
     @property
     def held(self) -> int:
@@ -454,19 +454,19 @@ class ResultsWriter:
             buffered.clear()
         self._last_flush = _time.monotonic()
 
-    def flush_when_let_go(self, then: str = "") -> None:
-        """Flush, waiting as long as a reader holds the file (said once on the log, after
+    def _flush_when_let_go(self, waiting: str = "") -> None:
+        """Flush, waiting as long as a reader holds the file (``waiting`` says what waits, once on the log after
         ``CLOSE_TELL_AFTER_S``): a reader never stops a writer. A signal stops the wait."""
-        self._when_let_go(lambda: self.flush(wait=0.5), then)
+        self._when_let_go(lambda: self.flush(wait=0.5),
+                          waiting or f"{self.held} records wait for it to let go, and the run with them")
 
-    def _when_let_go(self, write, then: str) -> None:
-        waited = _time.monotonic()
+    def _when_let_go(self, write, waiting: str) -> None:
+        started = _time.monotonic()
         told = False
         while not write():
-            if not told and _time.monotonic() - waited >= CLOSE_TELL_AFTER_S:
-                _LOG.warning("%s: a reader holds the file: %d records wait for it to let go%s (close the dataset; "
-                             "Ctrl-C stops the wait, and twin run --resume continues the run later)",
-                             self.path, self.held, then)
+            if not told and _time.monotonic() - started >= CLOSE_TELL_AFTER_S:
+                _LOG.warning("%s: a reader holds the file: %s (close the dataset; Ctrl-C stops the wait, and "
+                             "twin run --resume continues the run later)", self.path, waiting)
                 told = True
             _time.sleep(0.05)
 
@@ -484,8 +484,8 @@ class ResultsWriter:
             except BlockingIOError:
                 return False
 
-        self.flush_when_let_go(", the run's end with them")
-        self._when_let_go(mark, ", the run's end with them")
+        self._flush_when_let_go(f"the run's end waits for it to let go (its last {self.held} records)")
+        self._when_let_go(mark, "the run's end waits for it to let go (to mark the file complete)")
 
 
 class _RefusalKept(io.FileIO):
@@ -666,6 +666,12 @@ def _check_clock(path: Path, ds: xr.Dataset) -> None:
         raise ValueError(f"{path}: record {i + 1} is at {times[i]}, not {expected[i]} (one record every "
                          f"{float(_scalar(interval)):g} s from the run's start): the file was changed after its run "
                          "wrote it")
+
+
+def check_file_format(path: Path) -> None:
+    """``check_format`` of the file at ``path`` (an OSError if it does not open)."""
+    with h5py.File(path, "r") as f:
+        check_format(path, f.attrs)
 
 
 def check_format(path: Path, attrs) -> None:

@@ -22,7 +22,7 @@ Or a sampled design instead of the axes (SALib's samplers; the points along one 
 values as its coordinates)::
 
     [sample]
-    method = "sobol"                   # "latin" (n points), "sobol" (n (2k + 2), Sobol indices), "morris"
+    method = "sobol"                   # "latin" (n points), "sobol" (n (k + 2), Sobol indices), "morris"
     n = 64                             # (n (k + 1), Morris' elementary effects)
     sensitivity = ["superheat", "current_efficiency"]      # the KPIs whose indices are computed, by line
     [[sample.parameter]]
@@ -71,6 +71,7 @@ KPIS = {
     "superheat": ("K", "mean superheat"),
     "excess_alf3": ("%", "mean excess AlF3, wt %,"),
     "alf3_use": ("kg t-1", "AlF3 added per t Al"),
+    "ae_frequency": ("d-1", "anode effects per pot-day"),
     "ae_minutes": ("min d-1", "anode-effect minutes per pot-day"),
 }
 
@@ -130,7 +131,10 @@ class Axis(BaseModel):
     def points(self) -> list[list[Any]]:
         """The values of this axis, one list (a value per key) per point."""
         if self.range is not None:
-            return [[float(v)] for v in np.linspace(self.range.start, self.range.stop, self.range.num)]
+            values = np.linspace(self.range.start, self.range.stop, self.range.num)
+            if all(float(v).is_integer() for v in values):     # whole numbers stay whole: seeds, counts
+                return [[int(v)] for v in values]
+            return [[float(v)] for v in values]
         return [v if self.keys is not None else [v] for v in self.values or []]
 
 
@@ -148,8 +152,8 @@ class SampledKey(BaseModel):
 
 class Sample(BaseModel):
     """Points drawn from a design over bounded keys (SALib's samplers): ``latin`` (Latin hypercube, ``n``
-    points), ``sobol`` (Saltelli's extension of a Sobol sequence, n (2k + 2) points for k keys, with Sobol
-    indices) or ``morris`` (n trajectories, n (k + 1) points, with Morris' elementary effects)."""
+    points), ``sobol`` (Saltelli's extension of a Sobol sequence, n (k + 2) points for k keys, with first-order
+    and total Sobol indices) or ``morris`` (n trajectories, n (k + 1) points, with Morris' elementary effects)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     method: Literal["latin", "sobol", "morris"] = "latin"
@@ -351,8 +355,9 @@ def sweep(path: str | Path, out: str | Path | None = None, *, n_workers: int = 2
         done = folder / f"{key}.json"
         if done.is_file():
             kept = json.loads(done.read_text())
-            if not kept["error"]:
-                results[key] = kept                    # a failed point is tried again
+            # a failed point is tried again, and one kept before a KPI was added
+            if not kept["error"] and all(set(KPIS) <= set(line) for line in kept["lines"].values()):
+                results[key] = kept
     todo = [(k, d) for k, d in dict(zip(keys, datas, strict=True)).items() if k not in results]
     if todo:
         with dask_client(scheduler, n_workers) as (client, _):

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import least_squares
 
-from twin.cluster import dask_client
+from twin.cluster import dask_client, on_a_worker
 from twin.config import (
     PER_CELL_KEYS,
     CellOverride,
@@ -35,6 +35,7 @@ from twin.config import (
 )
 from twin.replay import BatchReplay
 from twin.results import write_whole
+from twin.smelter.potline import kernel_threads
 from twin.smelter.steady import SteadyStateError
 
 INFEASIBLE_RESIDUAL = 1e3     # per observation, in noise units, for trial parameters without a steady state
@@ -182,6 +183,12 @@ def calibrate_cell(config: ParkConfig, inputs: xr.Dataset, measurements: list[Me
     ``calibrate_batch``.
     """
     return calibrate_batch(config, {0: (inputs, measurements)}, parameters, start, loss, input_noise)[0]
+
+
+def _batch_on_one_core(*args: Any, **kwargs: Any) -> list[CellFit]:
+    """``calibrate_batch`` as a Dask worker's task: its kernel on one core, the other workers on the others."""
+    with kernel_threads(1 if on_a_worker() else 0):
+        return calibrate_batch(*args, **kwargs)
 
 
 def calibrate_batch(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, list[Measurement]]],
@@ -373,7 +380,7 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
     with dask_client(scheduler, n_workers) as (client, local):
         # the data go to the workers once, as futures, not inside the task graph
         data = [client.scatter({k: problems[k] for k in batch}, direct=local) for batch in batches]
-        futures = [client.submit(calibrate_batch, config, part, parameters, input_noise=input_noise,
+        futures = [client.submit(_batch_on_one_core, config, part, parameters, input_noise=input_noise,
                                  key=f"calibrate-cells-{batch[0]}-{batch[-1]}", pure=False)
                    for part, batch in zip(data, batches, strict=True)]
         fits: list[CellFit] = [f for part in client.gather(futures) for f in part]

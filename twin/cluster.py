@@ -30,3 +30,14 @@ def dask_client(scheduler: str | None = None, n_workers: int = 2) -> Iterator[tu
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def on_a_worker() -> bool:
+    """True inside a task that a Dask worker runs (its process shares the machine's cores with other workers)."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True

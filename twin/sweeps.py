@@ -55,9 +55,10 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from twin._version import __version__
-from twin.cluster import dask_client
+from twin.cluster import dask_client, on_a_worker
 from twin.config import ConfigError, config_data, default_config_path, parse_config, read_toml
 from twin.results import write_whole
+from twin.smelter.potline import kernel_threads
 
 __all__ = ["KPIS", "SweepError", "SweepSpec", "load_sweep", "sweep"]
 
@@ -311,7 +312,8 @@ def run_point(data: dict[str, Any], seconds: float, folder: str, key: str, sourc
 
     out = Path(folder) / f"{key}.nc"
     try:
-        summary = run(parse_config(data, source=source), out, hours=seconds / 3600.0)
+        with kernel_threads(1 if on_a_worker() else 0):          # a worker's point takes one core
+            summary = run(parse_config(data, source=source), out, hours=seconds / 3600.0)
         with open_results(out) as ds:
             kpis = plant_kpis(ds)
         daily = kpis.daily.reset_index()

@@ -5,6 +5,8 @@ decides how a step is taken, for every cell of every line in one call.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +77,24 @@ def vary_cells(params: np.ndarray, state: np.ndarray, variation: VariationConfig
     for z in range(pot.ALUMINA_ZONES_MAX):
         params[PARAM[f"feeder_dose_{z}"], cells] *= doses[z, cells]
     state[STATE["acd"], cells] += acd[cells]
+
+
+# threads of the kernel's loop over lines (0: one per line); see ``kernel_threads``
+_KERNEL_THREADS = [0]
+
+
+@contextmanager
+def kernel_threads(n: int) -> Iterator[None]:
+    """Inside the block the kernel steps the lines on ``n`` threads (0: one per line, the default). A process that
+    is one of several sharing the machine's cores (a Dask worker's sweep point or calibration batch) takes one:
+    two workers of two OpenMP threads each on two cores ran a sweep's points 1.6 times slower than one worker
+    alone (threads waiting on each other's cores at every kernel call)."""
+    before = _KERNEL_THREADS[0]
+    _KERNEL_THREADS[0] = int(n)
+    try:
+        yield
+    finally:
+        _KERNEL_THREADS[0] = before
 
 
 @dataclass
@@ -348,7 +368,7 @@ class Potlines:
                        np.where(highest < ops.low_power_fraction, ops.low_power_top_factor, 1.0))
         self.params[PARAM["top_factor"]] = top[self.cell_line]
         pot.advance(self.state, self.params, self.aux, self.sums, self.counters, self.line, self.line_params,
-                    self.line_start, n_slow, n_sub, dt, continuous_feed)
+                    self.line_start, n_slow, n_sub, dt, continuous_feed, _KERNEL_THREADS[0])
         self.steps_in_sums += n_slow * n_sub
 
     def check_physics(self, when: str) -> None:

@@ -301,3 +301,42 @@ def test_a_monte_carlo_of_twenty_seeds_gives_a_spread_of_anode_effect_frequency(
     frequency = ds.ae_frequency.mean("line").values
     assert ds.ae_frequency.attrs["units"] == "d-1" and np.isfinite(frequency).all()
     assert frequency.std() > 0 and len(np.unique(frequency)) >= 5
+
+
+def test_sampled_keys_take_distributions_within_their_bounds(tmp_path):
+    """A Latin hypercube over a truncated normal top heat loss and a triangular anode resistance: every value
+    within its bounds (so within the key's range, checked at load), the normal's mean and the triangle's mode
+    where they were put; a distribution missing its parameters, a mode outside its bounds, or Morris over a
+    non-uniform key is refused naming the key."""
+    sweep = write(tmp_path, """
+[sample]
+method = "latin"
+n = 400
+seed = 5
+[[sample.parameter]]
+key = "smelter.cell.ua_top_W_per_K"
+bounds = [520.0, 640.0]
+distribution = "normal"
+mean = 570.0
+sd = 15.0
+[[sample.parameter]]
+key = "smelter.cell.r_anode_uohm"
+bounds = [0.55, 0.70]
+distribution = "triangular"
+mode = 0.58
+""")
+    spec, _ = load_sweep(sweep)
+    assert spec.sample is not None
+    design = spec.sample.design()
+    ua, r = design[:, 0], design[:, 1]
+    assert 520.0 <= ua.min() and ua.max() <= 640.0 and abs(ua.mean() - 570.0) < 2.0 and 12.0 < ua.std() < 17.0
+    assert 0.55 <= r.min() and r.max() <= 0.70 and abs(r.mean() - (0.55 + 0.70 + 0.58) / 3) < 0.003
+    for changes, words in (('sd = 15.0', 'takes mean and sd, got [\'mean\']'),
+                           ('mode = 0.58', 'mode = 0.8 is outside its bounds'),
+                           ('method = "latin"', 'morris: its trajectories step over uniform levels')):
+        replaced = {"sd = 15.0": "", "mode = 0.58": "mode = 0.8", 'method = "latin"': 'method = "morris"'}[changes]
+        path = tmp_path / "bad.toml"
+        path.write_text(sweep.read_text().replace(changes, replaced))
+        with pytest.raises(SweepError) as err:
+            load_sweep(path)
+        assert words in str(err.value) and "bad.toml" in str(err.value), str(err.value)

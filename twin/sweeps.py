@@ -28,6 +28,9 @@ values as its coordinates)::
     [[sample.parameter]]
     key = "smelter.cell.ua_top_W_per_K"
     bounds = [500, 700]                # checked against the key's range when the sweep is read
+    distribution = "normal"            # or "uniform" (the default), "log_uniform", "triangular" (with mode)
+    mean = 580                         # a normal's mean and sd, truncated to the bounds
+    sd = 20
 
 Keys are dotted paths into the park config; lists of named tables (potlines, products) are addressed by name.
 Every point's config is validated when the sweep is read, so a value outside a key's range is refused there,
@@ -140,15 +143,46 @@ class Axis(BaseModel):
 
 
 class SampledKey(BaseModel):
+    """A sampled key: its values lie within ``bounds`` (checked against the key's range when the sweep is read),
+    spread by ``distribution``: ``uniform`` (the default), ``log_uniform``, ``triangular`` (most likely at
+    ``mode``) or ``normal`` (``mean``, ``sd``, truncated to the bounds)."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     key: str
     bounds: tuple[float, float]
+    distribution: Literal["uniform", "log_uniform", "triangular", "normal"] = "uniform"
+    mode: float | None = None
+    mean: float | None = None
+    sd: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> SampledKey:
-        if not self.bounds[0] < self.bounds[1]:
+        lo, hi = self.bounds
+        if not lo < hi:
             raise ValueError(f"{self.key}: bounds {list(self.bounds)} must be [lower, upper] with lower < upper")
+        wanted = {"triangular": {"mode"}, "normal": {"mean", "sd"}}.get(self.distribution, set())
+        given = {name for name in ("mode", "mean", "sd") if getattr(self, name) is not None}
+        if given != wanted:
+            raise ValueError(f"{self.key}: a {self.distribution} distribution takes "
+                             f"{' and '.join(sorted(wanted)) or 'only its bounds'}, got {sorted(given) or 'none'}")
+        if self.mode is not None and not lo <= self.mode <= hi:
+            raise ValueError(f"{self.key}: mode = {self.mode:g} is outside its bounds {list(self.bounds)}")
+        if self.mean is not None and not lo <= self.mean <= hi:
+            raise ValueError(f"{self.key}: mean = {self.mean:g} is outside its bounds {list(self.bounds)}")
+        if self.distribution == "log_uniform" and lo <= 0:
+            raise ValueError(f"{self.key}: a log_uniform distribution needs bounds above 0, got {list(self.bounds)}")
         return self
+
+    def salib(self) -> tuple[str, list[float]]:
+        """SALib's name of the distribution and its parameters (its ``dists`` and ``bounds`` entries)."""
+        lo, hi = self.bounds
+        if self.distribution == "triangular":
+            assert self.mode is not None
+            return "triang", [lo, hi, (self.mode - lo) / (hi - lo)]        # the peak as a share of the width
+        if self.distribution == "normal":
+            assert self.mean is not None and self.sd is not None
+            return "truncnorm", [lo, hi, self.mean, self.sd]
+        return ("logunif" if self.distribution == "log_uniform" else "unif"), [lo, hi]
 
 
 class Sample(BaseModel):
@@ -173,13 +207,17 @@ class Sample(BaseModel):
         unknown = [k for k in self.sensitivity if k not in KPIS]
         if unknown:
             raise ValueError(f"sensitivity of {unknown}: not KPIs of a point; allowed: {', '.join(KPIS)}")
+        shaped = [p.key for p in self.parameter if p.distribution != "uniform"]
+        if self.method == "morris" and shaped:
+            raise ValueError(f"morris: its trajectories step over uniform levels; {shaped} are not uniform")
         if self.method == "sobol" and self.n & (self.n - 1):
             raise ValueError(f"sobol: n = {self.n} must be a power of 2 (Sobol sequences balance only then)")
         return self
 
     def problem(self) -> dict[str, Any]:
+        dists = [p.salib() for p in self.parameter]
         return {"num_vars": len(self.parameter), "names": [p.key for p in self.parameter],
-                "bounds": [list(p.bounds) for p in self.parameter]}
+                "bounds": [b for _, b in dists], "dists": [d for d, _ in dists]}
 
     def design(self) -> np.ndarray:
         """The points (point x key)."""

@@ -47,8 +47,9 @@ def test_bad_calibration_requests(tmp_path):
 
 
 @pytest.mark.slow
-def test_batch_of_cells_on_a_local_cluster(tmp_path):
-    """Three cells with different anode resistances, calibrated in parallel on a real LocalCluster."""
+def test_batch_of_cells_on_a_local_cluster(tmp_path, capsys):
+    """Three cells with different anode resistances, calibrated in parallel on a real LocalCluster, in batches of
+    one cell, with a bar of the cells fitted."""
     from twin.calibrate import calibrate_cells
 
     base = twin.load_config(output_interval_s=600.0)
@@ -60,7 +61,11 @@ def test_batch_of_cells_on_a_local_cluster(tmp_path):
         rec = twin.open_results(tmp_path / f"cell{k}.nc", load=True)
         volts = rec.cell_voltage.values[:, 0] + rng.normal(0, 0.01, rec.sizes["time"])
         problems[k] = (inputs_from_results(rec), [Measurement("cell_voltage", volts, 0.01)])
-    result = calibrate_cells(base, problems, [Parameter("r_anode_uohm", 0.2, 1.5)], n_workers=2)
+    capsys.readouterr()
+    result = calibrate_cells(base, problems, [Parameter("r_anode_uohm", 0.2, 1.5)], n_workers=2, batch_size=1,
+                             progress=True)
+    bar = capsys.readouterr().err
+    assert "cells fitted: 100%" in bar and "3/3" in bar, bar
     est = result.estimate.sel(parameter="r_anode_uohm").values
     se = result.std_error.sel(parameter="r_anode_uohm").values
     truth = np.array([truths[k] for k in result.cell.values])

@@ -442,3 +442,34 @@ def test_a_link_planted_as_the_results_file_is_never_written_through(tmp_path, c
     assert main(["run", "--resume", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "run.nc: is a symbolic link" in err and "Traceback" not in err
+
+
+def test_the_summary_gives_each_line_and_the_bath_and_a_resumed_run_gives_the_same(tmp_path):
+    """Issue 23: the run's summary has the bath (temperature, superheat, excess AlF3) and each line's figures: they
+    are the results file's (the lines' metal adds up to the park's; a line's means are the means over the run of
+    its interval means), and a run stopped and resumed from its checkpoint gives the same summary."""
+    cfg = twin.load_config(write_config(tmp_path, cells=2, every=1.0))
+    whole = twin.Park(cfg).run(tmp_path / "whole.nc", 4 * 3600.0)
+    assert whole.lines is not None and [ln.name for ln in whole.lines] == ["A", "B"]
+    assert sum(ln.metal_t for ln in whole.lines) == pytest.approx(whole.metal_t, rel=1e-12)
+    ds = twin.open_results(tmp_path / "whole.nc", load=True)
+    for j, line in enumerate(whole.lines):
+        cells = ds.cell_line.values == j
+        for name, value in (("bath_temperature", line.bath_temperature_C), ("superheat", line.superheat_K),
+                            ("excess_alf3", line.excess_alf3_wt), ("cell_voltage", line.mean_voltage_V)):
+            assert value == pytest.approx(float(np.mean(np.nanmean(ds[name].values[:, cells], axis=1))), rel=1e-6)
+    assert whole.bath_temperature_C == pytest.approx(np.mean([ln.bath_temperature_C for ln in whole.lines]))
+    assert "by line" in str(whole) and "superheat" in str(whole)
+    out = tmp_path / "stopped.nc"
+    done = {"s": 0.0}
+
+    def stop(seconds):
+        done["s"] += seconds
+        if done["s"] >= 2.5 * 3600:
+            raise Stop
+
+    with pytest.raises(Stop):
+        twin.Park(cfg).run(out, 4 * 3600.0, progress=stop)
+    resumed = twin.Park.resume(out)
+    assert resumed.lines == whole.lines
+    assert (resumed.bath_temperature_C, resumed.metal_t) == (whole.bath_temperature_C, whole.metal_t)

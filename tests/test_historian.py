@@ -146,6 +146,23 @@ def test_twin_run_exported_and_ingested_back(tmp_path, tag_map):
                                rtol=1e-6)
 
 
+def test_ingest_and_report_show_their_progress_when_asked(tmp_path, capsys):
+    """Issue 23: ingest has a bar over the tags, the report over the days it reads (tqdm on stderr); the commands
+    show them on a terminal unless --quiet, never in a pipe or a log."""
+    ingest([write_long(tmp_path)], load_tag_map(TAG_MAP), progress=True)
+    bar = capsys.readouterr().err
+    assert "tags:" in bar and "/4 [" in bar, bar                      # over the export's 4 tags
+    from twin.report import report
+
+    results = tmp_path / "run.nc"
+    twin.run(reference_with_cells(2), results, hours=2)
+    report(results, tmp_path / "page", progress=True)
+    bar = capsys.readouterr().err
+    assert "days read:" in bar and "/1 [" in bar, bar                 # one calendar day
+    assert main(["report", str(results), "--out", str(tmp_path / "page2")]) == 0          # stderr is no terminal
+    assert "days read" not in capsys.readouterr().err
+
+
 def test_cli_ingest(tmp_path, capsys):
     out = tmp_path / "data.nc"
     assert main(["ingest", str(write_long(tmp_path)), "--tags", str(TAG_MAP), "--out", str(out)]) == 0

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import least_squares
+from tqdm import tqdm
 
 from twin.cluster import dask_client, on_a_worker
 from twin.config import (
@@ -364,14 +365,18 @@ def _autocorrelation_factor(residuals: np.ndarray, observed: list[np.ndarray]) -
 
 def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, list[Measurement]]],
                     parameters: list[Parameter], scheduler: str | None = None, n_workers: int = 2,
-                    batch_size: int | None = None, input_noise: dict[str, float] | None = None) -> xr.Dataset:
-    """Calibrate many cells on Dask: a LocalCluster, or the scheduler at ``scheduler``.
+                    batch_size: int | None = None, input_noise: dict[str, float] | None = None,
+                    progress: bool = False) -> xr.Dataset:
+    """Calibrate many cells on Dask: a LocalCluster, or the scheduler at ``scheduler`` (``progress``: a bar of the
+    cells whose batch is done, tqdm on stderr; smaller batches, ``batch_size``, move it more often).
 
     ``problems`` maps a cell index to its replay inputs and measurements. Cells go to the workers in
     batches (``batch_size``; default: as many batches as workers), each batch one ``calibrate_batch``
     (``input_noise`` as there). Returns estimates, standard errors (and their part from the inputs'
     noise), cost, observations and evaluations by ``cell`` (and the correlations) as a dataset.
     """
+    from dask.distributed import as_completed
+
     if n_workers < 1 or (batch_size is not None and batch_size < 1):
         raise ValueError(f"workers ({n_workers}) and batch size ({batch_size}) must be at least 1")
     cells = sorted(problems)
@@ -383,7 +388,13 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
         futures = [client.submit(_batch_on_one_core, config, part, parameters, input_noise=input_noise,
                                  key=f"calibrate-cells-{batch[0]}-{batch[-1]}", pure=False)
                    for part, batch in zip(data, batches, strict=True)]
-        fits: list[CellFit] = [f for part in client.gather(futures) for f in part]
+        done: dict[int, list[CellFit]] = {}
+        with tqdm(total=len(cells), desc="cells fitted", unit="cell", disable=not progress) as bar:
+            for future in as_completed(futures):
+                i = futures.index(future)
+                done[i] = future.result()
+                bar.update(len(batches[i]))
+        fits: list[CellFit] = [f for i in range(len(futures)) for f in done[i]]
     names = [p.name for p in parameters]
     return xr.Dataset(
         {

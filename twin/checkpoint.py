@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = 11         # 11: the LVAE state is the time a running LVAE lasts with no zone below (issue 19);
+FORMAT = 12         # 12: the run's tally by line (charge, sums of the lines' means) for its summary (issue 23);
+                    # 11: the LVAE state is the time a running LVAE lasts with no zone below (issue 19);
                     # 10: the refinery's cooler set-point, liquor impurities, bound soda in the solids and
                     # the silo's Na2O (issue 21);
                     # 9: CaO, excess carbon, anode and cathode drops, the beam's mean (issue 19);

@@ -26,6 +26,11 @@ def _over_an_input(option: str, out: Path, inputs: dict[str, list[Path]]) -> boo
     return False
 
 
+def _bar_wanted(args: argparse.Namespace) -> bool:
+    """A command's progress bar: on a terminal, unless --quiet (a bar in a log file or a pipe is noise)."""
+    return not args.quiet and sys.stderr.isatty()
+
+
 def _run(args: argparse.Namespace) -> int:
     from twin import checkpoint
     from twin.config import load_config
@@ -136,7 +141,8 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"twin: error: --out {out} exists; give --force to replace it, or another --out", file=sys.stderr)
         return 2
     tag_map = load_tag_map(args.tags)
-    ds, report = ingest(args.exports, tag_map, interval_s=args.interval, start=args.start, end=args.end)
+    ds, report = ingest(args.exports, tag_map, interval_s=args.interval, start=args.start, end=args.end,
+                        progress=_bar_wanted(args))
     # locked as a run's results are (a run writing --out stops this at once), written beside and renamed: a
     # reader never meets half a file, and a refused or killed write leaves what was there
     with output_lock(out):
@@ -218,7 +224,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"  {name}: noise {sd:.4g} per value, carried into the standard errors")
     try:
         result = calibrate_cells(cfg, problems, spec.parameters(), scheduler=args.scheduler, n_workers=args.workers,
-                                 batch_size=args.batch_size, input_noise=input_noise)
+                                 batch_size=args.batch_size, input_noise=input_noise, progress=_bar_wanted(args))
     except ValueError as exc:
         print(f"twin: error: --workers/--batch-size: {exc}", file=sys.stderr)
         return 2
@@ -332,7 +338,8 @@ def _report(args: argparse.Namespace) -> int:
               "choose a folder", file=sys.stderr)
         return 2
     try:
-        index = (sweep_report if is_sweep(args.results) else report)(args.results, args.out)
+        index = (sweep_report(args.results, args.out) if is_sweep(args.results)
+                 else report(args.results, args.out, progress=_bar_wanted(args)))
     except (ValueError, KeyError) as exc:
         print(f"twin: error: {args.results}: cannot report it ({exc})", file=sys.stderr)
         return 2
@@ -393,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--end", help="end of the last interval (UTC, ISO 8601; values at it or after are left out); "
                                    "default: the interval holding the last value")
     ing.add_argument("--force", action="store_true", help="replace --out if it exists")
+    ing.add_argument("--quiet", action="store_true", help="no progress bar")
     ing.set_defaults(func=_ingest)
     cal = sub.add_parser("calibrate", help="fit cell parameters to plant data by replay, in batches on Dask")
     cal.add_argument("config", help="park TOML (its output interval must be the data's)")
@@ -403,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
     cal.add_argument("--scheduler", help="address of an existing dask.distributed scheduler")
     cal.add_argument("--batch-size", type=int, help="cells per Dask task (default: cells / workers)")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.set_defaults(func=_calibrate)
     swp = sub.add_parser("sweep", help="run a park over axes of its config keys on Dask; KPIs of every point")
     swp.add_argument("sweep", help="sweep TOML: base, days or hours, [[axis]] (see twin.sweeps; configs/sweeps/)")
@@ -416,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="an HTML page with figures of a results file or a sweep")
     rep.add_argument("results", help="results file of twin run, or the file of twin sweep")
     rep.add_argument("--out", metavar="DIR", help="directory for index.html and figures (default: <results>-report)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_report)
     trn = sub.add_parser("train", help="operator training: a live potline in the browser, with a scenario's faults")
     trn.add_argument("config", nargs="?", default=None,

@@ -34,6 +34,7 @@ import pandas as pd
 import pint
 import xarray as xr
 from pydantic import Field, ValidationError, field_validator, model_validator
+from tqdm import tqdm
 
 from twin.schema import HistorianError, Section
 
@@ -499,21 +500,25 @@ def _clock(interval_s: float, start: str | None, end: str | None) -> tuple[pd.Ti
 
 
 def ingest(exports: list[str | Path], tag_map: TagMap, interval_s: float = 600.0, start: str | None = None,
-           end: str | None = None, max_days: float = 3660.0) -> tuple[xr.Dataset, pd.DataFrame]:
-    """Read exports, map tags, clean, convert units and put signals on the model clock.
+           end: str | None = None, max_days: float = 3660.0,
+           progress: bool = False) -> tuple[xr.Dataset, pd.DataFrame]:
+    """Read exports, map tags, clean, convert units and put signals on the model clock (``progress``: a bar over
+    the tags, tqdm on stderr).
 
     Returns the dataset (signals by ``time`` x ``cell`` or ``line``; samples as a table on ``sample``)
     and the data-quality report (one row per tag, unknown tags included). Data spanning more than
     ``max_days`` (a mistyped year) is refused, naming the earliest and the latest row.
     """
     given_start, given_end = _clock(interval_s, start, end)
-    frames = [read_export(p, tag_map.timezone).assign(file=_shown(p)) for p in exports]
+    frames = [read_export(p, tag_map.timezone).assign(file=_shown(p))
+              for p in tqdm(exports, desc="exports read", unit="file", disable=not progress or len(exports) < 2)]
     data = pd.concat(frames, ignore_index=True)
     report_rows = []
     kept = []
     weighted = []        # step and interpolated signals: (variable, index, storage, times, values or NaN)
     mapped = []          # the times of every row of a known tag, before cleaning (the data's horizon)
-    for tag, group in data.groupby("tag", sort=True):
+    tags = data.groupby("tag", sort=True)
+    for tag, group in tqdm(tags, total=tags.ngroups, desc="tags", unit="tag", disable=not progress, leave=False):
         stats = {"tag": tag, "rows": len(group)}
         found = tag_map.match(str(tag))
         if found is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xarray as xr
+from tqdm import tqdm
 
 from twin._core.pot import AL_KG_PER_COULOMB
 
@@ -75,7 +76,7 @@ def _ratios(t: dict[str, np.ndarray], charge_C: np.ndarray, pot_days: np.ndarray
         }
 
 
-def plant_kpis(ds: xr.Dataset, time_bins: int = 600, pot_bins: int = 120) -> PlantKPIs:
+def plant_kpis(ds: xr.Dataset, time_bins: int = 600, pot_bins: int = 120, progress: bool = False) -> PlantKPIs:
     """KPIs of a results file opened with `twin.open_results` (read a day of records at a time).
 
     ``time_bins`` and ``pot_bins`` bound the maps' size: each map value is the mean of the records and pots of
@@ -106,7 +107,8 @@ def plant_kpis(ds: xr.Dataset, time_bins: int = 600, pot_bins: int = 120) -> Pla
     pot_charge, pot_days = np.zeros(n_cells), np.zeros(n_cells)
     series = {name: np.full((n_time, n_lines), np.nan) for name in (*MEANS, "line_current", "pots_in_service")}
     daily_rows = []
-    for i0, i1 in zip(starts, ends, strict=True):
+    for i0, i1 in tqdm(list(zip(starts, ends, strict=True)), desc="days read", unit="day", disable=not progress,
+                       leave=False):
         chunk = ds.isel(time=slice(int(i0), int(i1)))
         current = np.asarray(chunk.line_current.values, float)                  # A, (t, line)
         in_line = np.asarray(chunk.in_service.values, float) if "in_service" in chunk \

@@ -107,6 +107,9 @@ def new_tally(park, run_id: str | None = None) -> dict:
     tally: dict = {"charge": 0.0, "voltage_sum": 0.0, "intervals": 0, "run_id": run_id or uuid.uuid4().hex}
     if park.smelter is not None:
         tally["start_counters"] = park.smelter.counters.copy()
+        # by line: the charge through its cells in the line, and the sums of its interval means of LINE_MEANS
+        tally["line_charge"] = np.zeros(park.smelter.n_lines)
+        tally["line_sums"] = np.zeros((len(LINE_MEANS), park.smelter.n_lines))
     if park.refinery is not None:
         tally["refinery_start"] = np.array(list(park.refinery.cumulative.values()))
     return tally
@@ -129,9 +132,14 @@ class ResultsSink:
         if park.smelter is not None:
             self.writer.append_events(park.smelter.ops.take_events())
             # the charge through the cells in the line (cut-out cells are bypassed)
-            tally["charge"] += (float(np.sum(record["line_current"][park.smelter.cell_line] * record["in_service"]))
-                                * interval)
+            cell_line = park.smelter.cell_line
+            charge = record["line_current"][cell_line] * record["in_service"] * interval
+            tally["charge"] += float(np.sum(charge))
             tally["voltage_sum"] += mean_in_line(record["cell_voltage"])
+            tally["line_charge"] += np.bincount(cell_line, charge, minlength=park.smelter.n_lines)
+            for i, name in enumerate(LINE_MEANS):
+                tally["line_sums"][i] += [mean_in_line(record[name][park.smelter.cells_of(j)])
+                                          for j in range(park.smelter.n_lines)]
         self.writer.append(park.time_s, record)
         tally["intervals"] += 1
         due = self.every > 0 and round(park.time_s / interval) % self.every == 0
@@ -179,6 +187,10 @@ class CollectSink:
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.array(rows) for name, rows in self.rows.items()}
+
+
+# the cell means a run's summary gives by line (each the mean over the run of the line's interval means)
+LINE_MEANS = ("cell_voltage", "bath_temperature", "superheat", "excess_alf3")
 
 
 def mean_in_line(values: np.ndarray) -> float:

@@ -37,7 +37,21 @@ from twin.smelter.potline import Potlines
 
 _LOG = logging.getLogger("twin.power")
 
-__all__ = ["Park", "RunSummary", "Snapshot", "run"]
+__all__ = ["LineSummary", "Park", "RunSummary", "Snapshot", "run"]
+
+
+@dataclass(frozen=True)
+class LineSummary:
+    """A potline's figures over a run (the means are over the run of the line's interval means)."""
+
+    name: str
+    metal_t: float
+    current_efficiency: float
+    specific_energy_kWh_per_kg: float
+    mean_voltage_V: float
+    bath_temperature_C: float
+    superheat_K: float
+    excess_alf3_wt: float
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,10 @@ class RunSummary:
     bauxite_factor: float = float("nan")
     footprint: dict[str, float] | None = None     # t CO2e per t Al by source (scope 1 and 2)
     anode_effects: AnodeEffectSummary | None = None
+    bath_temperature_C: float = float("nan")       # the mean over the run of the lines' interval means
+    superheat_K: float = float("nan")
+    excess_alf3_wt: float = float("nan")
+    lines: list[LineSummary] | None = None
 
     @property
     def co2e_per_t(self) -> float:
@@ -69,8 +87,16 @@ class RunSummary:
                      f"  metal made            {self.metal_t:,.1f} t\n"
                      f"  mean cell voltage     {self.mean_voltage_V:.3f} V\n"
                      f"  current efficiency    {100 * self.current_efficiency:.2f} %\n"
-                     f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al"
+                     f"  DC specific energy    {self.specific_energy_kWh_per_kg:.2f} kWh/kg Al\n"
+                     f"  bath                  {self.bath_temperature_C:.1f} degC, superheat {self.superheat_K:.1f} K, "
+                     f"excess AlF3 {self.excess_alf3_wt:.2f} wt %"
                      + (f"\n{self.anode_effects}" if self.anode_effects else ""))
+            if self.lines and len(self.lines) > 1:
+                text += "\n  by line               metal t    CE %  DC kWh/kg  cell V  bath degC  superheat K  AlF3 %"
+                text += "".join(f"\n    {ln.name:<20}{ln.metal_t:>8,.1f}  {100 * ln.current_efficiency:6.2f}"
+                                f"  {ln.specific_energy_kWh_per_kg:9.2f}  {ln.mean_voltage_V:6.3f}"
+                                f"  {ln.bath_temperature_C:9.1f}  {ln.superheat_K:11.1f}  {ln.excess_alf3_wt:6.2f}"
+                                for ln in self.lines)
         if self.footprint:
             line = "under" if self.co2e_per_t < LOW_CARBON_LINE else "over"
             parts = ", ".join(f"{k} {v:.2f}" for k, v in self.footprint.items())
@@ -324,6 +350,27 @@ class Park:
         loop.run(park, park.schedule, sink, ckpt["end_s"], progress)
         return park.summary(out, sink.tally)
 
+    def _line_figures(self, tally: dict) -> dict[str, Any]:
+        """The summary's bath figures (means over the lines' cells) and each line's, from ``tally``."""
+        s, since = self.smelter, tally["start_counters"]
+        assert s is not None and self.config.smelter is not None
+        n_out = max(tally["intervals"], 1)
+        metal = np.bincount(s.cell_line, s.counted_since(since, "metal_produced"), minlength=s.n_lines)
+        energy = np.bincount(s.cell_line, s.counted_since(since, "energy_dc"), minlength=s.n_lines)
+        means = dict(zip(loop.LINE_MEANS, tally["line_sums"] / n_out, strict=True))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lines = [LineSummary(name=ln.name, metal_t=metal[j] / 1e3,
+                                 current_efficiency=metal[j] / (tally["line_charge"][j] * AL_KG_PER_COULOMB),
+                                 specific_energy_kWh_per_kg=energy[j] / metal[j],
+                                 mean_voltage_V=means["cell_voltage"][j],
+                                 bath_temperature_C=means["bath_temperature"][j], superheat_K=means["superheat"][j],
+                                 excess_alf3_wt=means["excess_alf3"][j])
+                     for j, ln in enumerate(self.config.smelter.potlines)]
+        cells = np.bincount(s.cell_line, minlength=s.n_lines)       # the park's means weigh lines by their cells
+        return {"bath_temperature_C": float(np.average(means["bath_temperature"], weights=cells)),
+                "superheat_K": float(np.average(means["superheat"], weights=cells)),
+                "excess_alf3_wt": float(np.average(means["excess_alf3"], weights=cells)), "lines": lines}
+
     def summary(self, path: Path, tally: dict) -> RunSummary:
         """The plant figures of a run into ``path`` from its ``tally`` (``twin.loop.new_tally``) to now."""
         n_out = tally["intervals"]
@@ -344,7 +391,7 @@ class Park:
                 if hours > 0 else float("nan"),
                 anode_effects=summarise({name: s.counted_since(since, name) for name in AE_COUNTERS},
                                         cells * hours / 24.0, s.cell_names) if hours > 0 else None,
-                footprint=self.site.footprint())
+                footprint=self.site.footprint(), **self._line_figures(tally))
         if self.refinery is not None:
             made = dict(zip(self.refinery.cumulative, np.array(list(self.refinery.cumulative.values()))
                             - tally["refinery_start"], strict=True))

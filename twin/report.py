@@ -35,8 +35,9 @@ KPI_COLUMNS = (("pots_in_service", "pots in line", "{:.0f}"), ("line_current_kA"
                ("hours_outside_validity", "h outside validity", "{:.1f}"))
 
 
-def report(results: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of ``results`` into ``out`` (default: ``<results>-report``); return index.html."""
+def report(results: str | Path, out: str | Path | None = None, progress: bool = False) -> Path:
+    """Write the report of ``results`` into ``out`` (default: ``<results>-report``); return index.html.
+    ``progress`` shows a bar (tqdm, on stderr) over the days read."""
     import matplotlib
     matplotlib.use("Agg")                         # no screen: render to files
 
@@ -49,7 +50,7 @@ def report(results: str | Path, out: str | Path | None = None) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         parts = [_header(results, ds)]
         if "cell_voltage" in ds:
-            kpis = plant_kpis(ds)
+            kpis = plant_kpis(ds, progress=progress)
             parts += _potline_sections(ds, kpis, out)
         if "silo_inventory" in ds:
             parts.append(_figure_section("Alumina silo", _series(ds, out, "silo", [("silo_inventory", "silo", 1e-3)],

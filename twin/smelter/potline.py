@@ -190,6 +190,10 @@ class Potlines:
         self.driven_by_record = False
 
     # ------------------------------------------------------------------ set-up
+    @property
+    def n_lines(self) -> int:
+        return len(self.line_start) - 1
+
     def cells_of(self, j: int) -> slice:
         return slice(int(self.line_start[j]), int(self.line_start[j + 1]))
 

@@ -389,9 +389,10 @@ def calibrate_cells(config: ParkConfig, problems: dict[int, tuple[xr.Dataset, li
                                  key=f"calibrate-cells-{batch[0]}-{batch[-1]}", pure=False)
                    for part, batch in zip(data, batches, strict=True)]
         done: dict[int, list[CellFit]] = {}
+        index = {future.key: i for i, future in enumerate(futures)}
         with tqdm(total=len(cells), desc="cells fitted", unit="cell", disable=not progress) as bar:
-            for future in as_completed(futures):
-                i = futures.index(future)
+            for future in as_completed(futures, loop=client.loop):        # the client is not the default one
+                i = index[future.key]
                 done[i] = future.result()
                 bar.update(len(batches[i]))
         fits: list[CellFit] = [f for i in range(len(futures)) for f in done[i]]

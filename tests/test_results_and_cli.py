@@ -178,6 +178,23 @@ def test_the_commands_log_warnings_as_warnings_and_not_dasks_info(tmp_path, caps
                    "twin: warning: distributed.worker: memory use is high", "twin: error: bad thing"], err
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_shows_the_informational_records_too_and_only_when_asked(tmp_path, capsys, where):
+    """`--verbose` (before or after the command) shows INFO, Dask's with its logger's name; the next command
+    without it shows warnings only again."""
+    import logging
+
+    argv = ["check-config", str(write_config(tmp_path))]
+    assert main(["--verbose", *argv] if where == "before" else [*argv, "--verbose"]) == 0
+    capsys.readouterr()
+    logging.getLogger("distributed.nanny").info("Start Nanny at: 'tcp://127.0.0.1:1'")
+    assert capsys.readouterr().err.splitlines() == ["twin: info: distributed.nanny: Start Nanny at: 'tcp://127.0.0.1:1'"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    logging.getLogger("distributed.nanny").info("Start Nanny at: 'tcp://127.0.0.1:1'")
+    assert capsys.readouterr().err == ""
+
+
 def test_a_second_run_on_the_same_results_file_stops(tmp_path, capsys):
     """While a run writes a file (holds its lock), another run on it stops at once with a clear error."""
     from twin.results import OutputLockedError, output_lock

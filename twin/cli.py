@@ -352,9 +352,9 @@ class _StderrLines(logging.StreamHandler):
     a library's own (Dask's) with its logger's name. Records below WARNING are not shown: Dask's INFO
     ("Start Nanny at ...") propagates to the root logger whatever the root's level, so the handler filters."""
 
-    def __init__(self) -> None:
+    def __init__(self, level: int = logging.WARNING) -> None:
         super().__init__()
-        self.setLevel(logging.WARNING)
+        self.setLevel(level)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr          # the stream of now (a redirected or captured stderr), not of import
@@ -365,12 +365,15 @@ class _StderrLines(logging.StreamHandler):
         return f"twin: {record.levelname.lower()}: {source}{record.getMessage()}"
 
 
-def _log_to_stderr() -> None:
+def _log_to_stderr(verbose: bool = False) -> None:
+    """Warnings and errors on stderr; with ``verbose`` also INFO, the model's and the libraries' (Dask's)."""
+    level = logging.INFO if verbose else logging.WARNING
     root = logging.getLogger()
-    if not any(isinstance(h, _StderrLines) for h in root.handlers):
-        root.addHandler(_StderrLines())
-    if root.level > logging.WARNING or root.level == logging.NOTSET:
-        root.setLevel(logging.WARNING)
+    for handler in [h for h in root.handlers if isinstance(h, _StderrLines)]:
+        root.removeHandler(handler)
+    root.addHandler(_StderrLines(level))
+    if root.level > level or root.level == logging.NOTSET:
+        root.setLevel(level)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -443,13 +446,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a park TOML file and exit")
     check.add_argument("config")
     check.set_defaults(func=_check)
+    verbose = "also the informational records (the model's and Dask's: workers started, tasks ...)"
+    parser.add_argument("--verbose", action="store_true", help=verbose)
+    for command in sub.choices.values():        # before or after the command; SUPPRESS: not reset by the command
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # the model's warnings (power programs outside the cells' window ...) as one line each on stderr
-    _log_to_stderr()
+    _log_to_stderr(args.verbose)
     for flag, most in (("days", 36600.0), ("hours", 36600.0 * 24.0)):
         value = getattr(args, flag, None)
         if value is not None and not 0 < value <= most:

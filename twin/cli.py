@@ -97,7 +97,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if _over_an_input("--out", out, {"the sweep": [Path(args.sweep)], "its base park (or a file it reads)": base}):
         return 2
     try:
-        ds = sweep(args.sweep, out, n_workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+        ds = sweep(args.sweep, out, n_workers=args.workers, scheduler=args.scheduler, progress=_bar_wanted(args))
     except SweepError as exc:                 # found when the sweep is read, before any point runs
         print(f"twin: error: {exc}", file=sys.stderr)
         return 2

@@ -145,3 +145,13 @@ def test_the_page_explains_the_footprint_and_a_one_day_run_draws_no_daily_dots(r
     finally:
         plt.Figure.savefig = original
     assert seen and not any(seen), seen
+
+
+def test_a_bath_is_judged_against_its_own_liquidus_not_one_band_of_degrees():
+    """Issue 23: the reference park was marked red at 969 degC against 950-965 degC, a band for baths of more
+    AlF3; a bath's band is its liquidus plus the superheat band (5-12 K)."""
+    frame = pd.DataFrame({"line": ["PL1", "PL2"], "bath_temperature": [969.0, 969.0], "superheat": [8.5, 14.0]})
+    table = _kpi_table(frame, ("line",))
+    cells = re.findall(r"<td class='(off|ok)' title='target: its liquidus \+ 5-12 K = ([\d.]+)-([\d.]+) degC'>969\.0",
+                       table)
+    assert cells == [("ok", "965.5", "972.5"), ("off", "960.0", "967.0")], table

@@ -81,7 +81,9 @@ def _header(results: Path, ds: xr.Dataset) -> str:
 
 
 def _potline_sections(ds: xr.Dataset, kpis: PlantKPIs, out: Path) -> list[str]:
-    bands = "; ".join(f"{label} {low:g}-{high:g} {unit}" for low, high, unit, label in TARGETS.values())
+    bands = "; ".join(f"{label} {low:g}-{high:g} {unit}" if key != "bath_temperature"
+                      else f"{label}: its liquidus + the superheat band" for key, (low, high, unit, label)
+                      in TARGETS.items())
     lines = kpis.lines.assign(pots_in_service=kpis.lines.pots)
     sections = [
         "<h2>Potlines: KPIs by line over the run</h2>" + _kpi_table(lines.reset_index(), ("line",))
@@ -137,6 +139,13 @@ def _kpi_table(frame: pd.DataFrame, keys: tuple[str, ...]) -> str:
             text = fmt.format(value) if np.isfinite(value) else "-"
             title = f" title='target {TARGETS[key][0]:g}-{TARGETS[key][1]:g} {TARGETS[key][2]}'" if key in TARGETS \
                 else ""
+            if key == "bath_temperature" and "superheat" in frame.columns:
+                # the bath's own band: its liquidus (set by its chemistry) plus the superheat band, not a band of
+                # degrees for every bath (a bath of 11.5 % AlF3 melts near 960 degC, one of 13 % near 950)
+                low, high = (value - float(row["superheat"]) + b for b in TARGETS["superheat"][:2])
+                off = bool(np.isfinite(value) and not low <= value <= high)
+                title = f" title='target: its liquidus + {TARGETS['superheat'][0]:g}-{TARGETS['superheat'][1]:g} K " \
+                        f"= {low:.1f}-{high:.1f} degC'"
             cells += f"<td class='{'off' if off else 'ok'}'{title}>{text}</td>"
         body.append(f"<tr>{cells}</tr>")
     return f"<table class='kpi'><tr>{head}</tr>{''.join(body)}</table>"
@@ -257,7 +266,12 @@ def _line_means_figure(kpis: PlantKPIs, out: Path) -> str:
     for ax, key in zip(axes, MEANS, strict=True):
         for j, name in enumerate(kpis.lines.index):
             ax.plot(kpis.times, kpis.series[key][:, j], lw=0.8, label=name)
-        _band(ax, key)
+            if key == "bath_temperature":          # its own band: the line's liquidus + the superheat band
+                liquidus = kpis.series["bath_temperature"][:, j] - kpis.series["superheat"][:, j]
+                ax.fill_between(kpis.times, liquidus + TARGETS["superheat"][0], liquidus + TARGETS["superheat"][1],
+                                alpha=0.08, color=f"C{j}")
+        if key != "bath_temperature":
+            _band(ax, key)
         ax.set_ylabel(f"{TARGETS[key][3]}\n({TARGETS[key][2]})")
         _dates(ax)
     axes[0].legend(fontsize="small", ncol=3)

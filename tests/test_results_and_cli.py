@@ -208,6 +208,12 @@ def test_a_second_run_on_the_same_results_file_stops(tmp_path, capsys):
         assert "another run" in capsys.readouterr().err
     twin.run(cfg, out, hours=1)                              # free again once the first run is over
     assert twin.open_results(out, load=True).attrs["run_complete"] == 1
+    # a run that ends removes its lock (issue 23: every run left one); a killed run's, unlocked, is taken over
+    assert not (tmp_path / "out.nc.lock").exists()
+    stale = tmp_path / "again.nc.lock"
+    stale.write_text("99999999")
+    twin.run(cfg, tmp_path / "again.nc", hours=1)
+    assert not stale.exists()
 
 
 def test_version_and_an_interrupt_are_one_line(tmp_path, capsys, monkeypatch):
@@ -250,7 +256,7 @@ def test_a_results_file_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     assert out.read_bytes() == before
     assert twin.open_results(out, load=True).attrs["run_complete"] == 1
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out.nc")) == [
-        "out.nc", "out.nc.checkpoint.npz", "out.nc.lock"]                 # nothing half-made left behind
+        "out.nc", "out.nc.checkpoint.npz"]                 # nothing half-made left behind, no lock
 
 
 def test_help_and_version_do_not_load_the_model():

@@ -124,27 +124,45 @@ def recover(path: str | Path) -> bool:
 def output_lock(path: str | Path) -> Iterator[None]:
     """Hold ``<path>.lock`` (an exclusive ``flock``) while a run writes ``path``: a second run on the same
     file stops at once with the pid of the first, instead of both writing and one being lost. The
-    operating system drops the lock when the process ends, however it ends."""
+    operating system drops the lock when the process ends, however it ends; a run that ends removes the file
+    (a killed one leaves it, unlocked: the next run takes it)."""
     lock = Path(path).with_name(Path(path).name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    try:                # never through a symbolic link: its target would be truncated
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError as exc:
-        if exc.errno != errno.ELOOP:
-            raise
-        raise OSError(f"{lock}: the lock beside the results is a symbolic link; a run writes only a plain lock "
-                      "file there: remove the link") from None
+    fd = _locked(lock, path)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
-            raise OutputLockedError(f"{path}: another run (pid {holder}) is writing this results file; "
-                                    "wait for it or choose another --out") from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield
     finally:
+        lock.unlink(missing_ok=True)         # still held: whoever opens the name next makes a new file and locks it
+        os.close(fd)
+
+
+def _locked(lock: Path, path: str | Path) -> int:
+    """The descriptor of ``lock``, flocked, and still the file at that name (a run that ended in between removed
+    the one opened: lock the new one instead)."""
+    while True:
+        try:                # never through a symbolic link: its target would be truncated
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise OSError(f"{lock}: the lock beside the results is a symbolic link; a run writes only a plain lock "
+                          "file there: remove the link") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise OutputLockedError(f"{path}: another run (pid {holder}) is writing this results file; "
+                                    "wait for it or choose another --out") from None
+        try:
+            now = os.stat(lock, follow_symlinks=False)
+        except FileNotFoundError:
+            now = None
+        held = os.fstat(fd)
+        if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+            return fd
         os.close(fd)
 
 

@@ -76,10 +76,8 @@ class Stop(Exception):
     """Raised from a progress callback to stop a run as a kill would."""
 
 
-def interrupted_then_resumed(config: ParkConfig, out: Path, seconds: float, stop_after_s: float) -> None:
-    """Run ``config`` toward ``seconds``, stop it after ``stop_after_s`` of plant time, resume it to the end."""
-    import twin
-
+def stop_after(stop_after_s: float):
+    """A run's progress callback that raises ``Stop`` once ``stop_after_s`` of plant time are done (as a kill)."""
     done = {"s": 0.0}
 
     def stop(step_s: float) -> None:
@@ -87,8 +85,15 @@ def interrupted_then_resumed(config: ParkConfig, out: Path, seconds: float, stop
         if done["s"] >= stop_after_s:
             raise Stop
 
+    return stop
+
+
+def interrupted_then_resumed(config: ParkConfig, out: Path, seconds: float, stop_after_s: float) -> None:
+    """Run ``config`` toward ``seconds``, stop it after ``stop_after_s`` of plant time, resume it to the end."""
+    import twin
+
     with pytest.raises(Stop):
-        twin.Park(config).run(out, seconds, progress=stop)
+        twin.Park(config).run(out, seconds, progress=stop_after(stop_after_s))
     assert twin.open_results(out, load=True).attrs["run_complete"] == 0
     twin.Park.resume(out)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Stop, assert_identical
+from conftest import Stop, assert_identical, stop_after
 
 import twin
 from twin import checkpoint
@@ -48,15 +48,8 @@ def test_resume_after_an_interruption_is_bit_identical(tmp_path):
     cfg = twin.load_config(write_config(tmp_path, cells=6, every=2.0))
     whole = twin.Park(cfg).run(tmp_path / "whole.nc", 12 * 3600.0)
 
-    done = {"s": 0.0}
-
-    def stop_after_7_hours(seconds):
-        done["s"] += seconds
-        if done["s"] >= 7 * 3600:
-            raise Stop
-
     with pytest.raises(Stop):
-        twin.Park(cfg).run(tmp_path / "cut.nc", 12 * 3600.0, progress=stop_after_7_hours)
+        twin.Park(cfg).run(tmp_path / "cut.nc", 12 * 3600.0, progress=stop_after(7 * 3600.0))
     cut = twin.open_results(tmp_path / "cut.nc", load=True)
     assert cut.attrs["run_complete"] == 0 and cut.sizes["time"] >= 36      # flushed up to the stop
     resumed = twin.Park.resume(tmp_path / "cut.nc")
@@ -389,15 +382,8 @@ def test_a_damaged_checkpoint_or_results_file_of_this_format_is_refused_in_one_l
     (exit 2) and leaves the results file as it was."""
     cfg = twin.load_config(write_config(tmp_path, cells=2, every=1.0))
     out = tmp_path / "run.nc"
-    done = {"s": 0.0}
-
-    def stop_after_3_hours(seconds):
-        done["s"] += seconds
-        if done["s"] >= 3 * 3600:
-            raise Stop
-
     with pytest.raises(Stop):
-        twin.Park(cfg).run(out, 6 * 3600.0, progress=stop_after_3_hours)
+        twin.Park(cfg).run(out, 6 * 3600.0, progress=stop_after(3 * 3600.0))
     damage(out)
     before = out.read_bytes()
     assert main(["run", "--resume", str(out), "--quiet"]) == 2
@@ -461,15 +447,8 @@ def test_the_summary_gives_each_line_and_the_bath_and_a_resumed_run_gives_the_sa
     assert whole.bath_temperature_C == pytest.approx(np.mean([ln.bath_temperature_C for ln in whole.lines]))
     assert "by line" in str(whole) and "superheat" in str(whole)
     out = tmp_path / "stopped.nc"
-    done = {"s": 0.0}
-
-    def stop(seconds):
-        done["s"] += seconds
-        if done["s"] >= 2.5 * 3600:
-            raise Stop
-
     with pytest.raises(Stop):
-        twin.Park(cfg).run(out, 4 * 3600.0, progress=stop)
+        twin.Park(cfg).run(out, 4 * 3600.0, progress=stop_after(2.5 * 3600.0))
     resumed = twin.Park.resume(out)
     assert resumed.lines == whole.lines
     assert (resumed.bath_temperature_C, resumed.metal_t) == (whole.bath_temperature_C, whole.metal_t)
